@@ -1,0 +1,37 @@
+# The few verbs a newcomer needs. Each creates .venv and installs what it needs on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-dev
+
+.PHONY: run test check lint types imports bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing qualiopi-bot and its tools into $(VENV) (log: $(VENV)/install.log)…"
+	@$(BIN)/python -m pip install --upgrade pip > $(VENV)/install.log 2>&1
+	@$(BIN)/python -m pip install -e '.[dev]' >> $(VENV)/install.log 2>&1 || \
+		{ tail -n 30 $(VENV)/install.log; exit 1; }
+	@touch $(STAMP)
+
+## run: start the bot (what exists of it)
+run: $(STAMP)
+	$(BIN)/qualiopi-bot run
+
+## test: the whole suite: lint, types, import contracts, then pytest
+test: check
+	$(BIN)/python -m pytest
+
+## check: lint, format check, strict types and import contracts
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+## bench: measure speed (figures, not assertions)
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info

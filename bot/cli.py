@@ -1,0 +1,137 @@
+"""The ``qualiopi-bot`` command line: evaluate (and, as they land, console, run, diagram)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+import messages
+from bot.report import build_report, render_result_text
+from flows.referential import NoReferentialError
+from flows.rules import ContractError, evaluate, validate
+
+MAX_ANSWERS_BYTES = 1_000_000
+"""An answers object is a few hundred bytes; anything this large is not one."""
+
+
+class UsageError(Exception):
+    """A fault in the input the user gave: one line, in their language, exit status 2."""
+
+    def __init__(self, code: str, **data: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.data = data
+
+
+def _given(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def contract_error_line(lang: str, error: ContractError) -> str:
+    """Returns the one-line explanation of a contract fault, in ``lang``."""
+    data = dict(error.data)
+    if "given" in data:
+        data["given"] = _given(data["given"])
+    if error.question is not None:
+        data["question"] = error.question
+    return messages.text(lang, "errors", error.code, **data)
+
+
+def _read_answers(source: str, stdin: TextIO) -> object:
+    name = "stdin" if source == "-" else source
+    try:
+        if source == "-":
+            raw = stdin.read(MAX_ANSWERS_BYTES + 1)
+        else:
+            with Path(source).open(encoding="utf-8") as handle:
+                raw = handle.read(MAX_ANSWERS_BYTES + 1)
+    except (OSError, UnicodeDecodeError) as exc:
+        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UsageError("unreadable", path=name, detail=detail) from exc
+    if len(raw) > MAX_ANSWERS_BYTES:
+        raise UsageError("too_large", path=name, limit=MAX_ANSWERS_BYTES)
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise UsageError("invalid_json", line=exc.lineno, column=exc.colno, detail=exc.msg) from exc
+    except RecursionError as exc:
+        raise UsageError("invalid_json", line=1, column=1, detail="nesting too deep") from exc
+
+
+def _parse_date(value: str | None) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise UsageError("invalid_date", given=value) from exc
+
+
+def run_evaluate(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> None:
+    """Reads an answers object and writes the result (raises UsageError on bad input)."""
+    day = _parse_date(args.date)
+    raw = _read_answers(args.file, stdin)
+    try:
+        answers = validate(raw)
+        ev = evaluate(answers, day)
+    except ContractError as exc:
+        raise UsageError("contract", error=exc) from exc
+    except NoReferentialError as exc:
+        first = messages.text(args.lang, "labels", "date", day=exc.first)
+        raise UsageError("no_referential", first=first) from exc
+    report = build_report(ev, args.lang)
+    if args.format == "json":
+        out = json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+    else:
+        out = render_result_text(ev, args.lang, report) + "\n"
+    stdout.write(out)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qualiopi-bot",
+        description="Does Qualiopi apply to me? Verdict and indicator checklist.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    ev = sub.add_parser(
+        "evaluate",
+        help="evaluate an answers object (JSON) and print the result",
+        description="Reads answers (questionnaire contract ids) and prints the verdict.",
+    )
+    ev.add_argument("file", nargs="?", default="-", help="answers JSON file, or - for stdin")
+    ev.add_argument("--date", help="day whose référentiel applies (YYYY-MM-DD, default today)")
+    ev.add_argument("--lang", choices=messages.LANGUAGES, default=messages.DEFAULT_LANGUAGE)
+    ev.add_argument("--format", choices=("json", "text"), default="json")
+    sub.add_parser("run", help="start the bot (for now: explains how to try the evaluator)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None,
+         stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """Runs the command line; returns the exit status."""
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    args = _parser().parse_args(argv)
+    if args.command == "run":
+        stdout.write(
+            "qualiopi-bot: the Telegram bot is not built yet. Try the evaluator:\n"
+            "  echo '{\"role\": \"employed_trainer\"}' | qualiopi-bot evaluate --format text\n"
+        )
+        return 0
+    try:
+        run_evaluate(args, stdin, stdout)
+    except UsageError as exc:
+        lang = args.lang
+        if exc.code == "contract":
+            line = contract_error_line(lang, exc.data["error"])
+        else:
+            line = messages.text(lang, "errors", exc.code, **exc.data)
+        stderr.write(f"qualiopi-bot evaluate: {line}\n")
+        return 2
+    return 0

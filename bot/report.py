@@ -1,0 +1,68 @@
+"""Turns an evaluation into plain data for people and programs: JSON, text, templates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import messages
+from flows.rules import Evaluation, Finding
+
+
+def _finding(lang: str, template: str, finding: Finding) -> dict[str, Any]:
+    return {
+        "code": finding.code,
+        "text": messages.text(lang, template, finding.code, **finding.data),
+        "source": finding.source,
+        "uncertain": finding.uncertain,
+    }
+
+
+def build_report(ev: Evaluation, lang: str) -> dict[str, Any]:
+    """Returns the machine-readable result of the contract, texts in ``lang``."""
+    ref = ev.referential
+    deferred = set(ev.deferred_for_new_entrant)
+    checklist = []
+    for number in ev.indicators:
+        ind = ref.indicator(number)
+        checklist.append(
+            {
+                "number": number,
+                "criterion": ind.criterion,
+                "criterion_title": ref.criteria[ind.criterion][lang],
+                "title": ind.short_title[lang],
+                "requirement": ind.requirement[lang],
+                "proofs": list(ind.proofs[lang]),
+                "deferred": number in deferred,
+                "change": ind.change[lang] if ind.change else None,
+                "source": ind.source,
+            }
+        )
+    return {
+        "verdict": ev.verdict.value,
+        "headline": messages.text(lang, "labels", "headline", verdict=ev.verdict.value),
+        "categories": list(ev.categories),
+        "indicators": list(ev.indicators),
+        "deferred_for_new_entrant": list(ev.deferred_for_new_entrant),
+        "referential": ref.id,
+        "referential_label": ref.label[lang],
+        "referential_reported_only": ref.reported_only,
+        "referential_size": len(ref.indicators),
+        "date": ev.date.isoformat(),
+        "language": lang,
+        "reasons": [_finding(lang, "reasons", f) for f in ev.reasons],
+        "checklist_notes": [_finding(lang, "notes", f) for f in ev.checklist_notes],
+        "next_steps": [_finding(lang, "steps", f) for f in ev.next_steps],
+        "checklist": checklist,
+        "answers": {k: v if isinstance(v, str) else list(v) for k, v in ev.answers.items()},
+    }
+
+
+def render_result_html(ev: Evaluation, lang: str, report: dict[str, Any] | None = None) -> str:
+    """Renders the whole result in Telegram's HTML subset."""
+    report = report if report is not None else build_report(ev, lang)
+    return messages.render(lang, "result", r={**report, "day": ev.date})
+
+
+def render_result_text(ev: Evaluation, lang: str, report: dict[str, Any] | None = None) -> str:
+    """Renders the whole result as plain text for a terminal."""
+    return messages.to_plain(render_result_html(ev, lang, report))

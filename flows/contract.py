@@ -1,0 +1,118 @@
+"""The public questionnaire contract: question ids, options, and answer validation shapes.
+
+The ids are those of the questionnaire contract (shared reference
+``questionnaire-contract.md``); integrations rely on them, so they never change meaning.
+Which questions a path asks is decided in ``flows.rules`` because it depends on the rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+
+
+class Kind(StrEnum):
+    """How many options a question takes."""
+
+    SINGLE = "single"
+    MULTI = "multi"
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One question of the contract."""
+
+    id: str
+    kind: Kind
+    options: tuple[str, ...]
+    exclusive: str | None = None
+    """For a multi question, the option that cannot be combined with any other."""
+
+
+def _single(qid: str, *options: str) -> Question:
+    return Question(qid, Kind.SINGLE, options)
+
+
+def _multi(qid: str, *options: str, exclusive: str) -> Question:
+    return Question(qid, Kind.MULTI, options, exclusive)
+
+
+_YES_NO = ("yes", "no")
+
+# In the order a person is asked them: who you are, what you do, how you sell and who pays
+# (everything the verdict needs), then the details that shape the checklist, then the stage.
+QUESTION_LIST: tuple[Question, ...] = (
+    _single(
+        "role",
+        "independent",
+        "organisation",
+        "employed_trainer",
+        "employer_internal",
+        "higher_education",
+    ),
+    _single("higher_education", "public_accredited", "private_evaluated", "other_private"),
+    _multi(
+        "activities",
+        "training",
+        "skills_assessment",
+        "vae",
+        "apprenticeship",
+        "other",
+        exclusive="other",
+    ),
+    _single("selling", "direct", "subcontractor_only", "both"),
+    _multi(
+        "funders",
+        "opco",
+        "cpf",
+        "france_travail",
+        "region",
+        "state",
+        "agefiph",
+        "transitions_pro",
+        "companies_own_budget",
+        "individuals",
+        "other_funds",
+        "none_yet",
+        exclusive="none_yet",
+    ),
+    _single("cpf_subcontracting", *_YES_NO),
+    _single("micro_enterprise", *_YES_NO),
+    _single("future_public", "certain", "maybe", "no"),
+    _single("certifying", *_YES_NO),
+    _single("long_courses", *_YES_NO),
+    _single("work_based", "alternance", "work_periods", "no"),
+    _single("uses_subcontractors", *_YES_NO),
+    _single("stage", "established", "new_entrant", "nda_pending", "not_started"),
+    _single("sites", "one", "several"),
+)
+
+QUESTIONS: Mapping[str, Question] = MappingProxyType({q.id: q for q in QUESTION_LIST})
+QUESTION_IDS: tuple[str, ...] = tuple(q.id for q in QUESTION_LIST)
+
+L6316_1_FUNDERS: frozenset[str] = frozenset(
+    {"opco", "cpf", "france_travail", "region", "state", "agefiph", "transitions_pro"}
+)
+"""The funders whose money makes certification compulsory (Code du travail L6316-1)."""
+
+CATEGORY_OF_ACTIVITY: Mapping[str, str] = MappingProxyType(
+    {"training": "AF", "skills_assessment": "BC", "vae": "VAE", "apprenticeship": "CFA"}
+)
+"""Activity option → action category of L6313-1 (1° AF, 2° BC, 3° VAE, 4° CFA)."""
+
+CATEGORIES: tuple[str, ...] = ("AF", "BC", "VAE", "CFA")
+
+VERDICTS: tuple[str, ...] = (
+    "required",
+    "recommended",
+    "optional",
+    "not_required",
+    "deemed_compliant",
+    "not_applicable",
+)
+
+Answer = str | tuple[str, ...]
+Answers = Mapping[str, Answer]
+"""Validated answers: a str for a single question, a tuple in contract order for a multi one."""

@@ -1,0 +1,218 @@
+"""The référentiels national qualité as versioned data, and the one in force on a date.
+
+``rnq-2019``: annex of décret 2019-565 read with guide de lecture V9, until 2026-10-31.
+``rnq-2026``: décret 2026-728 (reported, to confirm on Légifrance), from 2026-11-01; written
+as a change set over ``rnq-2019`` plus indicator 33.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from flows.contract import CATEGORIES
+
+LANGUAGES: tuple[str, ...] = ("fr", "en")
+
+Text = Mapping[str, str]
+"""A text in every language, keyed by language code."""
+
+
+class ReferentialError(ValueError):
+    """The packaged referential data is inconsistent (a bug in the data, not user input)."""
+
+
+class Condition(StrEnum):
+    """When an indicator applies beyond its category columns (decree wording, guide V9)."""
+
+    NONE = "none"
+    CERTIFYING = "certifying"
+    """Actions preparing an RNCP or RS certification (VAE and apprenticeship always do)."""
+    ALTERNANCE = "alternance"
+    """Training alternating centre and company (contrat pro, Pro-A, apprenticeship)."""
+    WORK_BASED = "work_based"
+    """Any period in a work situation: alternance, placements, AFEST."""
+    SUBCONTRACTING = "subcontracting"
+    """The provider uses subcontractors or trainers in portage salarial."""
+    CFA_ONLY = "cfa_only"
+    LONG_COURSES = "long_courses"
+    """Guide V9: indicator 12 concerns trainings longer than 2 days."""
+
+
+class SubcontractedAction(StrEnum):
+    """Guide V9: how an indicator is treated for actions delivered as a subcontractor."""
+
+    NOT_APPLICABLE = "not_applicable"
+    PER_MISSIONS = "per_missions"
+    APPLICABLE = "applicable"
+    NOT_STATED = "not_stated"
+
+
+@dataclass(frozen=True, slots=True)
+class Indicator:
+    """One indicator of a référentiel."""
+
+    number: int
+    criterion: int
+    short_title: Text
+    requirement: Text
+    applies_to: frozenset[str]
+    condition: Condition
+    new_entrant_deferred: bool
+    nc_minor_possible: bool | None
+    subcontracted_action: SubcontractedAction
+    proofs: Mapping[str, tuple[str, ...]]
+    source: str
+    change: Text | None = None
+    """What the newer text changed in this indicator, when it changed (rnq-2026)."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Referential:
+    """A version of the référentiel national qualité (one instance per version: hashed by id)."""
+
+    id: str
+    label: Text
+    in_force_from: dt.date
+    in_force_until: dt.date | None
+    reported_only: bool
+    """True while the text is known from secondary sources only (say so to the user)."""
+    source: str
+    criteria: Mapping[int, Text]
+    indicators: tuple[Indicator, ...]
+
+    def indicator(self, number: int) -> Indicator:
+        """Returns the indicator with that number."""
+        return self.indicators[number - 1]
+
+    @property
+    def numbers(self) -> tuple[int, ...]:
+        """Returns every indicator number, ascending."""
+        return tuple(i.number for i in self.indicators)
+
+    def is_in_force_on(self, day: dt.date) -> bool:
+        """Tells whether this version applies on that day."""
+        return self.in_force_from <= day and (
+            self.in_force_until is None or day <= self.in_force_until
+        )
+
+
+def _text(raw: Mapping[str, Any], stem: str) -> Text:
+    return MappingProxyType({lang: str(raw[f"{stem}_{lang}"]) for lang in LANGUAGES})
+
+
+def _indicator(raw: Mapping[str, Any]) -> Indicator:
+    try:
+        applies_to = frozenset(raw["applies_to"])
+        if not applies_to or not applies_to <= set(CATEGORIES):
+            raise ReferentialError(f"indicator {raw['number']}: bad applies_to {applies_to}")
+        return Indicator(
+            number=int(raw["number"]),
+            criterion=int(raw["criterion"]),
+            short_title=_text(raw, "short_title"),
+            requirement=_text(raw, "requirement"),
+            applies_to=applies_to,
+            condition=Condition(raw["condition"]),
+            new_entrant_deferred=bool(raw["new_entrant_deferred"]),
+            nc_minor_possible=raw.get("nc_minor_possible"),
+            subcontracted_action=SubcontractedAction(raw["subcontracted_action"]),
+            proofs=MappingProxyType(
+                {lang: tuple(str(p) for p in raw[f"proofs_{lang}"]) for lang in LANGUAGES}
+            ),
+            source=str(raw["source"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ReferentialError(f"indicator {raw.get('number', '?')}: {exc!r}") from exc
+
+
+def _read(name: str) -> dict[str, Any]:
+    path = resources.files("flows") / "referentials" / f"{name}.yaml"
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data
+
+
+def _build(raw: Mapping[str, Any], base: Referential | None) -> Referential:
+    if base is None:
+        criteria = MappingProxyType(
+            {int(n): MappingProxyType(dict(t)) for n, t in raw["criteria"].items()}
+        )
+        indicators = [_indicator(i) for i in raw["indicators"]]
+    else:
+        criteria = base.criteria
+        changes = raw.get("changes", {})
+        indicators = [
+            replace(
+                i,
+                change=MappingProxyType(dict(changes[i.number])),
+                source=f"{i.source} ; {raw['source_changed']}",
+            )
+            if i.number in changes
+            else replace(i, source=f"{i.source} ; {raw['source_unchanged']}")
+            for i in base.indicators
+        ]
+        indicators += [_indicator(i) for i in raw.get("added", [])]
+    indicators.sort(key=lambda i: i.number)
+    numbers = [i.number for i in indicators]
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise ReferentialError(f"{raw['id']}: indicator numbers are not 1..n: {numbers}")
+    unknown = {i.criterion for i in indicators} - set(criteria)
+    if unknown:
+        raise ReferentialError(f"{raw['id']}: unknown criteria {unknown}")
+    return Referential(
+        id=str(raw["id"]),
+        label=_text(raw, "label"),
+        in_force_from=raw["in_force_from"],
+        in_force_until=raw.get("in_force_until"),
+        reported_only=bool(raw["reported_only"]),
+        source=str(raw["source"]),
+        criteria=criteria,
+        indicators=tuple(indicators),
+    )
+
+
+VERSION_IDS: tuple[str, ...] = ("rnq-2019", "rnq-2026")
+
+
+@cache
+def referentials() -> tuple[Referential, ...]:
+    """Returns every known version, oldest first (loaded once)."""
+    built: dict[str, Referential] = {}
+    for name in VERSION_IDS:
+        raw = _read(name)
+        base_id = raw.get("based_on")
+        built[name] = _build(raw, built[base_id] if base_id else None)
+    return tuple(built.values())
+
+
+def referential(version_id: str) -> Referential:
+    """Returns the version with that id."""
+    for ref in referentials():
+        if ref.id == version_id:
+            return ref
+    raise KeyError(version_id)
+
+
+class NoReferentialError(ValueError):
+    """No référentiel applies on the date asked (before the obligation started)."""
+
+    def __init__(self, day: dt.date, first: dt.date) -> None:
+        super().__init__(f"no référentiel in force on {day.isoformat()}")
+        self.day = day
+        self.first = first
+
+
+def referential_on(day: dt.date) -> Referential:
+    """Returns the version in force on that day."""
+    refs = referentials()
+    for ref in refs:
+        if ref.is_in_force_on(day):
+            return ref
+    raise NoReferentialError(day, refs[0].in_force_from)
