@@ -58,7 +58,9 @@ def _read_answers(source: str, stdin: TextIO) -> object:
     try:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise UsageError("invalid_json", line=exc.lineno, column=exc.colno, detail=exc.msg) from exc
+        raise UsageError(
+            "invalid_json", line=exc.lineno, column=exc.colno, detail=exc.msg
+        ) from exc
     except RecursionError as exc:
         raise UsageError("invalid_json", line=1, column=1, detail="nesting too deep") from exc
 
@@ -111,8 +113,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None,
-         stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
     """Runs the command line; returns the exit status."""
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
@@ -121,7 +127,7 @@ def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None,
     if args.command == "run":
         stdout.write(
             "qualiopi-bot: the Telegram bot is not built yet. Try the evaluator:\n"
-            "  echo '{\"role\": \"employed_trainer\"}' | qualiopi-bot evaluate --format text\n"
+            '  echo \'{"role": "employed_trainer"}\' | qualiopi-bot evaluate --format text\n'
         )
         return 0
     try:

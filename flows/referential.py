@@ -140,6 +140,7 @@ def _read(name: str) -> dict[str, Any]:
 
 
 def _build(raw: Mapping[str, Any], base: Referential | None) -> Referential:
+    criteria: Mapping[int, Text]
     if base is None:
         criteria = MappingProxyType(
             {int(n): MappingProxyType(dict(t)) for n, t in raw["criteria"].items()}

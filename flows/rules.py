@@ -65,7 +65,9 @@ class Finding:
 # Citations are kept in one place so that every rule names its source the same way.
 
 SEED_FAQ = "Article « Qualiopi : qu'est-ce que c'est et qui est concerné ? », FAQ"
-SEED_WHO = "Article « Qualiopi : qu'est-ce que c'est et qui est concerné ? », « Qui est concerné ? »"
+SEED_WHO = (
+    "Article « Qualiopi : qu'est-ce que c'est et qui est concerné ? », « Qui est concerné ? »"
+)
 L6313_1 = "Code du travail, art. L6313-1"
 L6316_1 = "Code du travail, art. L6316-1"
 L6316_2 = "Code du travail, art. L6316-2"
@@ -82,7 +84,13 @@ AUDIT_ARRETE = "Arrêté du 6 juin 2019 (audits), modifié par l'arrêté du 31 
 ARRETE_2023 = "Arrêté du 31 mai 2023 (en vigueur le 1er septembre 2023)"
 ARRETE_CPF_2024 = "Arrêté du 3 janvier 2024 ; sources secondaires (Centre Inffo, OPCO EP)"
 CERTIFIER_PRACTICE = "Pratique des certificateurs (AFNOR, Proneo, SGS)"
-PRIVATE_HE_BILL = "Projet de loi relatif à l'enseignement supérieur privé (30 juillet 2025), art. 5"
+OPCO_GREY_ZONE = (
+    f"{L6316_1} ; aucune source primaire sur les contributions volontaires des entreprises "
+    "de 50 salariés et plus"
+)
+PRIVATE_HE_BILL = (
+    "Projet de loi relatif à l'enseignement supérieur privé (30 juillet 2025), art. 5"
+)
 
 
 # --- Reading the answers ----------------------------------------------------------------------
@@ -115,7 +123,9 @@ def delivers_vocational_actions(answers: Answers) -> bool:
 def categories_of(answers: Answers) -> tuple[str, ...]:
     """Returns the action categories (AF, BC, VAE, CFA) of the chosen activities."""
     return tuple(
-        CATEGORY_OF_ACTIVITY[a] for a in _options(answers, "activities") if a in CATEGORY_OF_ACTIVITY
+        CATEGORY_OF_ACTIVITY[a]
+        for a in _options(answers, "activities")
+        if a in CATEGORY_OF_ACTIVITY
     )
 
 
@@ -182,7 +192,9 @@ def internal_training_is_not_bound(answers: Answers) -> bool:
     return answers.get("role") == "employer_internal"
 
 
-@rule("deemed_compliant_public_he", f"{L6316_4} (établissements accrédités après évaluation Hcéres)")
+@rule(
+    "deemed_compliant_public_he", f"{L6316_4} (établissements accrédités après évaluation Hcéres)"
+)
 def accredited_public_higher_education_is_deemed_compliant(answers: Answers) -> bool:
     """Accredited public higher education is deemed to meet the obligation (no audit)."""
     return answers.get("higher_education") == "public_accredited"
@@ -258,14 +270,18 @@ def micro_entrepreneurs_subcontracting_on_cpf_are_exempt(answers: Answers) -> bo
 
 
 @rule("subcontractor_not_bound", f"{SEED_FAQ} ; {GUIDE_V9}, indicateur 27 ; Centre Inffo")
-def subcontractors_are_controlled_by_their_contractor(answers: Answers) -> Mapping[str, Any] | None:
+def subcontractors_are_controlled_by_their_contractor(
+    answers: Answers,
+) -> Mapping[str, Any] | None:
     """Outside CPF, a subcontractor is not bound: the contracting provider answers for quality."""
     if answers.get("cpf_subcontracting") != "no":
         return None
     return {"only": answers.get("selling") == "subcontractor_only"}
 
 
-@rule("private_funding_only", f"{L6316_1} ; réforme de 2018 (plan de développement des compétences)")
+@rule(
+    "private_funding_only", f"{L6316_1} ; réforme de 2018 (plan de développement des compétences)"
+)
 def private_money_alone_does_not_require_certification(answers: Answers) -> bool:
     """Companies' own budgets (including 50+ employees) and individuals are not L6316-1 funders."""
     funders = _options(answers, "funders")
@@ -351,7 +367,9 @@ ASKED_WHEN: Mapping[str, Callable[[Answers], bool]] = MappingProxyType(
         "work_based": lambda a: _has(a, "activities", "training"),
         "uses_subcontractors": delivers_vocational_actions,
         "stage": _asks_stage,
-        "sites": lambda a: a.get("role") in ("organisation", "higher_education") and _asks_stage(a),
+        "sites": lambda a: (
+            a.get("role") in ("organisation", "higher_education") and _asks_stage(a)
+        ),
     }
 )
 """Whether a question is asked, given the answers to the questions before it."""
@@ -514,7 +532,9 @@ def _certification_steps(
 ) -> Iterator[Finding]:
     stage = answers.get("stage")
     if verdict is Verdict.RECOMMENDED:
-        yield Finding("certify_ahead_of_funding", f"{SEED_FAQ} ; {ARRETE_2023} ; {CERTIFIER_PRACTICE}")
+        yield Finding(
+            "certify_ahead_of_funding", f"{SEED_FAQ} ; {ARRETE_2023} ; {CERTIFIER_PRACTICE}"
+        )
     elif verdict is Verdict.OPTIONAL:
         yield Finding("weigh_voluntary_certification", f"{SEED_FAQ} ; {CERTIFIER_PRACTICE}")
     if answers.get("cpf_subcontracting") == "yes" and answers.get("micro_enterprise") == "no":
@@ -531,7 +551,9 @@ def _certification_steps(
     yield Finding("renewal_audit", f"{AUDIT_ARRETE} ; {CERTIFIER_PRACTICE}")
     if answers.get("sites") == "several":
         yield Finding("several_sites", f"{ARRETE_2023} ; {CERTIFIER_PRACTICE}")
-    yield Finding("public_list", f"{ARRETE_2023} ; liste publique des organismes certifiés (DGEFP)")
+    yield Finding(
+        "public_list", f"{ARRETE_2023} ; liste publique des organismes certifiés (DGEFP)"
+    )
 
 
 def _other_steps(verdict: Verdict, answers: Answers) -> Iterator[Finding]:
@@ -545,7 +567,9 @@ def _other_steps(verdict: Verdict, answers: Answers) -> Iterator[Finding]:
     elif role == "employer_internal":
         yield Finding("internal_no_declaration", f"{L6351_1} ; {SEED_WHO}")
     else:  # a subcontractor that nothing obliges
-        yield Finding("follow_contractor_quality_system", f"{SEED_FAQ} ; {GUIDE_V9}, indicateur 27")
+        yield Finding(
+            "follow_contractor_quality_system", f"{SEED_FAQ} ; {GUIDE_V9}, indicateur 27"
+        )
         yield Finding("certify_if_invoicing_public_funds", L6316_1)
 
 
@@ -558,7 +582,7 @@ def _uncertain_steps(
     if _has(answers, "funders", "companies_own_budget") and verdict is not Verdict.REQUIRED:
         yield Finding(
             "uncertain_opco_voluntary_contributions",
-            f"{L6316_1} ; aucune source primaire sur les contributions volontaires (50 salariés et +)",
+            OPCO_GREY_ZONE,
             uncertain=True,
         )
     if answers.get("micro_enterprise") == "yes":

@@ -1,0 +1,108 @@
+"""Templates: French and English in step, every finding worded, Telegram-safe output."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+
+import messages
+from bot.report import build_report, render_result_html, render_result_text
+from flows import rules
+from flows.rules import evaluate, validate
+from tests.strategies import valid_answers
+
+ROOT = Path(messages.__file__).parent
+TEMPLATES = sorted(p.name.removesuffix(".html.j2") for p in (ROOT / "fr").glob("*.html.j2"))
+MACRO_TEMPLATES = ["reasons", "notes", "steps", "errors", "labels"]
+TELEGRAM_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
+                 "blockquote", "tg-spoiler", "span", "tg-emoji"}  # fmt: skip
+
+
+def test_every_template_exists_in_both_languages() -> None:
+    fr = {p.name for p in (ROOT / "fr").iterdir()}
+    en = {p.name for p in (ROOT / "en").iterdir()}
+    assert fr == en
+
+
+@pytest.mark.parametrize("name", MACRO_TEMPLATES)
+def test_every_macro_exists_in_both_languages(name: str) -> None:
+    assert messages.macro_names("fr", name) == messages.macro_names("en", name)
+
+
+def _codes_in_rules() -> set[str]:
+    """Every finding code flows.rules can emit, read from its source and its rule tables."""
+    tree = ast.parse(Path(rules.__file__).read_text("utf-8"))
+    codes = {
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", None) in ("Finding", "rule")
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    }
+    codes |= {r.code for r in rules.OBLIGATION_RULES}
+    codes |= {f"future_public_{k}" for k in rules.OUTLOOK}
+    return codes
+
+
+def test_every_finding_code_has_wording_in_both_languages() -> None:
+    codes = _codes_in_rules()
+    assert len(codes) > 40
+    for lang in messages.LANGUAGES:
+        worded = set().union(
+            *(messages.macro_names(lang, t) for t in ("reasons", "notes", "steps"))
+        )
+        assert codes <= worded, codes - worded
+
+
+def _tags(html: str) -> list[str]:
+    return re.findall(r"</?([a-z-]+)", html)
+
+
+def check_telegram_html(html: str) -> None:
+    assert set(_tags(html)) <= TELEGRAM_TAGS
+    depth = 0
+    for match in re.finditer(r"<(/?)([a-z-]+)[^>]*>", html):
+        depth += -1 if match.group(1) else 1
+        assert depth >= 0
+    assert depth == 0
+    assert re.search(r"&(?!amp;|lt;|gt;|quot;|#\d+;)", html) is None, "bare & in HTML"
+
+
+@settings(max_examples=150, deadline=None)
+@given(raw=valid_answers())
+def test_every_result_renders_in_both_languages_with_telegram_html(raw: dict[str, Any]) -> None:
+    ev = evaluate(validate(raw), dt.date(2026, 11, 26))
+    for lang in messages.LANGUAGES:
+        html = render_result_html(ev, lang)
+        check_telegram_html(html)
+        text = render_result_text(ev, lang)
+        assert "<" not in text.replace("<=", "")
+        assert build_report(ev, lang)["headline"] in text
+
+
+def test_user_supplied_text_is_escaped() -> None:
+    assert messages.call("en", "errors", "unknown_question", question="<b>&", allowed=["x"]) == (
+        "Unknown question “&lt;b&gt;&amp;”; the questions are: x."
+    )
+    assert messages.text("en", "errors", "unknown_question", question="<b>&", allowed=["x"]) == (
+        "Unknown question “<b>&”; the questions are: x."
+    )
+
+
+@pytest.mark.parametrize(
+    ("tag", "lang"),
+    [("fr-FR", "fr"), ("fr", "fr"), ("FR-ca", "fr"), ("en-GB", "en"), ("de", "en"), (None, "fr")],
+)
+def test_language_comes_from_the_telegram_tag(tag: str | None, lang: str) -> None:
+    assert messages.language_or_default(tag) == lang
+
+
+def test_templates_list_is_not_empty() -> None:
+    assert {"reasons", "notes", "steps", "errors", "labels", "result"} <= set(TEMPLATES)

@@ -1,0 +1,34 @@
+"""Hypothesis strategies shared by the tests: every answers object the contract allows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+from flows.contract import QUESTION_LIST, Kind, Question
+from flows.rules import is_asked
+
+
+def _options(question: Question) -> st.SearchStrategy[Any]:
+    if question.kind is Kind.SINGLE:
+        return st.sampled_from(question.options)
+    ordinary = [o for o in question.options if o != question.exclusive]
+    combos = st.lists(st.sampled_from(ordinary), min_size=1, unique=True)
+    return st.one_of(combos, st.just([question.exclusive]))
+
+
+@st.composite
+def valid_answers(draw: st.DrawFn) -> dict[str, Any]:
+    """Draws an answers object as an integration would send it (lists for multi questions)."""
+    answers: dict[str, Any] = {}
+    canonical: dict[str, Any] = {}
+    for question in QUESTION_LIST:
+        if not is_asked(question.id, canonical):
+            continue
+        value = draw(_options(question))
+        answers[question.id] = value
+        canonical[question.id] = (
+            value if isinstance(value, str) else tuple(o for o in question.options if o in value)
+        )
+    return answers
