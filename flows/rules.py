@@ -64,10 +64,10 @@ class Finding:
 # --- Sources ----------------------------------------------------------------------------------
 # Citations are kept in one place so that every rule names its source the same way.
 
-SEED_FAQ = "Article « Qualiopi : qu'est-ce que c'est et qui est concerné ? », FAQ"
-SEED_WHO = (
-    "Article « Qualiopi : qu'est-ce que c'est et qui est concerné ? », « Qui est concerné ? »"
-)
+SEED_ARTICLE = "Article « Qualiopi Certification: What is it and who is concerned? »"
+"""The article the product grew from (its FAQ settles the subcontractor and future-funds cases)."""
+SEED_FAQ = f"{SEED_ARTICLE}, FAQ"
+SEED_WHO = f"{SEED_ARTICLE}, « Who is concerned? »"
 L6313_1 = "Code du travail, art. L6313-1"
 L6316_1 = "Code du travail, art. L6316-1"
 L6316_2 = "Code du travail, art. L6316-2"
