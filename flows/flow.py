@@ -1,0 +1,422 @@
+"""The questionnaire as one shared state machine (``transitions``) and per-person snapshots.
+
+One state per question, then ``review`` (every answer, each changeable) and ``result``. The
+machine is built once; a person is only a small JSON-serialisable snapshot. A step loads the
+snapshot into a light model, fires one trigger on the shared machine and returns the new
+snapshot: no ``Machine`` per person, no I/O.
+
+Triggers:
+
+- ``answer(question, option)``: a single-choice question; goes to the next question needed.
+- ``toggle(question, option)`` / ``confirm(question)``: a multi-choice question.
+- ``back()``: the previous question on the path (derived from the answers, so it cannot drift),
+  or the review when a change from the review is under way.
+- ``restart()``: everything forgotten but the language.
+- ``edit(question)``: from the review or the result, change one answer; answers that the change
+  makes irrelevant are dropped, newly needed questions are asked, then back to the review.
+- ``show_result(day)``: from the review; the référentiel is the one in force on ``day``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Final
+
+from transitions import EventData, Machine
+
+from flows.contract import QUESTION_IDS, QUESTION_LIST, QUESTIONS, Answer, Kind
+from flows.rules import is_asked, path_questions
+
+REVIEW: Final = "review"
+RESULT: Final = "result"
+START: Final = QUESTION_IDS[0]
+STATES: tuple[str, ...] = (*QUESTION_IDS, REVIEW, RESULT)
+SNAPSHOT_VERSION: Final = 1
+
+MULTI: frozenset[str] = frozenset(q.id for q in QUESTION_LIST if q.kind is Kind.MULTI)
+
+# Where an answer can lead: the next question a path needs, or the review. Forward paths use
+# a few of these edges; the others occur after a change from the review (e.g. a new activity
+# now needs the training questions). tests/flows/test_flow.py checks this table is complete.
+NEXT: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "role": ("higher_education", "activities", "sites", REVIEW),
+        "higher_education": ("activities", REVIEW),
+        "activities": ("selling", "future_public", "certifying", "stage", REVIEW),
+        "selling": ("funders", "cpf_subcontracting", "future_public", REVIEW),
+        "funders": (
+            "cpf_subcontracting",
+            "future_public",
+            "certifying",
+            "uses_subcontractors",
+            "stage",
+            REVIEW,
+        ),
+        "cpf_subcontracting": (
+            "micro_enterprise",
+            "future_public",
+            "certifying",
+            "uses_subcontractors",
+            REVIEW,
+        ),
+        "micro_enterprise": (
+            "future_public",
+            "certifying",
+            "uses_subcontractors",
+            "stage",
+            REVIEW,
+        ),
+        "future_public": ("certifying", "uses_subcontractors", "stage", REVIEW),
+        "certifying": ("long_courses", REVIEW),
+        "long_courses": ("work_based", REVIEW),
+        "work_based": ("uses_subcontractors", "stage", REVIEW),
+        "uses_subcontractors": ("stage", REVIEW),
+        "stage": ("sites", REVIEW),
+        "sites": (REVIEW,),
+    }
+)
+
+
+class Outcome:
+    """What a step did, for the adapter to choose its reply (plain string codes)."""
+
+    MOVED: Final = "moved"
+    TOGGLED: Final = "toggled"
+    STALE: Final = "stale"
+    """A button of another question, or a trigger that does not apply here: nothing changed."""
+    INVALID: Final = "invalid"
+    """An option the question does not have (forged data): nothing changed."""
+    EMPTY_SELECTION: Final = "empty_selection"
+    NOTHING_BEFORE: Final = "nothing_before"
+
+
+def _transition_table() -> list[dict[str, Any]]:
+    """Returns the machine's transitions as data (also drawn in docs/flow.md)."""
+    table: list[dict[str, Any]] = []
+    for question in QUESTION_IDS:
+        trigger = "confirm" if question in MULTI else "answer"
+        table += [
+            {
+                "trigger": trigger,
+                "source": question,
+                "dest": dest,
+                "conditions": ["input_accepted", "is_next"],
+            }
+            for dest in NEXT[question]
+        ]
+        if question in MULTI:
+            table.append(
+                {
+                    "trigger": "toggle",
+                    "source": question,
+                    "dest": None,
+                    "conditions": "input_accepted",
+                }
+            )
+    table += [
+        {
+            "trigger": "edit",
+            "source": [REVIEW, RESULT],
+            "dest": question,
+            "conditions": ["input_accepted", "is_target"],
+        }
+        for question in QUESTION_IDS
+    ]
+    table += [
+        {
+            "trigger": "show_result",
+            "source": REVIEW,
+            "dest": RESULT,
+            "conditions": ["input_accepted", "is_complete"],
+        },
+        {"trigger": "back", "source": "*", "dest": None, "after": "go_back"},
+        {"trigger": "restart", "source": "*", "dest": START, "before": "forget"},
+    ]
+    return table
+
+
+GLOBAL_TRIGGERS: frozenset[str] = frozenset({"back", "restart", "edit"})
+"""Triggers available (almost) everywhere: left out of the drawn diagram, listed beside it."""
+
+
+def _default_option(question: str) -> Answer:
+    spec = QUESTIONS[question]
+    if spec.kind is Kind.SINGLE:
+        return spec.options[0]
+    return (next(o for o in spec.options if o != spec.exclusive),)
+
+
+def prune(answers: Mapping[str, Answer]) -> dict[str, Answer]:
+    """Drops the answers that the path of the other answers no longer asks.
+
+    Past the first question the path needs and lacks, whether a later question is asked is
+    not known yet: those answers are kept until it is (an edit that adds a question does not
+    lose the answers after it).
+    """
+    kept: dict[str, Answer] = {}
+    for index, question in enumerate(QUESTION_IDS):
+        if is_asked(question, kept):
+            if question not in answers:
+                kept |= {q: answers[q] for q in QUESTION_IDS[index + 1 :] if q in answers}
+                return kept
+            kept[question] = answers[question]
+    return kept
+
+
+def next_needed(answers: Mapping[str, Answer]) -> str:
+    """Returns the first question the path asks and that has no answer, else the review."""
+    for question in path_questions(answers):
+        if question not in answers:
+            return question
+    return REVIEW
+
+
+class Conversation:
+    """The model a step works on: one person's snapshot, loaded for the length of one trigger."""
+
+    __slots__ = ("answers", "day", "editing", "lang", "outcome", "pending", "state")
+
+    def __init__(self, snapshot: Mapping[str, Any]) -> None:
+        self.state: str = snapshot["state"]
+        self.answers: dict[str, Answer] = {
+            q: v if isinstance(v, str) else tuple(v) for q, v in snapshot["answers"].items()
+        }
+        self.pending: list[str] = list(snapshot.get("pending", ()))
+        self.editing: bool = bool(snapshot.get("editing", False))
+        self.lang: str = snapshot["lang"]
+        self.day: str | None = snapshot.get("date")
+        self.outcome: str = Outcome.STALE
+
+    def to_snapshot(self) -> dict[str, Any]:
+        """Returns the plain-JSON snapshot of this conversation."""
+        snapshot: dict[str, Any] = {
+            "v": SNAPSHOT_VERSION,
+            "state": self.state,
+            "answers": {q: v if isinstance(v, str) else list(v) for q, v in self.answers.items()},
+            "lang": self.lang,
+        }
+        if self.pending:
+            snapshot["pending"] = list(self.pending)
+        if self.editing:
+            snapshot["editing"] = True
+        if self.day is not None:
+            snapshot["date"] = self.day
+        return snapshot
+
+    # --- reading the input of a trigger (the machine's prepare_event) ---
+
+    def read_input(self, event: EventData) -> None:
+        """Checks the trigger's input against the current question and records it."""
+        name = event.event.name
+        args = tuple(event.args)
+        if name == "show_result":
+            day = args[0] if args else None
+            if isinstance(day, dt.date):
+                self.day = day.isoformat()
+                self.outcome = Outcome.MOVED
+            else:
+                self.outcome = Outcome.INVALID
+        elif name in ("answer", "toggle", "confirm", "edit"):
+            question = args[0] if args else None
+            if not isinstance(question, str) or question not in QUESTIONS:
+                self.outcome = Outcome.INVALID
+                return
+            if name == "edit":
+                self._start_edit(question)
+            elif question != self.state:
+                self.outcome = Outcome.STALE
+            elif name == "confirm":
+                self._confirm(question)
+            else:
+                option = args[1] if len(args) > 1 else None
+                if option not in QUESTIONS[question].options:
+                    self.outcome = Outcome.INVALID
+                elif name == "answer" and question not in MULTI:
+                    self._record(question, option)
+                elif name == "toggle" and question in MULTI:
+                    self._toggle(question, option)
+                else:
+                    self.outcome = Outcome.INVALID
+
+    def _record(self, question: str, value: Answer) -> None:
+        self.answers = prune({**self.answers, question: value})
+        self.pending = []
+        self.outcome = Outcome.MOVED
+
+    def _toggle(self, question: str, option: str) -> None:
+        exclusive = QUESTIONS[question].exclusive
+        if option in self.pending:
+            self.pending.remove(option)
+        elif option == exclusive:
+            self.pending = [option]
+        else:
+            self.pending = [o for o in self.pending if o != exclusive] + [option]
+        self.outcome = Outcome.TOGGLED
+
+    def _confirm(self, question: str) -> None:
+        if not self.pending:
+            self.outcome = Outcome.EMPTY_SELECTION
+            return
+        chosen = set(self.pending)
+        self._record(question, tuple(o for o in QUESTIONS[question].options if o in chosen))
+
+    def _start_edit(self, question: str) -> None:
+        if self.state not in (REVIEW, RESULT) or question not in self.answers:
+            self.outcome = Outcome.STALE
+            return
+        current = self.answers[question]
+        self.pending = [] if isinstance(current, str) else list(current)
+        self.editing = True
+        self.outcome = Outcome.MOVED
+
+    # --- conditions ---
+
+    def input_accepted(self, event: EventData) -> bool:
+        """Tells whether the trigger's input was valid for the current question."""
+        return self.outcome in (Outcome.MOVED, Outcome.TOGGLED)
+
+    def is_next(self, event: EventData) -> bool:
+        """Tells whether this transition's destination is the next question the path needs."""
+        dest = event.transition.dest if event.transition else None
+        return dest == next_needed(self.answers)
+
+    def is_complete(self, event: EventData) -> bool:
+        """Tells whether every question the path asks has an answer."""
+        return next_needed(self.answers) == REVIEW
+
+    def is_target(self, event: EventData) -> bool:
+        """Tells whether this edit transition leads to the question asked for."""
+        args = tuple(event.args)
+        return event.transition is not None and bool(args) and args[0] == event.transition.dest
+
+    # --- callbacks ---
+
+    def finish_edit(self, event: EventData) -> None:
+        """Ends a change made from the review: every needed answer is there again."""
+        self.editing = False
+
+    def go_back(self, event: EventData) -> None:
+        """Returns to the previous question on the path (or to the review while editing)."""
+        target = previous_state(self)
+        if target is None:
+            self.outcome = Outcome.NOTHING_BEFORE
+            return
+        self.pending = list(self.answers.get(target, ())) if target in MULTI else []
+        if target in (REVIEW, RESULT) or self.state in (REVIEW, RESULT):
+            self.editing = False
+        event.machine.set_state(target, self)
+        self.outcome = Outcome.MOVED
+
+    def forget(self, event: EventData) -> None:
+        """Forgets every answer; the language stays."""
+        self.answers = {}
+        self.pending = []
+        self.editing = False
+        self.day = None
+        self.outcome = Outcome.MOVED
+
+
+def previous_state(conversation: Conversation) -> str | None:
+    """Returns where Back leads from the conversation's state, or None at the first question."""
+    state = conversation.state
+    if state == RESULT:
+        return REVIEW
+    if conversation.editing and state != REVIEW and next_needed(conversation.answers) == REVIEW:
+        return REVIEW
+    path = [q for q in path_questions(conversation.answers) if q in conversation.answers]
+    if state == REVIEW:
+        return path[-1] if path else None
+    earlier = [q for q in path if QUESTION_IDS.index(q) < QUESTION_IDS.index(state)]
+    return earlier[-1] if earlier else None
+
+
+MACHINE: Final = Machine(
+    model=None,
+    states=[{"name": s, "on_enter": "finish_edit"} if s == REVIEW else s for s in STATES],
+    transitions=_transition_table(),
+    initial=START,
+    auto_transitions=False,
+    send_event=True,
+    prepare_event="read_input",
+    ignore_invalid_triggers=True,
+)
+"""The one machine every conversation shares (models are attached only for a trigger)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """The result of one step: the new snapshot and what happened."""
+
+    snapshot: dict[str, Any]
+    outcome: str
+
+    @property
+    def changed(self) -> bool:
+        """Tells whether the step changed the conversation."""
+        return self.outcome in (Outcome.MOVED, Outcome.TOGGLED)
+
+
+TRIGGERS: frozenset[str] = frozenset(MACHINE.events)
+
+
+def new_snapshot(lang: str) -> dict[str, Any]:
+    """Returns the snapshot of a conversation at its first question."""
+    return {"v": SNAPSHOT_VERSION, "state": START, "answers": {}, "lang": lang}
+
+
+def step(snapshot: Mapping[str, Any], trigger: str, *args: Any) -> Step:
+    """Applies one trigger to a snapshot; an input that does not apply changes nothing."""
+    if trigger not in TRIGGERS:
+        return Step(dict(snapshot), Outcome.STALE)
+    model = Conversation(snapshot)
+    MACHINE.events[trigger].trigger(model, *args)
+    if model.outcome not in (Outcome.MOVED, Outcome.TOGGLED):
+        return Step(dict(snapshot), model.outcome)
+    return Step(model.to_snapshot(), model.outcome)
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Where the person is: question ``number`` of about ``total``."""
+
+    number: int
+    total: int
+
+
+def progress(snapshot: Mapping[str, Any]) -> Progress:
+    """Returns the progress line's figures, the total estimated from the answers so far."""
+    conversation = Conversation(snapshot)
+    answers = dict(conversation.answers)
+    state = conversation.state
+    if state in (REVIEW, RESULT):
+        total = len([q for q in path_questions(answers) if q in answers])
+        return Progress(total, total)
+    before = [
+        q
+        for q in path_questions(answers)
+        if q in answers and QUESTION_IDS.index(q) < QUESTION_IDS.index(state)
+    ]
+    assumed = dict(answers)
+    total = 0
+    for question in QUESTION_IDS:
+        if is_asked(question, assumed):
+            total += 1
+            assumed.setdefault(question, _default_option(question))
+    return Progress(len(before) + 1, max(total, len(before) + 1))
+
+
+def is_snapshot(value: object) -> bool:
+    """Tells whether a stored value can be resumed as a snapshot (defensive on load)."""
+    if not isinstance(value, Mapping):
+        return False
+    answers = value.get("answers")
+    return (
+        value.get("v") == SNAPSHOT_VERSION
+        and value.get("state") in STATES
+        and isinstance(answers, Mapping)
+        and all(q in QUESTIONS for q in answers)
+        and value.get("lang") in ("fr", "en")
+    )

@@ -1,0 +1,309 @@
+"""The conversation as a state machine: every path, Back, edits, multi-choice, snapshots."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flows.contract import QUESTION_IDS, QUESTIONS
+from flows.flow import (
+    MULTI,
+    NEXT,
+    RESULT,
+    REVIEW,
+    Outcome,
+    new_snapshot,
+    next_needed,
+    progress,
+    prune,
+    step,
+)
+from flows.rules import evaluate, validate
+from tests.strategies import valid_answers
+
+DAY = dt.date(2026, 11, 26)
+
+# Multi-choice values that cover every distinction the routing makes (a vocational activity
+# or not, training, apprenticeship; an L6316-1 funder or not), plus combinations.
+REPRESENTATIVE: dict[str, list[tuple[str, ...]]] = {
+    "activities": [
+        ("other",),
+        ("training",),
+        ("skills_assessment",),
+        ("vae",),
+        ("apprenticeship",),
+        ("training", "apprenticeship"),
+        ("training", "skills_assessment", "vae"),
+    ],
+    "funders": [
+        ("opco",),
+        ("cpf", "region"),
+        ("individuals",),
+        ("companies_own_budget", "individuals"),
+        ("other_funds",),
+        ("none_yet",),
+    ],
+}
+
+
+def press(snapshot: dict[str, Any], question: str, value: str | tuple[str, ...]) -> Any:
+    """Answers the current question as a person would: one tap, or toggles then confirm."""
+    if isinstance(value, str):
+        return step(snapshot, "answer", question, value)
+    for option in value:
+        snapshot = step(snapshot, "toggle", question, option).snapshot
+    return step(snapshot, "confirm", question)
+
+
+def options_of(question: str) -> list[Any]:
+    return REPRESENTATIVE.get(question, list(QUESTIONS[question].options))
+
+
+def walk(
+    snapshot: dict[str, Any], path: tuple[str, ...]
+) -> Iterator[tuple[dict[str, Any], tuple[str, ...]]]:
+    """Yields every completed snapshot reachable from this one, with its sequence of states."""
+    question = snapshot["state"]
+    for value in options_of(question):
+        done = press(snapshot, question, value)
+        assert done.outcome == Outcome.MOVED, (question, value)
+        after = done.snapshot
+        if after["state"] == REVIEW:
+            yield after, (*path, question)
+        else:
+            yield from walk(after, (*path, question))
+
+
+def test_every_reachable_path_gives_the_result_evaluate_gives() -> None:
+    paths = set()
+    completed = 0
+    for snapshot, path in walk(new_snapshot("fr"), ()):
+        completed += 1
+        paths.add(path)
+        answers = snapshot["answers"]
+        shown = step(snapshot, "show_result", DAY)
+        assert shown.snapshot["state"] == RESULT
+        from_flow = evaluate(validate(shown.snapshot["answers"]), DAY)
+        from_json = evaluate(validate(json.loads(json.dumps(answers))), DAY)
+        assert from_flow == from_json
+        assert len(path) == progress(snapshot).total
+    assert completed > 10_000
+    assert len(paths) > 50
+
+
+def test_the_first_question_is_the_role() -> None:
+    snapshot = new_snapshot("en")
+    assert snapshot["state"] == "role"
+    assert progress(snapshot).number == 1
+
+
+def test_an_employed_trainer_is_done_after_one_question() -> None:
+    done = step(new_snapshot("fr"), "answer", "role", "employed_trainer").snapshot
+    assert done["state"] == REVIEW
+
+
+def answered(answers: dict[str, Any]) -> dict[str, Any]:
+    """Drives a fresh conversation through these answers to the review."""
+    snapshot = new_snapshot("fr")
+    while snapshot["state"] != REVIEW:
+        question = snapshot["state"]
+        value = answers[question]
+        snapshot = press(
+            snapshot, question, value if isinstance(value, str) else tuple(value)
+        ).snapshot
+    return snapshot
+
+
+AF = {
+    "role": "organisation",
+    "activities": ["training"],
+    "selling": "direct",
+    "funders": ["opco"],
+    "certifying": "no",
+    "long_courses": "yes",
+    "work_based": "no",
+    "uses_subcontractors": "no",
+    "stage": "established",
+    "sites": "one",
+}
+
+
+def test_a_button_of_another_question_changes_nothing() -> None:
+    snapshot = answered(AF)
+    again = step(snapshot, "answer", "role", "independent")
+    assert again.outcome == Outcome.STALE
+    assert again.snapshot == snapshot
+    mid = step(new_snapshot("fr"), "answer", "role", "organisation").snapshot
+    assert step(mid, "answer", "stage", "established").outcome == Outcome.STALE
+
+
+@pytest.mark.parametrize(
+    ("trigger", "args"),
+    [
+        ("answer", ("role", "king")),
+        ("answer", ("nonsense", "x")),
+        ("answer", ()),
+        ("answer", (None, None)),
+        ("toggle", ("role", "independent")),
+        ("answer", ("activities", "training")),
+        ("self_destruct", ()),
+        ("show_result", ("2026-11-26",)),
+    ],
+)
+def test_forged_input_changes_nothing(trigger: str, args: tuple[Any, ...]) -> None:
+    snapshot = new_snapshot("fr")
+    if trigger in ("toggle", "answer") and args[:1] == ("activities",):
+        snapshot = step(snapshot, "answer", "role", "independent").snapshot
+    result = step(snapshot, trigger, *args)
+    assert not result.changed
+    assert result.snapshot == snapshot
+
+
+def test_multi_choice_toggles_and_refuses_an_empty_confirmation() -> None:
+    snapshot = step(new_snapshot("fr"), "answer", "role", "independent").snapshot
+    empty = step(snapshot, "confirm", "activities")
+    assert empty.outcome == Outcome.EMPTY_SELECTION
+    assert empty.snapshot == snapshot
+    on = step(snapshot, "toggle", "activities", "training").snapshot
+    assert on["pending"] == ["training"]
+    off = step(on, "toggle", "activities", "training").snapshot
+    assert "pending" not in off
+    assert step(off, "confirm", "activities").outcome == Outcome.EMPTY_SELECTION
+
+
+@pytest.mark.parametrize(
+    ("question", "exclusive"), [("activities", "other"), ("funders", "none_yet")]
+)
+def test_exclusive_options_clear_the_others(question: str, exclusive: str) -> None:
+    snapshot = new_snapshot("fr")
+    for q, v in (("role", "independent"), ("activities", ("training",)), ("selling", "direct")):
+        if q == question:
+            break
+        snapshot = press(snapshot, q, v).snapshot
+    ordinary = [o for o in QUESTIONS[question].options if o != exclusive][:2]
+    for option in ordinary:
+        snapshot = step(snapshot, "toggle", question, option).snapshot
+    assert snapshot["pending"] == ordinary
+    snapshot = step(snapshot, "toggle", question, exclusive).snapshot
+    assert snapshot["pending"] == [exclusive]
+    snapshot = step(snapshot, "toggle", question, ordinary[0]).snapshot
+    assert snapshot["pending"] == [ordinary[0]]
+
+
+def test_back_walks_the_path_backwards_and_keeps_answers() -> None:
+    snapshot = answered(AF)
+    assert snapshot["state"] == REVIEW
+    states = []
+    while True:
+        back = step(snapshot, "back")
+        if back.outcome == Outcome.NOTHING_BEFORE:
+            break
+        snapshot = back.snapshot
+        states.append(snapshot["state"])
+    assert states == list(reversed([q for q in QUESTION_IDS if q in AF]))
+    assert set(snapshot["answers"]) == set(AF)
+
+
+def test_back_to_a_multi_question_shows_its_choices_ticked() -> None:
+    snapshot = answered(AF)
+    while snapshot["state"] != "funders":
+        snapshot = step(snapshot, "back").snapshot
+    assert snapshot["pending"] == ["opco"]
+
+
+def test_restart_forgets_answers_but_keeps_the_language() -> None:
+    snapshot = answered(AF) | {"lang": "en"}
+    again = step(snapshot, "restart").snapshot
+    assert again == new_snapshot("en")
+
+
+def test_editing_from_the_review_drops_what_became_irrelevant_and_asks_what_is_new() -> None:
+    snapshot = answered(AF)
+    snapshot = step(snapshot, "edit", "funders").snapshot
+    assert snapshot["state"] == "funders"
+    assert snapshot["pending"] == ["opco"]
+    snapshot = step(snapshot, "toggle", "funders", "opco").snapshot
+    snapshot = step(snapshot, "toggle", "funders", "individuals").snapshot
+    snapshot = step(snapshot, "confirm", "funders").snapshot
+    assert snapshot["state"] == "future_public", "private money now needs the outlook question"
+    snapshot = step(snapshot, "answer", "future_public", "no").snapshot
+    assert snapshot["state"] == REVIEW, "the other answers are kept"
+    assert "editing" not in snapshot
+    snapshot = step(snapshot, "edit", "role").snapshot
+    snapshot = step(snapshot, "answer", "role", "employed_trainer").snapshot
+    assert snapshot["state"] == REVIEW
+    assert snapshot["answers"] == {"role": "employed_trainer"}
+
+
+def test_back_during_an_edit_returns_to_the_review() -> None:
+    snapshot = step(answered(AF), "edit", "stage").snapshot
+    back = step(snapshot, "back").snapshot
+    assert back["state"] == REVIEW
+    assert back["answers"] == answered(AF)["answers"]
+
+
+def test_back_from_a_newly_needed_question_does_not_reach_an_incomplete_review() -> None:
+    snapshot = step(answered(AF), "edit", "funders").snapshot
+    snapshot = press(snapshot, "funders", ("opco", "individuals")).snapshot  # opco off, one on
+    assert snapshot["state"] == "future_public"
+    back = step(snapshot, "back").snapshot
+    assert back["state"] == "funders"
+
+
+def test_the_result_needs_a_complete_review_and_a_date() -> None:
+    snapshot = answered(AF)
+    assert step(snapshot, "show_result").outcome == Outcome.INVALID
+    shown = step(snapshot, "show_result", DAY).snapshot
+    assert shown["state"] == RESULT
+    assert shown["date"] == "2026-11-26"
+    assert step(shown, "back").snapshot["state"] == REVIEW
+
+
+def test_progress_counts_questions_and_estimates_the_total_from_answers() -> None:
+    snapshot = new_snapshot("fr")
+    first = progress(snapshot)
+    snapshot = step(snapshot, "answer", "role", "employed_trainer").snapshot
+    assert (first.number, progress(snapshot).total) == (1, 1)
+    snapshot = answered(AF)
+    assert progress(snapshot).total == len(AF)
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=valid_answers(), data=st.data())
+def test_every_change_from_the_review_leads_along_a_declared_edge(
+    raw: dict[str, Any], data: st.DataObject
+) -> None:
+    answers = validate(raw)
+    question = data.draw(st.sampled_from(sorted(answers)))
+    spec = QUESTIONS[question]
+    if question in MULTI:
+        ordinary = [o for o in spec.options if o != spec.exclusive]
+        value: Any = tuple(
+            sorted(
+                data.draw(st.lists(st.sampled_from(ordinary), min_size=1, unique=True)),
+                key=spec.options.index,
+            )
+        )
+    else:
+        value = data.draw(st.sampled_from(spec.options))
+    changed = prune({**answers, question: value})
+    assert next_needed(changed) in NEXT[question]
+
+
+@settings(max_examples=200, deadline=None)
+@given(raw=valid_answers())
+def test_a_snapshot_round_trips_through_json_and_resumes_where_it_was(raw: dict[str, Any]) -> None:
+    snapshot = answered(raw)
+    assert len(json.dumps(snapshot)) < 2048
+    revived = json.loads(json.dumps(snapshot))
+    assert revived == snapshot
+    assert (
+        step(revived, "show_result", DAY).snapshot == step(snapshot, "show_result", DAY).snapshot
+    )
+    assert step(revived, "back").snapshot == step(snapshot, "back").snapshot
