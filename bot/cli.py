@@ -87,6 +87,20 @@ def run_evaluate(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> Non
         first = messages.text(args.lang, "labels", "date", day=exc.first)
         raise UsageError("no_referential", first=first) from exc
     report = build_report(ev, args.lang)
+    if args.format == "pdf":
+        if not args.out:
+            raise UsageError("pdf_needs_out")
+        from bot.pdf import build_pdf, write_pdf
+        from bot.screens import answers_view
+
+        content = build_pdf(report, answers_view(answers, args.lang), day)
+        try:
+            write_pdf(Path(args.out), content)
+        except OSError as exc:
+            raise UsageError(
+                "cannot_write", path=args.out, detail=exc.strerror or str(exc)
+            ) from exc
+        return
     if args.format == "json":
         out = json.dumps(report, ensure_ascii=False, indent=2) + "\n"
     else:
@@ -108,8 +122,14 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("file", nargs="?", default="-", help="answers JSON file, or - for stdin")
     ev.add_argument("--date", help="day whose référentiel applies (YYYY-MM-DD, default today)")
     ev.add_argument("--lang", choices=messages.LANGUAGES, default=messages.DEFAULT_LANGUAGE)
-    ev.add_argument("--format", choices=("json", "text"), default="json")
-    sub.add_parser("run", help="start the bot (for now: explains how to try the evaluator)")
+    ev.add_argument("--format", choices=("json", "text", "pdf"), default="json")
+    ev.add_argument("--out", help="with --format pdf: the file to write")
+    con = sub.add_parser("console", help="answer the questionnaire in a terminal")
+    con.add_argument("--lang", choices=messages.LANGUAGES, default=messages.DEFAULT_LANGUAGE)
+    dia = sub.add_parser("diagram", help="write the flow as a Mermaid diagram (docs/flow.md)")
+    dia.add_argument("--out", default="docs/flow.md", help="file to write, or - for stdout")
+    run = sub.add_parser("run", help="start the bot (the terminal mode until Telegram lands)")
+    run.add_argument("--lang", choices=messages.LANGUAGES, default=messages.DEFAULT_LANGUAGE)
     return parser
 
 
@@ -124,11 +144,19 @@ def main(
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     args = _parser().parse_args(argv)
-    if args.command == "run":
-        stdout.write(
-            "qualiopi-bot: the Telegram bot is not built yet. Try the evaluator:\n"
-            '  echo \'{"role": "employed_trainer"}\' | qualiopi-bot evaluate --format text\n'
-        )
+    if args.command in ("console", "run"):
+        from bot.console import run_console
+
+        return run_console(args.lang, stdin, stdout)
+    if args.command == "diagram":
+        from flows.diagram import mermaid
+
+        text = mermaid()
+        if args.out == "-":
+            stdout.write(text)
+        else:
+            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.out).write_text(text, encoding="utf-8")
         return 0
     try:
         run_evaluate(args, stdin, stdout)

@@ -138,7 +138,7 @@ def _transition_table() -> list[dict[str, Any]]:
     return table
 
 
-GLOBAL_TRIGGERS: frozenset[str] = frozenset({"back", "restart", "edit"})
+GLOBAL_TRIGGERS: frozenset[str] = frozenset({"back", "restart", "edit", "toggle"})
 """Triggers available (almost) everywhere: left out of the drawn diagram, listed beside it."""
 
 

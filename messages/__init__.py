@@ -84,3 +84,92 @@ _TAG = re.compile(r"<[^>]+>")
 def to_plain(markup: str) -> str:
     """Turns Telegram HTML into plain text: tags dropped, entities decoded, lines kept."""
     return html.unescape(_TAG.sub("", markup))
+
+
+TELEGRAM_LIMIT = 4096
+"""Telegram's limit for one message, in UTF-16 code units after entity parsing."""
+
+_PIECE = re.compile(r"(<[^>]+>)")
+_TAG_NAME = re.compile(r"</?\s*([a-zA-Z-]+)")
+_ENTITY_TAIL = re.compile(r"&[#a-zA-Z0-9]{0,10}$")
+
+
+def telegram_length(text: str) -> int:
+    """Returns the length Telegram counts (UTF-16 code units), tags included: an upper bound."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_html(markup: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Splits Telegram HTML into parts of at most ``limit``, at line ends, never inside a tag.
+
+    Tags open at a cut are closed at the end of the part and opened again at the start of the
+    next one, so every part is valid on its own. Lines longer than a part are cut at spaces,
+    and a word longer than a part is cut between characters (never inside an entity).
+    """
+    parts: list[str] = []
+    stack: list[tuple[str, str]] = []  # (name, opening tag) of the tags open at this point
+    current = ""
+
+    def closing() -> str:
+        return "".join(f"</{name}>" for name, _ in reversed(stack))
+
+    def fits(extra: str) -> bool:
+        return telegram_length(current + extra + closing()) <= limit
+
+    def flush() -> None:
+        nonlocal current
+        if current.strip():
+            parts.append((current + closing()).strip("\n"))
+        current = "".join(tag for _, tag in stack)
+
+    def track(piece: str) -> None:
+        for tag in _PIECE.findall(piece):
+            match = _TAG_NAME.match(tag)
+            if match is None:
+                continue
+            name = match.group(1).lower()
+            if tag.startswith("</"):
+                for i in range(len(stack) - 1, -1, -1):
+                    if stack[i][0] == name:
+                        del stack[i]
+                        break
+            else:
+                stack.append((name, tag))
+
+    def add(piece: str) -> None:
+        nonlocal current
+        if not fits(piece):
+            flush()
+        if fits(piece):
+            current += piece
+            track(piece)
+            return
+        for chunk in _pieces_of(piece, limit // 2):
+            if not fits(chunk):
+                flush()
+            current += chunk
+            track(chunk)
+
+    for line in markup.splitlines(keepends=True):
+        add(line)
+    flush()
+    return parts
+
+
+def _pieces_of(line: str, size: int) -> list[str]:
+    """Cuts an over-long line into tags, words, and character runs of at most ``size``."""
+    out: list[str] = []
+    for piece in _PIECE.split(line):
+        if piece.startswith("<"):
+            out.append(piece)
+            continue
+        for word in re.split(r"(?<= )", piece):
+            rest = word
+            while len(rest) > size:
+                tail = _ENTITY_TAIL.search(rest[:size])
+                cut = tail.start() if tail and tail.start() > 0 else size
+                out.append(rest[:cut])
+                rest = rest[cut:]
+            if rest:
+                out.append(rest)
+    return out

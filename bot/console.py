@@ -1,0 +1,191 @@
+"""The questionnaire in a terminal: the same flow and texts as on Telegram, numbered options.
+
+Works at a terminal and through a pipe (one answer per line on standard input).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TextIO
+
+import messages
+from bot.pdf import build_pdf, write_pdf
+from bot.screens import (
+    answers_view,
+    label,
+    match_option,
+    match_options,
+    result_screen,
+    screen_for,
+)
+from flows.contract import QUESTIONS
+from flows.flow import MULTI, RESULT, REVIEW, Step, new_snapshot, step
+from flows.rules import path_questions
+
+QUIT, BACK, RESTART = "q", "b", "r"
+MAX_LINE = 4096
+
+
+class Console:
+    """One terminal session."""
+
+    def __init__(
+        self,
+        lang: str,
+        stdin: TextIO,
+        stdout: TextIO,
+        today: Callable[[], dt.date] = dt.date.today,
+    ) -> None:
+        self.lang = lang
+        self.stdin = stdin
+        self.stdout = stdout
+        self.today = today
+        self.snapshot: dict[str, Any] = new_snapshot(lang)
+
+    def say(self, text: str = "") -> None:
+        """Prints plain text."""
+        self.stdout.write(text + "\n")
+        self.stdout.flush()
+
+    def line(self, macro: str, **data: Any) -> str:
+        """Returns one of the console's own texts."""
+        return messages.text(self.lang, "console", macro, **data)
+
+    def ask(self) -> str | None:
+        """Reads one line; None at the end of input."""
+        self.stdout.write("> ")
+        self.stdout.flush()
+        raw = self.stdin.readline(MAX_LINE + 1)
+        if not raw:
+            self.say()
+            return None
+        if len(raw) > MAX_LINE and not raw.endswith("\n"):
+            while (rest := self.stdin.readline(MAX_LINE)) and not rest.endswith("\n"):
+                pass  # an over-long line is one (unrecognised) answer, not many
+            raw = raw[:MAX_LINE] + "…\n"
+        if not self.stdin.isatty():
+            self.stdout.write(raw if raw.endswith("\n") else raw + "\n")  # a piped answer, shown
+        return raw.strip()
+
+    def run(self) -> int:
+        """Runs the questionnaire to the result; returns the exit status."""
+        self.say(self.line("welcome"))
+        hint: str | None = None
+        while self.snapshot["state"] != RESULT:
+            self.show(hint)
+            typed = self.ask()
+            if typed is None or typed.lower() == QUIT:
+                self.say(self.line("bye"))
+                return 0
+            hint = self.handle(typed)
+        self.finish()
+        return 0
+
+    def show(self, hint: str | None) -> None:
+        """Prints the current screen with numbered choices."""
+        state = self.snapshot["state"]
+        self.say()
+        self.say(messages.to_plain(screen_for(self.snapshot).text))
+        if state == REVIEW:
+            answered = [
+                q for q in path_questions(self._answers()) if q in self.snapshot["answers"]
+            ]
+            for number, question in enumerate(answered, 1):
+                short = messages.text(self.lang, "questions", "short", question=question)
+                self.say(f"  {number}. ✏️ {short}")
+            self.say(self.line("review_keys"))
+        else:
+            pending = self.snapshot.get("pending", [])
+            for number, option in enumerate(QUESTIONS[state].options, 1):
+                tick = "✅ " if option in pending else ""
+                self.say(f"  {number}. {tick}{label(self.lang, state, option)}  [{option}]")
+            if state in MULTI:
+                self.say(self.line("multi_keys"))
+            self.say(self.line("keys"))
+        if hint:
+            self.say(f"⚠️ {hint}")
+
+    def _answers(self) -> dict[str, Any]:
+        return {
+            q: v if isinstance(v, str) else tuple(v) for q, v in self.snapshot["answers"].items()
+        }
+
+    def apply(self, trigger: str, *args: Any) -> Step:
+        """Fires one trigger and keeps the new snapshot."""
+        done = step(self.snapshot, trigger, *args)
+        self.snapshot = done.snapshot
+        return done
+
+    def handle(self, typed: str) -> str | None:
+        """Applies one typed line; returns a hint when it was not understood."""
+        command = typed.lower()
+        state = self.snapshot["state"]
+        if command in (BACK, RESTART):
+            done = self.apply("back" if command == BACK else "restart")
+            return None if done.changed else messages.text(self.lang, "ui", "nothing_before")
+        if state == REVIEW:
+            return self._handle_review(typed)
+        if state in MULTI:
+            return self._handle_multi(state, typed)
+        option = match_option(state, typed, self.lang)
+        if option is None:
+            return self.line("not_understood")
+        self.apply("answer", state, option)
+        return None
+
+    def _handle_review(self, typed: str) -> str | None:
+        if typed == "":
+            self.apply("show_result", self.today())
+            return None
+        answered = [q for q in path_questions(self._answers()) if q in self.snapshot["answers"]]
+        if typed.isdigit() and 1 <= int(typed) <= len(answered):
+            self.apply("edit", answered[int(typed) - 1])
+            return None
+        return self.line("not_understood")
+
+    def _handle_multi(self, question: str, typed: str) -> str | None:
+        chosen = match_options(question, typed, self.lang)
+        if not chosen:
+            return self.line("not_understood")
+        exclusive = QUESTIONS[question].exclusive
+        if exclusive in chosen and len(chosen) > 1:
+            return self.line("exclusive", option=label(self.lang, question, exclusive))
+        for option in list(self.snapshot.get("pending", [])):
+            if option not in chosen:
+                self.apply("toggle", question, option)
+        for option in chosen:
+            if option not in self.snapshot.get("pending", []):
+                self.apply("toggle", question, option)
+        self.apply("confirm", question)
+        return None
+
+    def finish(self) -> None:
+        """Prints the result and offers to save the PDF."""
+        screen, ev, report = result_screen(self.snapshot)
+        self.say()
+        self.say(messages.to_plain(screen.text))
+        self.say()
+        self.say(self.line("save_pdf"))
+        while True:
+            typed = self.ask()
+            if not typed:
+                break
+            path = Path(typed)
+            try:
+                content = build_pdf(
+                    report, answers_view(self.snapshot["answers"], self.lang), ev.date
+                )
+                write_pdf(path, content)
+            except OSError as exc:
+                self.say(self.line("pdf_failed", path=typed, detail=exc.strerror or str(exc)))
+                continue
+            self.say(self.line("pdf_saved", path=str(path)))
+            break
+        self.say(self.line("bye"))
+
+
+def run_console(lang: str, stdin: TextIO, stdout: TextIO) -> int:
+    """Runs the terminal questionnaire; returns the exit status."""
+    return Console(lang, stdin, stdout).run()

@@ -1,0 +1,266 @@
+"""What a person sees at each point of the flow, for any front end (Telegram, terminal).
+
+A screen is Telegram HTML plus rows of buttons whose data follows the questionnaire contract
+(``ans:<question>:<option>``, ``ok:<question>``) or our own free verbs (``back``, ``restart``,
+``edit:<question>``, ``result``, ``lang:<code>``). ``parse_button`` reads them back, trusting
+nothing: forged data gives None.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import messages
+from bot.report import build_report, render_result_html
+from flows.contract import QUESTIONS, Kind
+from flows.flow import MULTI, RESULT, REVIEW, Outcome, progress
+from flows.rules import Evaluation, evaluate, path_questions
+
+MAX_CALLBACK_BYTES = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """One inline button: what it says and the data it sends back."""
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    """One message's worth of what the person sees."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    parts: tuple[str, ...] = field(default=())
+    """For the result: the text split into Telegram-sized messages (``text`` is the whole)."""
+
+
+HINTS: Mapping[str, str] = {
+    Outcome.STALE: "stale",
+    Outcome.INVALID: "stale",
+    Outcome.EMPTY_SELECTION: "empty_selection",
+    Outcome.NOTHING_BEFORE: "nothing_before",
+}
+"""Outcome of a step that changed nothing → the ui macro explaining why."""
+
+
+def hint_text(lang: str, code: str | None) -> str | None:
+    """Returns the hint for an outcome or hint code, or None."""
+    if code is None:
+        return None
+    return messages.text(lang, "ui", HINTS.get(code, code))
+
+
+def label(lang: str, question: str, option: str) -> str:
+    """Returns the label of one option."""
+    return messages.text(lang, "questions", "option", question=question, option=option)
+
+
+def _nav_row(lang: str, snapshot: Mapping[str, Any]) -> tuple[Button, ...]:
+    row = []
+    if snapshot["state"] != QUESTIONS_FIRST or snapshot.get("editing"):
+        row.append(Button(messages.text(lang, "ui", "back"), "back"))
+    return tuple(row)
+
+
+QUESTIONS_FIRST = next(iter(QUESTIONS))
+
+
+def question_screen(snapshot: Mapping[str, Any], hint: str | None = None) -> Screen:
+    """Returns the screen of the current question."""
+    lang = snapshot["lang"]
+    question = snapshot["state"]
+    where = progress(snapshot)
+    multi = question in MULTI
+    chosen = list(snapshot.get("pending", ()))
+    text = messages.render(
+        lang,
+        "question",
+        question=question,
+        number=where.number,
+        total=where.total,
+        multi=multi,
+        chosen=[label(lang, question, o) for o in chosen],
+        hint=hint_text(lang, hint),
+    )
+    rows: list[tuple[Button, ...]] = []
+    for option in QUESTIONS[question].options:
+        text_label = label(lang, question, option)
+        if multi and option in chosen:
+            text_label = f"✅ {text_label}"
+        rows.append((Button(text_label, f"ans:{question}:{option}"),))
+    if multi:
+        rows.append(
+            (Button(messages.text(lang, "ui", "confirm", count=len(chosen)), f"ok:{question}"),)
+        )
+    nav = _nav_row(lang, snapshot)
+    if nav:
+        rows.append(nav)
+    return Screen(text, tuple(rows))
+
+
+def review_screen(snapshot: Mapping[str, Any], hint: str | None = None) -> Screen:
+    """Returns the summary of every answer, each with a button to change it."""
+    lang = snapshot["lang"]
+    answers = snapshot["answers"]
+    items = [
+        {"question": q, "options": [answers[q]] if isinstance(answers[q], str) else answers[q]}
+        for q in path_questions(_canonical(answers))
+        if q in answers
+    ]
+    text = messages.render(lang, "review", answers=items, hint=hint_text(lang, hint))
+    edits = [
+        Button(
+            messages.text(
+                lang, "ui", "change", short=messages.text(lang, "questions", "short", question=q)
+            ),
+            f"edit:{q}",
+        )
+        for q in (item["question"] for item in items)
+    ]
+    rows = [tuple(edits[i : i + 2]) for i in range(0, len(edits), 2)]
+    rows.append((Button(messages.text(lang, "ui", "show_result"), "result"),))
+    rows.append(
+        (
+            Button(messages.text(lang, "ui", "back"), "back"),
+            Button(messages.text(lang, "ui", "restart"), "restart"),
+        )
+    )
+    return Screen(text, tuple(rows))
+
+
+def _canonical(answers: Mapping[str, Any]) -> dict[str, Any]:
+    return {q: v if isinstance(v, str) else tuple(v) for q, v in answers.items()}
+
+
+def evaluation_of(snapshot: Mapping[str, Any]) -> Evaluation:
+    """Evaluates a snapshot at the result, on the day it recorded."""
+    day = dt.date.fromisoformat(snapshot["date"]) if snapshot.get("date") else dt.date.today()
+    return evaluate(_canonical(snapshot["answers"]), day)
+
+
+def result_screen(snapshot: Mapping[str, Any]) -> tuple[Screen, Evaluation, dict[str, Any]]:
+    """Returns the result (split for Telegram), its evaluation and its report."""
+    lang = snapshot["lang"]
+    ev = evaluation_of(snapshot)
+    report = build_report(ev, lang)
+    html = render_result_html(ev, lang, report)
+    rows = (
+        (Button(messages.text(lang, "ui", "change_answers"), "back"),),
+        (Button(messages.text(lang, "ui", "restart"), "restart"),),
+    )
+    return Screen(html, rows, tuple(messages.split_html(html))), ev, report
+
+
+def screen_for(snapshot: Mapping[str, Any], hint: str | None = None) -> Screen:
+    """Returns the screen of wherever the conversation is."""
+    state = snapshot["state"]
+    if state == REVIEW:
+        return review_screen(snapshot, hint)
+    if state == RESULT:
+        return result_screen(snapshot)[0]
+    return question_screen(snapshot, hint)
+
+
+# --- Reading input back -------------------------------------------------------------------------
+
+Action = tuple[str, tuple[Any, ...]]
+"""A flow trigger and its arguments, or one of the adapter's own verbs (``lang``)."""
+
+
+def parse_button(data: str) -> Action | None:
+    """Reads button data back into an action; None for anything we never send."""
+    if len(data.encode()) > MAX_CALLBACK_BYTES:
+        return None
+    kind, _, rest = data.partition(":")
+    if kind == "ans":
+        question, _, option = rest.partition(":")
+        spec = QUESTIONS.get(question)
+        if spec is None or option not in spec.options:
+            return None
+        return ("toggle" if spec.kind is Kind.MULTI else "answer", (question, option))
+    if kind == "ok" and rest in MULTI:
+        return ("confirm", (rest,))
+    if kind == "edit" and rest in QUESTIONS:
+        return ("edit", (rest,))
+    if kind == "lang" and rest in messages.LANGUAGES:
+        return ("lang", (rest,))
+    if data in ("back", "restart", "result") and not rest:
+        return (data, ())
+    return None
+
+
+def fold(text: str) -> str:
+    """Lower-cases and strips accents and punctuation, for matching typed answers."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", plain).split())
+
+
+def match_option(question: str, typed: str, lang: str) -> str | None:
+    """Returns the option a typed answer means: its number, id or label (accents, case aside)."""
+    options = QUESTIONS[question].options
+    folded = fold(typed)
+    if not folded or len(typed) > 200:
+        return None
+    if folded.isdigit():
+        index = int(folded) - 1
+        return options[index] if 0 <= index < len(options) else None
+    for option in options:
+        names = {fold(option), fold(option.replace("_", " "))}
+        for language in messages.LANGUAGES:
+            names.add(fold(label(language, question, option)))
+        if folded in names:
+            return option
+    return None
+
+
+def match_options(question: str, typed: str, lang: str) -> list[str] | None:
+    """Returns the options of a typed multi-choice answer ("1 3", "opco, cpf"), or None."""
+    pieces = [p for p in re.split(r"[,;\s]+", typed.strip()) if p]
+    if not pieces or len(pieces) > len(QUESTIONS[question].options):
+        whole = match_option(question, typed, lang)
+        return [whole] if whole else None
+    chosen: list[str] = []
+    for piece in pieces:
+        option = match_option(question, piece, lang)
+        if option is None:
+            whole = match_option(question, typed, lang)
+            return [whole] if whole else None
+        if option not in chosen:
+            chosen.append(option)
+    return chosen
+
+
+def answers_view(answers: Mapping[str, Any], lang: str) -> list[dict[str, str]]:
+    """Returns each answer on the path as (short question name, labels), for print."""
+    canonical = _canonical(answers)
+    view = []
+    for q in path_questions(canonical):
+        if q not in canonical:
+            continue
+        value = canonical[q]
+        options = (value,) if isinstance(value, str) else value
+        view.append(
+            {
+                "question": messages.text(lang, "questions", "short", question=q),
+                "answer": ", ".join(label(lang, q, o) for o in options),
+            }
+        )
+    return view
+
+
+def result_pdf(snapshot: Mapping[str, Any]) -> bytes:
+    """Returns the printable checklist of a finished conversation."""
+    from bot.pdf import build_pdf  # fpdf2 loads only when a PDF is asked for
+
+    lang = snapshot["lang"]
+    ev = evaluation_of(snapshot)
+    return build_pdf(build_report(ev, lang), answers_view(snapshot["answers"], lang), ev.date)

@@ -1,0 +1,93 @@
+"""The terminal mode, driven through a pipe as a script or a person would."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from bot.console import Console
+
+DAY = dt.date(2026, 11, 26)
+
+
+def drive(lines: list[str], lang: str = "en") -> tuple[int, str]:
+    out = io.StringIO()
+    console = Console(lang, io.StringIO("".join(f"{x}\n" for x in lines)), out, lambda: DAY)
+    return console.run(), out.getvalue()
+
+
+# independent, training, direct, OPCO, certifying no, long yes, no work periods, no subcontractors,
+# established, then Enter at the review, then Enter (no PDF).
+HAPPY = ["1", "1", "1", "1", "2", "1", "3", "2", "1", "", ""]
+
+
+def test_a_whole_questionnaire_through_a_pipe() -> None:
+    status, out = drive(HAPPY)
+    assert status == 0
+    assert "Yes: Qualiopi certification is compulsory for you." in out
+    assert "22 of 33 indicators concern you" in out
+    assert out.rstrip().endswith("Goodbye!")
+
+
+def test_ids_and_labels_are_accepted_as_well_as_numbers() -> None:
+    lines = ["independent", "training", "Directly (clients, funders)", "opco cpf", *HAPPY[4:]]
+    _, out = drive(lines)
+    assert "funded by the CPF" in out or "paid for by the CPF" in out
+
+
+def test_bad_input_gets_a_hint_and_the_question_again() -> None:
+    _, out = drive(["42", "banana", "x" * 10_000, "q"])
+    assert out.count("Answer not recognised") == 3
+    assert out.count("Which best describes you?") == 4
+    assert "Traceback" not in out
+
+
+def test_back_and_restart() -> None:
+    _, out = drive(["b", "1", "b", "2", "r", "3", "", ""])
+    assert "This is the first question" in out
+    assert "No: Qualiopi certification is not required of you." in out
+
+
+def test_exclusive_choice_is_refused_with_a_reason() -> None:
+    _, out = drive(["1", "1 5", "q"])
+    assert "cannot be combined" in out
+
+
+def test_changing_an_answer_from_the_review() -> None:
+    lines = [*HAPPY[:-2], "1", "3", "", ""]  # review: change the situation to employed trainer
+    _, out = drive(lines)
+    assert "not required of you" in out
+
+
+def test_end_of_input_ends_quietly() -> None:
+    status, out = drive(["1"])
+    assert status == 0
+    assert out.rstrip().endswith("Goodbye!")
+
+
+def test_the_pdf_can_be_saved_at_the_end(tmp_path: Path) -> None:
+    target = tmp_path / "checklist.pdf"
+    status, out = drive([*HAPPY[:-1], str(tmp_path / "missing" / "x.pdf"), str(target)])
+    assert status == 0
+    assert "Cannot save" in out
+    assert f"Checklist saved: {target}" in out
+    text = "".join(page.extract_text() for page in PdfReader(target).pages)
+    assert "compulsory" in text
+
+
+def test_the_console_command_runs_through_a_real_pipe() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "console", "--lang", "fr"],
+        input="3\n\n\n",
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Non : la certification Qualiopi ne vous est pas demandée." in done.stdout

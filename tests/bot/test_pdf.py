@@ -1,0 +1,98 @@
+"""The printable checklist: read back, every expected indicator and the verdict are in it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+import messages
+from bot.cli import main
+from bot.screens import evaluation_of, result_pdf
+
+CFA_EVERYTHING: dict[str, Any] = {
+    "role": "organisation",
+    "activities": ["training", "skills_assessment", "vae", "apprenticeship"],
+    "selling": "both",
+    "funders": ["opco", "cpf", "companies_own_budget"],
+    "cpf_subcontracting": "yes",
+    "micro_enterprise": "no",
+    "certifying": "yes",
+    "long_courses": "yes",
+    "work_based": "alternance",
+    "uses_subcontractors": "yes",
+    "stage": "new_entrant",
+    "sites": "several",
+}
+
+
+def read(pdf: bytes) -> tuple[str, int]:
+    reader = PdfReader(io.BytesIO(pdf))
+    return "\n".join(page.extract_text() for page in reader.pages), len(reader.pages)
+
+
+@pytest.mark.parametrize("lang", messages.LANGUAGES)
+@pytest.mark.parametrize("day", ["2026-10-31", "2026-11-26"])
+def test_the_pdf_holds_the_verdict_and_every_indicator(lang: str, day: str) -> None:
+    snapshot = {"v": 1, "state": "result", "lang": lang, "date": day, "answers": CFA_EVERYTHING}
+    pdf = result_pdf(snapshot)
+    assert pdf.startswith(b"%PDF-")
+    text, pages = read(pdf)
+    flat = " ".join(text.split())
+    ev = evaluation_of(snapshot)
+    headline = messages.text(lang, "labels", "headline", verdict=ev.verdict.value)
+    assert " ".join(headline.split()) in flat
+    for number in ev.indicators:
+        title = ev.referential.indicator(number).short_title[lang]
+        assert f"{number}. {title}" in flat, number
+    assert ("Critère 3" if lang == "fr" else "Criterion 3") in text, "accents survive the font"
+    assert pages >= 3
+    page_word = "sur" if lang == "fr" else "of"
+    assert re.search(rf"Page {pages} {page_word} {pages}", text), "numbered pages"
+
+
+def test_evaluate_writes_a_pdf(tmp_path: Path) -> None:
+    out = tmp_path / "checklist.pdf"
+    status = main(
+        ["evaluate", "--format", "pdf", "--out", str(out), "--lang", "en"],
+        stdin=io.StringIO(json.dumps(CFA_EVERYTHING)),
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
+    assert status == 0
+    text, _ = read(out.read_bytes())
+    assert "Yes: Qualiopi certification is compulsory for you." in " ".join(text.split())
+
+
+def test_evaluate_pdf_needs_a_target_and_writes_nothing_on_bad_answers(tmp_path: Path) -> None:
+    err = io.StringIO()
+    assert main(["evaluate", "--format", "pdf"], io.StringIO("{}"), io.StringIO(), err) == 2
+    out = tmp_path / "x.pdf"
+    status = main(
+        ["evaluate", "--format", "pdf", "--out", str(out)],
+        io.StringIO('{"role": "x"}'),
+        io.StringIO(),
+        io.StringIO(),
+    )
+    assert status == 2
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_day_is_kept_in_the_pdf() -> None:
+    snapshot = {
+        "v": 1,
+        "state": "result",
+        "lang": "fr",
+        "date": "2026-10-31",
+        "answers": CFA_EVERYTHING,
+    }
+    text, _ = read(result_pdf(snapshot))
+    assert "31 octobre 2026" in text
+    assert evaluation_of(snapshot).date == dt.date(2026, 10, 31)

@@ -1,0 +1,147 @@
+"""Screens: buttons within Telegram's limits, forged data refused, typed answers understood."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import messages
+from bot.screens import (
+    MAX_CALLBACK_BYTES,
+    match_option,
+    match_options,
+    parse_button,
+    question_screen,
+    result_screen,
+    review_screen,
+    screen_for,
+)
+from flows.contract import QUESTIONS
+from flows.flow import new_snapshot, step
+from tests.messages.test_templates import check_telegram_html
+from tests.strategies import valid_answers
+
+from .test_pdf import CFA_EVERYTHING
+
+
+@pytest.mark.parametrize("lang", messages.LANGUAGES)
+@pytest.mark.parametrize("question", list(QUESTIONS))
+def test_every_question_screen_is_valid_and_its_buttons_fit(lang: str, question: str) -> None:
+    snapshot = new_snapshot(lang) | {"state": question}
+    screen = question_screen(snapshot)
+    check_telegram_html(screen.text)
+    assert messages.telegram_length(screen.text) <= messages.TELEGRAM_LIMIT
+    for row in screen.buttons:
+        assert len(row) <= 8
+        for button in row:
+            assert 0 < len(button.data.encode()) <= MAX_CALLBACK_BYTES
+            assert parse_button(button.data) is not None
+            assert button.label.strip()
+
+
+@settings(max_examples=100, deadline=None)
+@given(raw=valid_answers(), lang=st.sampled_from(messages.LANGUAGES))
+def test_review_screens_are_valid(raw: dict[str, Any], lang: str) -> None:
+    snapshot = {"v": 1, "state": "review", "lang": lang, "answers": raw}
+    screen = review_screen(snapshot)
+    check_telegram_html(screen.text)
+    for row in screen.buttons:
+        for button in row:
+            assert len(button.data.encode()) <= MAX_CALLBACK_BYTES
+            assert parse_button(button.data) is not None
+
+
+@pytest.mark.parametrize("lang", messages.LANGUAGES)
+def test_the_largest_result_is_split_into_valid_telegram_messages(lang: str) -> None:
+    snapshot = {
+        "v": 1,
+        "state": "result",
+        "lang": lang,
+        "date": "2026-11-26",
+        "answers": CFA_EVERYTHING,
+    }
+    screen, ev, _ = result_screen(snapshot)
+    assert len(ev.indicators) == 33
+    assert messages.telegram_length(screen.text) > messages.TELEGRAM_LIMIT, "needs splitting"
+    assert len(screen.parts) >= 2
+    for part in screen.parts:
+        assert messages.telegram_length(part) <= messages.TELEGRAM_LIMIT
+        check_telegram_html(part)
+    joined = "\n".join(screen.parts)
+    for number in ev.indicators:
+        assert f"☐ <b>{number}. " in joined
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "ans:role:king",
+        "ans:nope:yes",
+        "ans:role",
+        "ok:role",
+        "edit:nothing",
+        "lang:de",
+        "back:now",
+        "",
+        "x" * 65,
+        "ans:" + "é" * 40,
+        "DROP TABLE",
+    ],
+)
+def test_forged_button_data_is_refused(data: str) -> None:
+    assert parse_button(data) is None
+
+
+def test_button_data_is_read_back() -> None:
+    assert parse_button("ans:role:independent") == ("answer", ("role", "independent"))
+    assert parse_button("ans:funders:opco") == ("toggle", ("funders", "opco"))
+    assert parse_button("ok:funders") == ("confirm", ("funders",))
+    assert parse_button("edit:stage") == ("edit", ("stage",))
+    assert parse_button("lang:en") == ("lang", ("en",))
+    assert parse_button("result") == ("result", ())
+
+
+@pytest.mark.parametrize(
+    ("question", "typed", "option"),
+    [
+        ("role", "1", "independent"),
+        ("role", " 3 ", "employed_trainer"),
+        ("role", "independent", "independent"),
+        ("role", "EMPLOYED TRAINER", "employed_trainer"),
+        ("role", "Enseignement superieur", "higher_education"),
+        ("role", "enseignement supérieur", "higher_education"),
+        ("selling", "les deux", "both"),
+        ("selling", "Both", "both"),
+        ("certifying", "oui", "yes"),
+        ("certifying", "No", "no"),
+        ("role", "9", None),
+        ("role", "0", None),
+        ("role", "", None),
+        ("role", "🙂", None),
+        ("role", "x" * 5000, None),
+    ],
+)
+def test_typed_answers_match_numbers_ids_and_labels(
+    question: str, typed: str, option: str | None
+) -> None:
+    assert match_option(question, typed, "fr") == option
+
+
+def test_typed_multi_answers() -> None:
+    assert match_options("funders", "1 2", "fr") == ["opco", "cpf"]
+    assert match_options("funders", "opco, cpf", "en") == ["opco", "cpf"]
+    assert match_options("funders", "Aucun pour l’instant", "fr") == ["none_yet"]
+    assert match_options("funders", "1 99", "fr") is None
+
+
+def test_a_stale_hint_is_shown_with_the_current_question() -> None:
+    snapshot = new_snapshot("en")
+    screen = screen_for(snapshot, "stale")
+    assert "earlier step" in screen.text
+    moved = step(snapshot, "answer", "role", "independent").snapshot
+    assert "Which services" in screen_for(moved).text
+    assert dt.date.today()  # screens need no network, no clock beyond today
