@@ -1,8 +1,9 @@
-"""``make bench``: time per ``evaluate`` call, in-process, over a large sample of answers.
+"""``make bench``: speed and memory figures, in-process (never assertions).
 
-Prints the median and p99 of three measures, each over the same contract-valid sample:
-the rules alone (``evaluate`` on validated answers), validation plus rules, and the whole
-``evaluate`` command's work without I/O (validation, rules, report in French, JSON encoding).
+1. ``evaluate``: median and p99 over a large contract-valid sample, for the rules alone,
+   validation plus rules, and the whole command's work without I/O (report, JSON).
+2. One flow step as the bot does it: load the stored snapshot (JSON) → trigger → save it, over
+   the steps of many random conversations; and the memory a stored snapshot takes.
 """
 
 from __future__ import annotations
@@ -13,12 +14,17 @@ import gc
 import json
 import random
 import statistics
+import sys
 import time
+import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
+from transitions import Machine
+
 from bot.report import build_report
-from flows.contract import QUESTION_LIST, Kind
+from flows.contract import QUESTION_LIST, QUESTIONS, Kind
+from flows.flow import MULTI, REVIEW, STATES, new_snapshot, step, transition_table
 from flows.rules import evaluate, is_asked, validate
 
 
@@ -80,6 +86,76 @@ def main() -> None:
         "evaluate command work (+ report fr + JSON)",
         lambda r: json.dumps(build_report(evaluate(validate(r), day), "fr"), ensure_ascii=False),
         raws,
+    )
+    bench_flow(rng, conversations=max(200, args.samples // 10))
+
+
+def conversation_steps(
+    rng: random.Random, answers: dict[str, Any]
+) -> list[tuple[str, tuple[Any, ...]]]:
+    """Returns the triggers a person fires to give these answers (taps, toggles, a Back)."""
+    steps: list[tuple[str, tuple[Any, ...]]] = []
+    for question in QUESTIONS:
+        if question not in answers:
+            continue
+        value = answers[question]
+        if question in MULTI:
+            steps += [("toggle", (question, o)) for o in value]
+            steps.append(("confirm", (question,)))
+        else:
+            steps.append(("answer", (question, value)))
+    if len(steps) > 2 and rng.random() < 0.3:
+        steps.insert(len(steps) // 2, ("back", ()))
+    return steps
+
+
+def bench_flow(rng: random.Random, conversations: int) -> None:
+    """Times load → trigger → save for every step of random conversations; sizes snapshots."""
+    work: list[tuple[str, str, tuple[Any, ...]]] = []
+    finished: list[str] = []
+    for _ in range(conversations):
+        stored = json.dumps(new_snapshot(rng.choice(("fr", "en"))))
+        for trigger, args in conversation_steps(rng, random_answers(rng)):
+            work.append((stored, trigger, args))
+            after = step(json.loads(stored), trigger, *args).snapshot
+            if trigger == "back":  # the person goes forward again from where Back led
+                continue
+            stored = json.dumps(after)
+        finished.append(stored)
+
+    def one(item: tuple[str, str, tuple[Any, ...]]) -> str:
+        stored, trigger, args = item
+        return json.dumps(step(json.loads(stored), trigger, *args).snapshot)
+
+    measure("flow step: load JSON → trigger → save JSON", one, work)
+    measure(
+        "for comparison: one Machine built per person",
+        lambda _: Machine(
+            model=None,
+            states=list(STATES),
+            transitions=transition_table(),
+            initial="role",
+            auto_transitions=False,
+            send_event=True,
+        ),
+        list(range(300)),
+    )
+    sizes = sorted(len(s.encode()) for s in finished)
+    reviews = sum(json.loads(s)["state"] == REVIEW for s in finished)
+    print(
+        f"{'stored snapshot (JSON bytes)':<44} median {statistics.median(sizes):8.0f} B    "
+        f"max {sizes[-1]:8d} B    ({reviews}/{len(finished)} at the review)"
+    )
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    held = {i: s.encode() for i, s in enumerate(finished)}
+    after_snap = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    used = sum(stat.size_diff for stat in after_snap.compare_to(before, "filename"))
+    getsizeof = statistics.median(sys.getsizeof(v) for v in held.values())
+    print(
+        f"{'memory per stored snapshot (bytes object)':<44} mean {used / len(held):8.0f} B    "
+        f"(sys.getsizeof median {getsizeof:.0f} B)"
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from transitions.extensions import GraphMachine
 
-from flows.flow import GLOBAL_TRIGGERS, START, STATES, _transition_table
+from flows.flow import GLOBAL_TRIGGERS, START, STATES, transition_table
 
 HEADER = """\
 # The questionnaire flow
@@ -28,7 +28,7 @@ def mermaid() -> str:
     """Returns docs/flow.md: the header and the Mermaid diagram of the drawn transitions."""
     drawn = [
         t
-        for t in _transition_table()
+        for t in transition_table()
         if t["trigger"] not in GLOBAL_TRIGGERS and t["dest"] is not None
     ]
     machine = GraphMachine(

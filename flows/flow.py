@@ -93,7 +93,7 @@ class Outcome:
     NOTHING_BEFORE: Final = "nothing_before"
 
 
-def _transition_table() -> list[dict[str, Any]]:
+def transition_table() -> list[dict[str, Any]]:
     """Returns the machine's transitions as data (also drawn in docs/flow.md)."""
     table: list[dict[str, Any]] = []
     for question in QUESTION_IDS:
@@ -336,7 +336,7 @@ def previous_state(conversation: Conversation) -> str | None:
 MACHINE: Final = Machine(
     model=None,
     states=[{"name": s, "on_enter": "finish_edit"} if s == REVIEW else s for s in STATES],
-    transitions=_transition_table(),
+    transitions=transition_table(),
     initial=START,
     auto_transitions=False,
     send_event=True,
