@@ -128,6 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     con.add_argument("--lang", choices=messages.LANGUAGES, default=messages.DEFAULT_LANGUAGE)
     dia = sub.add_parser("diagram", help="write the flow as a Mermaid diagram (docs/flow.md)")
     dia.add_argument("--out", default="docs/flow.md", help="file to write, or - for stdout")
+    dia.add_argument("--readme", default="README.md", help="README whose diagram to refresh")
     run = sub.add_parser("run", help="start the bot (the terminal mode until Telegram lands)")
     run.add_argument("--lang", choices=messages.LANGUAGES, default=messages.DEFAULT_LANGUAGE)
     return parser
@@ -149,14 +150,17 @@ def main(
 
         return run_console(args.lang, stdin, stdout)
     if args.command == "diagram":
-        from flows.diagram import mermaid
+        from flows.diagram import mermaid, with_diagram
 
         text = mermaid()
         if args.out == "-":
             stdout.write(text)
-        else:
-            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-            Path(args.out).write_text(text, encoding="utf-8")
+            return 0
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text, encoding="utf-8")
+        readme = Path(args.readme)
+        if readme.exists():
+            readme.write_text(with_diagram(readme.read_text("utf-8")), encoding="utf-8")
         return 0
     try:
         run_evaluate(args, stdin, stdout)

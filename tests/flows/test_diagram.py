@@ -19,3 +19,13 @@ def test_the_diagram_draws_every_answer_edge() -> None:
     for source, targets in NEXT.items():
         for target in targets:
             assert f"{source} --> {target}:" in text
+
+
+README = DOC.parents[1] / "README.md"
+
+
+def test_the_readme_shows_the_current_diagram() -> None:
+    from flows.diagram import with_diagram
+
+    text = README.read_text(encoding="utf-8")
+    assert with_diagram(text) == text, "run: qualiopi-bot diagram"
