@@ -95,6 +95,11 @@ def build_pdf(report: dict[str, Any], answers_view: list[dict[str, Any]], day: d
         doc.para(f"• {reason['text']}")
         doc.para(doc.t("source", text=reason["source"]), size=8, color=MUTED, indent=4)
 
+    doc.heading(doc.t("next_steps_heading"))
+    for step in report["next_steps"]:
+        doc.para(doc.t("step", text=step["text"], uncertain=step["uncertain"]))
+        doc.para(doc.t("source", text=step["source"]), size=8, color=MUTED, indent=4)
+
     checklist = report["checklist"]
     doc.heading(doc.t("checklist_heading", count=len(checklist), total=report["referential_size"]))
     if not checklist:
@@ -107,10 +112,6 @@ def build_pdf(report: dict[str, Any], answers_view: list[dict[str, Any]], day: d
         for item in group:
             _indicator_row(doc, item)
 
-    doc.heading(doc.t("next_steps_heading"))
-    for step in report["next_steps"]:
-        doc.para(doc.t("step", text=step["text"], uncertain=step["uncertain"]))
-        doc.para(doc.t("source", text=step["source"]), size=8, color=MUTED, indent=4)
     doc.ln(4)
     doc.para(doc.t("disclaimer"), size=8, color=MUTED)
     return bytes(doc.output())

@@ -106,3 +106,19 @@ def test_language_comes_from_the_telegram_tag(tag: str | None, lang: str) -> Non
 
 def test_templates_list_is_not_empty() -> None:
     assert {"reasons", "notes", "steps", "errors", "labels", "result"} <= set(TEMPLATES)
+
+
+@pytest.mark.parametrize("lang", messages.LANGUAGES)
+def test_every_question_option_verdict_and_category_is_worded(lang: str) -> None:
+    from flows.contract import CATEGORIES, QUESTIONS, VERDICTS
+
+    for question, spec in QUESTIONS.items():
+        assert messages.text(lang, "questions", question).strip()
+        assert messages.text(lang, "questions", "help", question=question).strip()
+        assert messages.text(lang, "questions", "short", question=question).strip()
+        for option in spec.options:
+            assert messages.text(lang, "questions", "option", question=question, option=option)
+    for verdict in VERDICTS:
+        assert messages.text(lang, "labels", "headline", verdict=verdict).strip()
+    for category in CATEGORIES:
+        assert messages.text(lang, "labels", "category", code=category).strip()
