@@ -129,8 +129,11 @@ def _parser() -> argparse.ArgumentParser:
     dia = sub.add_parser("diagram", help="write the flow as a Mermaid diagram (docs/flow.md)")
     dia.add_argument("--out", default="docs/flow.md", help="file to write, or - for stdout")
     dia.add_argument("--readme", default="README.md", help="README whose diagram to refresh")
-    run = sub.add_parser("run", help="start the bot (the terminal mode until Telegram lands)")
-    run.add_argument("--lang", choices=messages.LANGUAGES, default=messages.DEFAULT_LANGUAGE)
+    sub.add_parser(
+        "run",
+        help="start the Telegram bot (settings from the environment and .env); "
+        "without a token, the terminal mode",
+    )
     return parser
 
 
@@ -145,10 +148,14 @@ def main(
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     args = _parser().parse_args(argv)
-    if args.command in ("console", "run"):
+    if args.command == "console":
         from bot.console import run_console
 
         return run_console(args.lang, stdin, stdout)
+    if args.command == "run":
+        from bot.run import run_bot
+
+        return run_bot(stdin, stdout, stderr)
     if args.command == "diagram":
         from flows.diagram import mermaid, with_diagram
 

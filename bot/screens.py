@@ -152,11 +152,17 @@ def result_screen(snapshot: Mapping[str, Any]) -> tuple[Screen, Evaluation, dict
     ev = evaluation_of(snapshot)
     report = build_report(ev, lang)
     html = render_result_html(ev, lang, report)
-    rows = (
+    return Screen(html, result_buttons(lang), tuple(messages.split_html(html))), ev, report
+
+
+def result_buttons(lang: str) -> tuple[tuple[Button, ...], ...]:
+    """Returns the buttons under the result: change answers, start again, other language."""
+    other = next(code for code in messages.LANGUAGES if code != lang)
+    return (
         (Button(messages.text(lang, "ui", "change_answers"), "back"),),
         (Button(messages.text(lang, "ui", "restart"), "restart"),),
+        (Button(messages.text(lang, "ui", "switch_language"), f"lang:{other}"),),
     )
-    return Screen(html, rows, tuple(messages.split_html(html))), ev, report
 
 
 def screen_for(snapshot: Mapping[str, Any], hint: str | None = None) -> Screen:

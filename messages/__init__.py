@@ -58,7 +58,7 @@ def macro_names(lang: str, name: str) -> frozenset[str]:
     )
 
 
-def call(lang: str, name: str, macro: str, **data: Any) -> Markup:
+def call(lang: str, name: str, macro: str, /, **data: Any) -> Markup:
     """Renders one macro of a template with plain data; the result is HTML-safe."""
     fn = getattr(_module(lang, name), macro, None)
     if fn is None:
@@ -66,7 +66,7 @@ def call(lang: str, name: str, macro: str, **data: Any) -> Markup:
     return Markup(str(fn(**data)).strip())
 
 
-def text(lang: str, name: str, macro: str, **data: Any) -> str:
+def text(lang: str, name: str, macro: str, /, **data: Any) -> str:
     """Renders one macro as plain text (no tags, entities decoded)."""
     return to_plain(call(lang, name, macro, **data))
 

@@ -1,0 +1,125 @@
+"""Settings from the environment and ``.env`` (the environment wins), checked at start."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+import messages
+
+TOKEN_SHAPE = re.compile(r"^\d{3,15}:[A-Za-z0-9_-]{30,64}$")
+SECRET_SHAPE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_DATABASE_URL = "sqlite:///data/qualiopi-bot.sqlite3"
+
+
+class SettingError(ValueError):
+    """A setting is malformed: ``name`` says which, ``code`` and ``data`` why."""
+
+    def __init__(self, name: str, code: str, **data: object) -> None:
+        super().__init__(f"{name}: {code}")
+        self.name = name
+        self.code = code
+        self.data = data
+
+    def line(self, lang: str) -> str:
+        """Returns the one-line explanation, in ``lang``."""
+        return messages.text(lang, "settings", self.code, name=self.name, **self.data)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the bot reads from its environment."""
+
+    token: str | None
+    base_url: str
+    database_url: str
+    default_language: str
+    log_level: str
+    webhook_url: str | None
+    webhook_secret: str | None
+    webhook_listen: str
+    webhook_port: int
+
+    @property
+    def base_file_url(self) -> str:
+        """Returns the file endpoint matching ``base_url`` (…/bot → …/file/bot)."""
+        if self.base_url.endswith("/bot"):
+            return self.base_url[: -len("/bot")] + "/file/bot"
+        return self.base_url.rstrip("/") + "/file/bot"
+
+    @property
+    def uses_webhook(self) -> bool:
+        """Tells whether to receive updates by webhook rather than polling."""
+        return bool(self.webhook_url)
+
+
+def _url(name: str, value: str, schemes: tuple[str, ...]) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not parts.netloc:
+        raise SettingError(name, "bad_url", schemes=schemes, given=value)
+    return value
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, env_file: Path | None = None
+) -> Settings:
+    """Reads the settings; raises SettingError naming the first malformed one."""
+    environ = os.environ if environ is None else environ
+    file_values: dict[str, str | None] = {}
+    env_file = env_file if env_file is not None else Path(".env")
+    if env_file.is_file():
+        file_values = dict(dotenv_values(env_file))
+
+    def get(name: str, default: str = "") -> str:
+        value = environ.get(name)
+        if value is None:
+            value = file_values.get(name) or ""
+        return value.strip() or default
+
+    token = get("TELEGRAM_BOT_TOKEN") or None
+    if token is not None and not TOKEN_SHAPE.match(token):
+        raise SettingError("TELEGRAM_BOT_TOKEN", "bad_token")
+    base_url = _url(
+        "TELEGRAM_BASE_URL", get("TELEGRAM_BASE_URL", DEFAULT_BASE_URL), ("https", "http")
+    )
+    database_url = get("DATABASE_URL", DEFAULT_DATABASE_URL)
+    if not database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+        raise SettingError("DATABASE_URL", "bad_database_url")
+    language = get("DEFAULT_LANGUAGE", messages.DEFAULT_LANGUAGE).lower()
+    if language not in messages.LANGUAGES:
+        raise SettingError(
+            "DEFAULT_LANGUAGE", "one_of", allowed=messages.LANGUAGES, given=language
+        )
+    log_level = get("LOG_LEVEL", "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        raise SettingError("LOG_LEVEL", "one_of", allowed=LOG_LEVELS, given=log_level)
+    webhook_url = get("WEBHOOK_URL") or None
+    if webhook_url is not None:
+        _url("WEBHOOK_URL", webhook_url, ("https", "http"))
+    secret = get("WEBHOOK_SECRET") or None
+    if secret is not None and not SECRET_SHAPE.match(secret):
+        raise SettingError("WEBHOOK_SECRET", "bad_secret")
+    if webhook_url and not secret:
+        raise SettingError("WEBHOOK_SECRET", "secret_required")
+    port_text = get("WEBHOOK_PORT", "8443")
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise SettingError("WEBHOOK_PORT", "bad_port", given=port_text)
+    return Settings(
+        token=token,
+        base_url=base_url,
+        database_url=database_url,
+        default_language=language,
+        log_level=log_level,
+        webhook_url=webhook_url,
+        webhook_secret=secret,
+        webhook_listen=get("WEBHOOK_LISTEN", "127.0.0.1"),
+        webhook_port=int(port_text),
+    )

@@ -1,0 +1,65 @@
+"""``qualiopi-bot run``: settings, logging, storage, then polling or webhook."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import TextIO
+from urllib.parse import urlsplit
+
+import messages
+from bot.config import SettingError, load_settings
+from bot.logs import configure_logging
+from bot.storage import StorageError, open_store
+
+LOGGER = logging.getLogger("qualiopi_bot")
+
+
+def operator_language() -> str:
+    """Returns the language of the person starting the bot (from LANG), for start-up lines."""
+    return messages.language_or_default(os.environ.get("LANG", "")[:2] or None)
+
+
+def run_bot(stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
+    """Starts the bot; returns the exit status."""
+    lang = operator_language()
+    try:
+        settings = load_settings()
+    except SettingError as exc:
+        stderr.write(f"qualiopi-bot: {exc.line(lang)}\n")
+        return 2
+    if settings.token is None:
+        from bot.console import run_console
+
+        stderr.write(messages.text(lang, "settings", "no_token") + "\n")
+        return run_console(settings.default_language, stdin, stdout)
+    configure_logging(settings.log_level, [settings.token])
+    store = open_store(settings.database_url)
+    try:
+        asyncio.run(store.open())
+    except StorageError as exc:
+        line = messages.text(lang, "settings", "database_unavailable", detail=str(exc))
+        stderr.write(f"qualiopi-bot: {line}\n")
+        return 2
+
+    from bot.telegram_bot import build_application
+
+    application = build_application(settings, store)
+    if settings.uses_webhook:
+        LOGGER.info(
+            "starting in webhook mode on %s:%s", settings.webhook_listen, settings.webhook_port
+        )
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=urlsplit(settings.webhook_url or "").path.lstrip("/"),
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret,
+            drop_pending_updates=False,
+        )
+    else:
+        LOGGER.info("starting in polling mode")
+        application.run_polling(drop_pending_updates=False)
+    asyncio.run(store.close())
+    return 0

@@ -1,0 +1,186 @@
+"""The real ``qualiopi-bot run`` process against a local fake Bot API, killed and restarted."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.bot.fake_server import FakeTelegramServer
+from tests.bot.fakes import TOKEN, callback_update, message_update
+
+ANSWERS = [
+    "ans:role:independent",
+    "ans:activities:training",
+    "ok:activities",
+    "ans:selling:direct",
+    "ans:funders:opco",
+    "ok:funders",
+    "ans:certifying:no",
+    "ans:long_courses:yes",
+    "ans:work_based:no",
+    "ans:uses_subcontractors:no",
+    "ans:stage:established",
+    "result",
+]
+
+
+@pytest.fixture
+def server() -> Iterator[FakeTelegramServer]:
+    with FakeTelegramServer() as fake:
+        yield fake
+
+
+def start_bot(
+    server: FakeTelegramServer, tmp_path: Path, log: Path, **extra: str
+) -> subprocess.Popen[bytes]:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_"))},
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_BASE_URL": server.base_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/bot.sqlite3",
+        "LOG_LEVEL": "DEBUG",
+        "DEFAULT_LANGUAGE": "fr",
+        **extra,
+    }
+    with log.open("ab") as handle:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=tmp_path,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def replies(server: FakeTelegramServer) -> int:
+    """Counts the replies that end the bot's answer to an update (a keyboard, or the PDF)."""
+    return sum(
+        1
+        for name, params in server.api.calls
+        if name == "sendDocument"
+        or (name in ("sendMessage", "editMessageText") and params.get("reply_markup"))
+    )
+
+
+def act(server: FakeTelegramServer, update: dict[str, Any]) -> None:
+    """Sends one update and waits until the bot has answered it."""
+    before = replies(server)
+    server.push(update)
+    server.wait_for(lambda: replies(server) > before)
+
+
+def live_message(server: FakeTelegramServer, chat_id: int) -> int:
+    return [m for m in server.api.chat(chat_id) if m.buttons][-1].message_id
+
+
+def press(server: FakeTelegramServer, chat_id: int, data: str) -> None:
+    act(server, callback_update(chat_id, data, live_message(server, chat_id)))
+
+
+def test_the_bot_process_survives_sigkill_without_losing_answers(
+    server: FakeTelegramServer, tmp_path: Path
+) -> None:
+    log = tmp_path / "bot.log"
+    process = start_bot(server, tmp_path, log)
+    try:
+        act(server, message_update(501, "fr", text="/start"))
+        for data in ANSWERS:
+            press(server, 501, data)
+        server.wait_for(lambda: server.count("sendDocument") >= 1)
+
+        act(server, message_update(502, "en", text="/start"))
+        for data in ANSWERS[:5]:
+            press(server, 502, data)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+
+        process = start_bot(server, tmp_path, log)
+        for data in ANSWERS[5:]:
+            press(server, 502, data)
+        server.wait_for(lambda: server.count("sendDocument") >= 2)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    texts = [m.text for m in server.api.chat(502)]
+    assert any("Yes: Qualiopi certification is compulsory for you." in t for t in texts)
+    assert any("Funders" in t and "OPCO" in t for t in texts), "answers before the kill were kept"
+    output = log.read_text(errors="replace")
+    assert TOKEN not in output
+    assert "Traceback" not in output
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_webhook_mode_checks_the_secret_token(server: FakeTelegramServer, tmp_path: Path) -> None:
+    import json
+    import time
+    import urllib.error
+    import urllib.request
+
+    port = free_port()
+    env_extra = {
+        "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram-hook",
+        "WEBHOOK_SECRET": "s3cret-token_1",
+        "WEBHOOK_LISTEN": "127.0.0.1",
+        "WEBHOOK_PORT": str(port),
+    }
+    log = tmp_path / "bot.log"
+    process = start_bot(server, tmp_path, log, **env_extra)
+    try:
+        server.wait_for(lambda: server.count("setWebhook") >= 1)
+        hook = server.api.of("setWebhook")[0]
+        assert hook["url"] == env_extra["WEBHOOK_URL"]
+        assert hook["secret_token"] == env_extra["WEBHOOK_SECRET"]
+
+        def post(secret: str) -> int:
+            body = json.dumps(message_update(601, "fr", text="/start")).encode()
+            request = urllib.request.Request(
+                env_extra["WEBHOOK_URL"],
+                data=body,
+                headers={
+                    "Content-Type": "application/json",
+                    "X-Telegram-Bot-Api-Secret-Token": secret,
+                },
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    return int(response.status)
+            except urllib.error.HTTPError as exc:
+                return exc.code
+
+        deadline = time.monotonic() + 20
+        while True:  # the webhook server starts right after setWebhook
+            try:
+                status = post("wrong")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        assert status == 403
+        assert not server.api.chat(601)
+        before = replies(server)
+        assert post(env_extra["WEBHOOK_SECRET"]) == 200
+        server.wait_for(lambda: replies(server) > before)
+        assert any("situation" in m.text for m in server.api.chat(601))
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+    assert TOKEN not in log.read_text(errors="replace")

@@ -1,0 +1,441 @@
+"""The Telegram bot, a real Application against a fake Bot API, driven as a person acts."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+from telegram import Update
+
+from bot.telegram_bot import set_commands
+from tests.bot.fakes import TOKEN, FakeBotAPI, Person, make_app, message_update
+
+Ctx = tuple[Any, FakeBotAPI, Any]
+
+
+@pytest.fixture
+async def bot(tmp_path: Path) -> AsyncIterator[Ctx]:
+    api = FakeBotAPI()
+    app, store = make_app(tmp_path, api)
+    async with app:
+        yield app, api, store
+    await store.close()
+
+
+def person(bot: Ctx, chat_id: int = 42, lang: str | None = "fr") -> Person:
+    app, api, _ = bot
+    return Person(app, api, chat_id, lang)
+
+
+async def answer_af_opco(p: Person, words: dict[str, str]) -> None:
+    """Taps through an independent trainer paid by an OPCO (no certifying, no alternance)."""
+    await p.tap(words["independent"])
+    await p.tap(words["training"])
+    await p.tap(words["confirm"])
+    await p.tap(words["direct"])
+    await p.tap("OPCO")
+    await p.tap(words["confirm"])
+    await p.press("ans:certifying:no")
+    await p.press("ans:long_courses:yes")
+    await p.press("ans:work_based:no")
+    await p.press("ans:uses_subcontractors:no")
+    await p.press("ans:stage:established")
+
+
+FR = {
+    "independent": "Formateur ou consultant",
+    "training": "Actions de formation",
+    "confirm": "Valider",
+    "direct": "En direct",
+    "result": "Voir le résultat",
+}
+EN = {
+    "independent": "Freelance trainer",
+    "training": "Training actions",
+    "confirm": "Confirm",
+    "direct": "Directly",
+    "result": "See the result",
+}
+
+
+@pytest.mark.parametrize(
+    ("lang", "words", "headline"),
+    [
+        ("fr", FR, "Oui : la certification Qualiopi est obligatoire pour vous."),
+        ("en", EN, "Yes: Qualiopi certification is compulsory for you."),
+    ],
+)
+async def test_happy_path_to_the_pdf(
+    bot: Ctx, lang: str, words: dict[str, str], headline: str
+) -> None:
+    p = person(bot, lang=lang)
+    await p.say("/start")
+    assert ("Bonjour" if lang == "fr" else "Hello") in p.texts()[0]
+    assert "1" in p.live().text.split("\n")[0]  # the progress line
+    await answer_af_opco(p, words)
+    assert ("Vos réponses" if lang == "fr" else "Your answers") in p.live().text
+    await p.tap(words["result"])
+    texts = p.texts()
+    assert any(headline in t for t in texts)
+    document = p.last()
+    assert document.document is not None
+    assert document.filename.endswith(".pdf")
+    pdf_text = "".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(document.document)).pages
+    )
+    assert " ".join(headline.split()) in " ".join(pdf_text.split())
+    _, api, _ = bot
+    for call in api.of("answerCallbackQuery"):
+        assert call["callback_query_id"]
+
+
+async def test_each_question_is_one_message_edited_in_place(bot: Ctx) -> None:
+    p = person(bot)
+    await p.say("/start")
+    first = p.live().message_id
+    await p.tap(FR["independent"])
+    assert p.live().message_id == first
+    assert "prestations" in p.live().text
+    await p.tap(FR["training"])
+    assert "✅ Actions de formation" in p.live().labels()
+    assert p.live().message_id == first
+
+
+async def test_back_returns_to_the_previous_question_with_answers_kept(bot: Ctx) -> None:
+    p = person(bot)
+    await p.say("/start")
+    await p.tap(FR["independent"])
+    await p.tap(FR["training"])
+    await p.tap(FR["confirm"])
+    await p.tap("Retour")
+    assert "prestations" in p.live().text
+    assert "✅ Actions de formation" in p.live().labels()
+    await p.say("/back")
+    assert "situation" in p.live().text
+    await p.say("/back")
+    assert "première question" in p.live().text
+
+
+async def test_restart_forgets_the_answers(bot: Ctx) -> None:
+    p = person(bot)
+    await p.say("/start")
+    await p.tap(FR["independent"])
+    await p.say("/restart")
+    assert "Question 1 " in p.live().text
+    _, _, store = bot
+    record = await store.load(42)
+    assert record.snapshot["answers"] == {}
+
+
+async def test_an_answer_changed_from_the_review(bot: Ctx) -> None:
+    p = person(bot)
+    await p.say("/start")
+    await answer_af_opco(p, FR)
+    await p.tap("Financeurs")
+    assert "✅ OPCO" in p.live().labels()
+    await p.tap("OPCO")
+    await p.tap("Particuliers")
+    await p.tap(FR["confirm"])
+    assert "plus tard" in p.live().text  # the outlook question is now needed
+    await p.press("ans:future_public:no")
+    assert "Vos réponses" in p.live().text
+    await p.tap(FR["result"])
+    assert any("facultative" in t for t in p.texts())
+
+
+async def test_a_double_tap_changes_nothing_the_second_time(bot: Ctx) -> None:
+    p = person(bot)
+    await p.say("/start")
+    live = p.live().message_id
+    await p.press("ans:role:independent", live)
+    await p.press("ans:role:independent", live)
+    _, api, store = bot
+    record = await store.load(42)
+    assert record.snapshot["state"] == "activities"
+    assert "prestations" in p.live().text
+    toasts = [c.get("text") for c in api.of("answerCallbackQuery")]
+    assert toasts[0] is None
+    assert "étape passée" in toasts[1]
+
+
+async def test_a_stale_button_on_an_old_message_reshows_the_current_question(bot: Ctx) -> None:
+    p = person(bot)
+    await p.say("/start")
+    old = p.live().message_id
+    await p.say("1")  # typed: a new message now shows the next question
+    assert p.live().message_id != old
+    await p.press("ans:role:organisation", old)
+    _, _, store = bot
+    assert (await store.load(42)).snapshot["answers"] == {"role": "independent"}
+    assert "prestations" in p.live().text
+
+
+@pytest.mark.parametrize(
+    "data", ["ans:role:king", "ans:funders:opco", "hack", "ok:role", "x" * 64]
+)
+async def test_forged_button_data_changes_nothing(bot: Ctx, data: str) -> None:
+    p = person(bot)
+    await p.say("/start")
+    await p.press(data)
+    _, api, store = bot
+    assert (await store.load(42)).snapshot["answers"] == {}
+    assert "situation" in p.live().text
+    assert api.of("answerCallbackQuery")[-1].get("text")
+
+
+@pytest.mark.parametrize("typed", ["1", "independent", "FORMATEUR OU CONSULTANT INDEPENDANT"])
+async def test_typed_answers_are_accepted(bot: Ctx, typed: str) -> None:
+    p = person(bot)
+    await p.say("/start")
+    await p.say(typed)
+    _, _, store = bot
+    assert (await store.load(42)).snapshot["answers"] == {"role": "independent"}
+
+
+async def test_typed_multi_choice_answer(bot: Ctx) -> None:
+    p = person(bot)
+    await p.say("/start")
+    await p.say("1")
+    await p.say("1 2")
+    _, _, store = bot
+    assert (await store.load(42)).snapshot["answers"]["activities"] == [
+        "training",
+        "skills_assessment",
+    ]
+
+
+@pytest.mark.parametrize("typed", ["bonjour", "x" * 5000, "🙂", "/unknown"])
+async def test_unrecognised_text_gets_a_hint_and_the_question_again(bot: Ctx, typed: str) -> None:
+    p = person(bot)
+    await p.say("/start")
+    await p.say(typed)
+    assert "Répondez avec les boutons" in p.live().text
+    assert "situation" in p.live().text
+
+
+async def test_a_sticker_gets_the_hint_and_no_crash(bot: Ctx) -> None:
+    p = person(bot)
+    await p.say("/start")
+    await p.send_sticker()
+    assert "Répondez avec les boutons" in p.live().text
+
+
+async def test_in_a_group_the_bot_only_asks_to_be_contacted_privately(bot: Ctx) -> None:
+    app, api, store = bot
+    raw = message_update(-100123, "fr", chat_type="supergroup", text="/start")
+    await app.process_update(Update.de_json(raw, app.bot))
+    sent = api.of("sendMessage")
+    assert len(sent) == 1
+    assert "https://t.me/qualiopi_test_bot" in sent[0]["text"]
+    assert (await store.load(-100123)).snapshot is None
+    chatter = message_update(-100123, "fr", chat_type="group", text="hello everyone")
+    await app.process_update(Update.de_json(chatter, app.bot))
+    assert len(api.of("sendMessage")) == 1, "ordinary group talk is not answered"
+
+
+async def test_rate_limited_send_is_retried_after_retry_after(bot: Ctx) -> None:
+    _, api, _ = bot
+    api.fail_next(
+        "sendMessage",
+        429,
+        ok=False,
+        error_code=429,
+        description="Too Many Requests: retry after 1",
+        parameters={"retry_after": 1},
+    )
+    p = person(bot)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await p.say("/start")
+    assert loop.time() - started >= 1.0
+    assert len(api.of("sendMessage")) == 3  # refused welcome, welcome again, first question
+    assert "situation" in p.live().text
+
+
+async def test_a_bad_gateway_is_retried(bot: Ctx) -> None:
+    _, api, _ = bot
+    api.fail_next("sendMessage", 502, ok=False, error_code=502, description="Bad Gateway")
+    p = person(bot)
+    await p.say("/start")
+    assert "situation" in p.live().text
+
+
+async def test_the_result_comes_in_several_messages_then_the_pdf(bot: Ctx) -> None:
+    p = person(bot)
+    await p.say("/start")
+    for data in ["ans:role:organisation"]:
+        await p.press(data)
+    for option in ["training", "skills_assessment", "vae", "apprenticeship"]:
+        await p.press(f"ans:activities:{option}")
+    await p.press("ok:activities")
+    await p.press("ans:selling:both")
+    for option in ["opco", "cpf"]:
+        await p.press(f"ans:funders:{option}")
+    await p.press("ok:funders")
+    for data in [
+        "ans:cpf_subcontracting:yes",
+        "ans:micro_enterprise:no",
+        "ans:certifying:yes",
+        "ans:long_courses:yes",
+        "ans:work_based:alternance",
+        "ans:uses_subcontractors:yes",
+        "ans:stage:new_entrant",
+        "ans:sites:several",
+    ]:
+        await p.press(data)
+    before = len(p.api.chat(42))
+    await p.press("result")
+    new = p.api.chat(42)[before:]
+    parts = [m for m in new if m.document is None]
+    assert len(parts) >= 2
+    assert all(len(m.text) <= 4096 for m in parts)
+    assert new[-1].document is not None
+    assert "Modifier mes réponses" in parts[-1].labels()[0]
+
+
+async def test_language_follows_telegram_and_switches_without_losing_answers(bot: Ctx) -> None:
+    p = person(bot, lang="en-GB")
+    await p.say("/start")
+    assert "Which best describes you?" in p.live().text
+    await p.tap(EN["independent"])
+    await p.say("/language")
+    assert "prestations" in p.live().text
+    _, _, store = bot
+    assert (await store.load(42)).snapshot["answers"] == {"role": "independent"}
+    nobody = person(bot, chat_id=43, lang=None)
+    await nobody.say("/start")
+    assert "situation" in nobody.live().text  # DEFAULT_LANGUAGE (fr)
+
+
+async def test_deep_link_payload_is_kept_as_the_source(bot: Ctx) -> None:
+    p = person(bot)
+    await p.say("/start salon_lyon-2026")
+    _, _, store = bot
+    assert (await store.load(42)).source == "salon_lyon-2026"
+    q = person(bot, chat_id=44)
+    await q.say("/start <script>")
+    assert (await store.load(44)).source is None
+
+
+async def test_summary_and_help(bot: Ctx) -> None:
+    p = person(bot)
+    await p.say("/start")
+    await p.say("/summary")
+    assert any("aucune question" in t for t in p.texts())
+    await p.tap(FR["independent"])
+    await p.say("/summary")
+    assert any("Situation" in t and "Formateur ou consultant" in t for t in p.texts())
+    await p.say("/help")
+    assert any(t.startswith("<b>Aide</b>") for t in p.texts())
+    assert "prestations" in p.live().text
+
+
+async def test_an_update_delivered_twice_is_applied_once(bot: Ctx) -> None:
+    app, _, store = bot
+    p = person(bot)
+    await p.say("/start")
+    raw = message_update(42, "fr", text="1")
+    await app.process_update(Update.de_json(raw, app.bot))
+    await app.process_update(Update.de_json(raw, app.bot))
+    assert (await store.load(42)).snapshot["answers"] == {"role": "independent"}
+
+
+async def test_commands_are_registered_in_both_languages(bot: Ctx) -> None:
+    app, api, _ = bot
+    await set_commands(app)
+    calls = api.of("setMyCommands")
+    assert {c.get("language_code") for c in calls} == {"fr", None}
+    assert all(len(c["commands"]) == 6 for c in calls)
+
+
+async def test_an_unexpected_error_is_logged_without_the_token_and_told_to_the_person(
+    bot: Ctx, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.telegram_bot as module
+
+    def boom(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError(f"kaboom with {TOKEN}")
+
+    monkeypatch.setattr(module, "screen_for", boom)
+    p = person(bot)
+    with caplog.at_level(logging.ERROR):
+        await p.say("/start")
+    assert any("quelque chose s’est mal passé" in t for t in p.texts())
+    assert "kaboom" in caplog.text
+
+
+async def test_updates_of_one_chat_are_handled_in_order(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    app, store = make_app(tmp_path, api)
+    async with app:
+        await app.start()
+        try:
+            start = message_update(7, "fr", text="/start")
+            await app.update_queue.put(Update.de_json(start, app.bot))
+            for typed in ["1", "1", "1", "1"]:
+                await app.update_queue.put(
+                    Update.de_json(message_update(7, "fr", text=typed), app.bot)
+                )
+            for other in range(100, 110):
+                await app.update_queue.put(
+                    Update.de_json(message_update(other, "fr", text="/start"), app.bot)
+                )
+            for _ in range(200):
+                record = await store.load(7)
+                if record.snapshot and record.snapshot["state"] == "certifying":
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            await app.stop()
+    record = await store.load(7)
+    assert record.snapshot["answers"] == {
+        "role": "independent",
+        "activities": ["training"],
+        "selling": "direct",
+        "funders": ["opco"],
+    }
+    assert record.snapshot["state"] == "certifying"
+    for other in range(100, 110):
+        assert (await store.load(other)).snapshot["state"] == "role"
+    await store.close()
+
+
+async def test_storage_unavailable_tells_the_person_to_retry(
+    bot: Ctx, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.storage import StorageError
+
+    _, _, store = bot
+    p = person(bot)
+    await p.say("/start")
+
+    async def down(*args: Any, **kwargs: Any) -> Any:
+        raise StorageError("database is locked")
+
+    monkeypatch.setattr(store, "save", down)
+    await p.say("1")
+    assert "Réessayez dans quelques instants" in p.texts()[-1]
+    monkeypatch.undo()
+    await p.say("1")
+    assert (await store.load(42)).snapshot["answers"] == {"role": "independent"}
+
+
+async def test_callback_query_too_old_is_a_normal_outcome(bot: Ctx) -> None:
+    _app, api, store = bot
+    p = person(bot)
+    await p.say("/start")
+    api.fail_next(
+        "answerCallbackQuery",
+        400,
+        ok=False,
+        error_code=400,
+        description="Bad Request: query is too old and response timeout expired",
+    )
+    await p.press("ans:role:independent")
+    assert (await store.load(42)).snapshot["state"] == "activities"
