@@ -177,7 +177,7 @@ def next_needed(answers: Mapping[str, Answer]) -> str:
 class Conversation:
     """The model a step works on: one person's snapshot, loaded for the length of one trigger."""
 
-    __slots__ = ("answers", "day", "editing", "lang", "outcome", "pending", "state")
+    __slots__ = ("answers", "day", "editing", "lang", "needed", "outcome", "pending", "state")
 
     def __init__(self, snapshot: Mapping[str, Any]) -> None:
         self.state: str = snapshot["state"]
@@ -189,6 +189,7 @@ class Conversation:
         self.lang: str = snapshot["lang"]
         self.day: str | None = snapshot.get("date")
         self.outcome: str = Outcome.STALE
+        self.needed: str | None = None
 
     def to_snapshot(self) -> dict[str, Any]:
         """Returns the plain-JSON snapshot of this conversation."""
@@ -243,6 +244,7 @@ class Conversation:
 
     def _record(self, question: str, value: Answer) -> None:
         self.answers = prune({**self.answers, question: value})
+        self.needed = next_needed(self.answers)  # once per step, not once per candidate edge
         self.pending = []
         self.outcome = Outcome.MOVED
 
@@ -281,7 +283,7 @@ class Conversation:
     def is_next(self, event: EventData) -> bool:
         """Tells whether this transition's destination is the next question the path needs."""
         dest = event.transition.dest if event.transition else None
-        return dest == next_needed(self.answers)
+        return dest == self.needed
 
     def is_complete(self, event: EventData) -> bool:
         """Tells whether every question the path asks has an answer."""
