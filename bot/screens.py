@@ -90,12 +90,17 @@ def question_screen(snapshot: Mapping[str, Any], hint: str | None = None) -> Scr
         chosen=[label(lang, question, o) for o in chosen],
         hint=hint_text(lang, hint),
     )
-    rows: list[tuple[Button, ...]] = []
-    for option in QUESTIONS[question].options:
+    options = QUESTIONS[question].options
+    answers = []
+    for option in options:
         text_label = label(lang, question, option)
         if multi and option in chosen:
             text_label = f"✅ {text_label}"
-        rows.append((Button(text_label, f"ans:{question}:{option}"),))
+        answers.append(Button(text_label, f"ans:{question}:{option}"))
+    per_row = 2 if len(options) > 5 else 1  # long lists (funders) stay short on a phone
+    rows: list[tuple[Button, ...]] = [
+        tuple(answers[i : i + per_row]) for i in range(0, len(answers), per_row)
+    ]
     if multi:
         rows.append(
             (Button(messages.text(lang, "ui", "confirm", count=len(chosen)), f"ok:{question}"),)
