@@ -129,6 +129,12 @@ def _parser() -> argparse.ArgumentParser:
     dia = sub.add_parser("diagram", help="write the flow as a Mermaid diagram (docs/flow.md)")
     dia.add_argument("--out", default="docs/flow.md", help="file to write, or - for stdout")
     dia.add_argument("--readme", default="README.md", help="README whose diagram to refresh")
+    st = sub.add_parser("stats", help="statistics for the consultancy (anonymous counts)")
+    st.add_argument("--period", help="7, 30, all, or YYYY-MM-DD..YYYY-MM-DD (default 30 days)")
+    st.add_argument("--png", help="also write the chart (funnel and verdicts) to this file")
+    st.add_argument("--lang", choices=messages.LANGUAGES, default=messages.DEFAULT_LANGUAGE)
+    ex = sub.add_parser("export", help="leads and completed questionnaires as CSV files")
+    ex.add_argument("--out", required=True, help="folder to write the CSV files into")
     sub.add_parser(
         "run",
         help="start the Telegram bot (settings from the environment and .env); "
@@ -156,6 +162,10 @@ def main(
         from bot.run import run_bot
 
         return run_bot(stdin, stdout, stderr)
+    if args.command in ("stats", "export"):
+        from bot.run import run_report
+
+        return run_report(args, stdout, stderr)
     if args.command == "diagram":
         from flows.diagram import mermaid, with_diagram
 

@@ -47,6 +47,12 @@ class Settings:
     webhook_secret: str | None
     webhook_listen: str
     webhook_port: int
+    consultancy_name: str | None = None
+    consultancy_presentation: str | None = None
+    consultancy_contact_url: str | None = None
+    consultancy_booking_url: str | None = None
+    admin_chat_ids: frozenset[int] = frozenset()
+    data_retention_days: int = 365
 
     @property
     def base_file_url(self) -> str:
@@ -63,7 +69,7 @@ class Settings:
 
 def _url(name: str, value: str, schemes: tuple[str, ...]) -> str:
     parts = urlsplit(value)
-    if parts.scheme not in schemes or not parts.netloc:
+    if parts.scheme not in schemes or not (parts.netloc or parts.scheme in ("mailto", "tel")):
         raise SettingError(name, "bad_url", schemes=schemes, given=value)
     return value
 
@@ -112,6 +118,21 @@ def load_settings(
     port_text = get("WEBHOOK_PORT", "8443")
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
         raise SettingError("WEBHOOK_PORT", "bad_port", given=port_text)
+    admins: set[int] = set()
+    for raw_piece in get("ADMIN_CHAT_IDS").replace(";", ",").split(","):
+        piece = raw_piece.strip()
+        if not piece:
+            continue
+        if not piece.lstrip("-").isdigit():
+            raise SettingError("ADMIN_CHAT_IDS", "bad_chat_ids", given=piece)
+        admins.add(int(piece))
+    retention = get("DATA_RETENTION_DAYS", "365")
+    if not retention.isdigit() or not 1 <= int(retention) <= 3650:
+        raise SettingError("DATA_RETENTION_DAYS", "bad_days", given=retention)
+    links = {}
+    for name in ("CONSULTANCY_CONTACT_URL", "CONSULTANCY_BOOKING_URL"):
+        value = get(name) or None
+        links[name] = _url(name, value, ("https", "http", "mailto", "tel")) if value else None
     return Settings(
         token=token,
         base_url=base_url,
@@ -122,4 +143,10 @@ def load_settings(
         webhook_secret=secret,
         webhook_listen=get("WEBHOOK_LISTEN", "127.0.0.1"),
         webhook_port=int(port_text),
+        consultancy_name=get("CONSULTANCY_NAME")[:100] or None,
+        consultancy_presentation=get("CONSULTANCY_PRESENTATION")[:600] or None,
+        consultancy_contact_url=links["CONSULTANCY_CONTACT_URL"],
+        consultancy_booking_url=links["CONSULTANCY_BOOKING_URL"],
+        admin_chat_ids=frozenset(admins),
+        data_retention_days=int(retention),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+from collections.abc import Mapping
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,12 @@ class _Document(FPDF):
         self.set_text_color(*INK)
 
 
-def build_pdf(report: dict[str, Any], answers_view: list[dict[str, Any]], day: dt.date) -> bytes:
+def build_pdf(
+    report: dict[str, Any],
+    answers_view: list[dict[str, Any]],
+    day: dt.date,
+    brand: Mapping[str, Any] | None = None,
+) -> bytes:
     """Returns the checklist PDF for a report (``bot.report.build_report``) and its answers."""
     lang = report["language"]
     doc = _Document(lang)
@@ -112,6 +118,12 @@ def build_pdf(report: dict[str, Any], answers_view: list[dict[str, Any]], day: d
         for item in group:
             _indicator_row(doc, item)
 
+    if brand:
+        text = messages.to_plain(str(messages.call(lang, "followup", "brand", **brand))).strip()
+        if text:
+            doc.heading(text.splitlines()[0])
+            for line in text.splitlines()[1:]:
+                doc.para(line)
     doc.ln(4)
     doc.para(doc.t("disclaimer"), size=8, color=MUTED)
     return bytes(doc.output())

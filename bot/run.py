@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import datetime as dt
 import logging
 import os
+from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit
 
@@ -63,3 +66,50 @@ def run_bot(stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
         application.run_polling(drop_pending_updates=False)
     asyncio.run(store.close())
     return 0
+
+
+def run_report(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    """``stats`` and ``export`` from the command line, on the configured database."""
+    lang = getattr(args, "lang", None) or operator_language()
+    try:
+        settings = load_settings()
+    except SettingError as exc:
+        stderr.write(f"qualiopi-bot: {exc.line(lang)}\n")
+        return 2
+    return asyncio.run(_report(args, settings.database_url, lang, stdout, stderr))
+
+
+async def _report(
+    args: argparse.Namespace, database_url: str, lang: str, stdout: TextIO, stderr: TextIO
+) -> int:
+    from bot import stats
+    from bot.export import export_all
+
+    store = open_store(database_url)
+    try:
+        await store.open()
+        if args.command == "stats":
+            try:
+                since, until = stats.period(args.period, dt.date.today())
+            except ValueError:
+                stderr.write(messages.text(lang, "stats", "bad_period", given=args.period) + "\n")
+                return 2
+            figures = stats.compute(await store.tallies(since, until), since, until)
+            stdout.write(messages.to_plain(stats.text(figures, lang)) + "\n")
+            if args.png:
+                Path(args.png).write_bytes(await asyncio.to_thread(stats.chart_png, figures, lang))
+            return 0
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, (content, count) in (await export_all(store)).items():
+            (out / f"qualiopi-{name}.csv").write_bytes(content)
+            stdout.write(
+                messages.text(lang, "stats", "export_caption", kind=name, count=count) + "\n"
+            )
+        return 0
+    except StorageError as exc:
+        line = messages.text(lang, "settings", "database_unavailable", detail=str(exc))
+        stderr.write(f"qualiopi-bot: {line}\n")
+        return 2
+    finally:
+        await store.close()

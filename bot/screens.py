@@ -268,10 +268,13 @@ def answers_view(answers: Mapping[str, Any], lang: str) -> list[dict[str, str]]:
     return view
 
 
-def result_pdf(snapshot: Mapping[str, Any]) -> bytes:
-    """Returns the printable checklist of a finished conversation."""
+def result_pdf(snapshot: Mapping[str, Any], brand: Mapping[str, Any] | None = None) -> bytes:
+    """Returns the printable checklist of a finished conversation (with the consultancy's
+    details when it has configured them)."""
     from bot.pdf import build_pdf  # fpdf2 loads only when a PDF is asked for
 
     lang = snapshot["lang"]
     ev = evaluation_of(snapshot)
-    return build_pdf(build_report(ev, lang), answers_view(snapshot["answers"], lang), ev.date)
+    return build_pdf(
+        build_report(ev, lang), answers_view(snapshot["answers"], lang), ev.date, brand
+    )

@@ -47,9 +47,11 @@ from telegram.ext import (
 
 import messages
 from bot.config import Settings
+from bot.followup import FollowUp
 from bot.screens import (
     Button,
     Screen,
+    evaluation_of,
     hint_text,
     match_option,
     match_options,
@@ -60,12 +62,15 @@ from bot.screens import (
     review_screen,
     screen_for,
 )
-from bot.storage import Record, StorageError, Store
+from bot.storage import Completed, Record, StorageError, Store, Tally
+from bot.tracking import track
 from flows.contract import QUESTIONS
 from flows.flow import MULTI, RESULT, REVIEW, Outcome, is_snapshot, new_snapshot, step
 
 LOGGER = logging.getLogger("qualiopi_bot")
-COMMANDS = ("start", "back", "summary", "restart", "language", "help")
+COMMANDS = ("start", "back", "summary", "restart", "language", "help", "privacy", "delete")
+"""The command menu; /stats and /export exist only in the consultancy's admin chats."""
+HANDLED_COMMANDS = (*COMMANDS, "stats", "export")
 PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -224,11 +229,17 @@ class QualiopiBot:
     """The conversation on Telegram: one flow step per update, committed before replying."""
 
     def __init__(
-        self, store: Store, settings: Settings, today: Callable[[], dt.date] = dt.date.today
+        self,
+        store: Store,
+        settings: Settings,
+        today: Callable[[], dt.date] = dt.date.today,
+        now: Callable[[], dt.datetime] | None = None,
     ):
         self.store = store
         self.settings = settings
         self.today = today
+        self.now = now or (lambda: dt.datetime.now(dt.UTC))
+        self.follow = FollowUp(store, settings, self.now)
 
     # helpers
 
@@ -241,7 +252,7 @@ class QualiopiBot:
     def register(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         """Adds the handlers to the application."""
         private = filters.ChatType.PRIVATE
-        for name in COMMANDS:
+        for name in HANDLED_COMMANDS:
             application.add_handler(CommandHandler(name, self.on_command, filters=private))
         application.add_handler(CallbackQueryHandler(self.on_button))
         application.add_handler(
@@ -276,7 +287,13 @@ class QualiopiBot:
         await self._handle(update, context, ("text", message.text or "", ()))
 
     async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Answers stickers, photos, voice, documents… with the hint and the question again."""
+        """Takes a shared contact; answers stickers, photos, voice… with the hint."""
+        message = update.effective_message
+        contact = message.contact if message is not None else None
+        if contact is not None:
+            owner = str(contact.user_id) if contact.user_id else ""
+            await self._handle(update, context, ("contact", contact.phone_number, (owner,)))
+            return
         await self._handle(update, context, ("other", "", ()))
 
     async def on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -345,17 +362,25 @@ class QualiopiBot:
             if query is not None:
                 await port.toast(query)
             return
+        if self.follow.accepts(event, record, chat.id):
+            try:
+                await self.follow.handle(update, context, record, event)
+            except StorageError as exc:
+                await self._storage_down(port, chat.id, query, lang_guess, exc)
+            return
         snapshot = record.snapshot if is_snapshot(record.snapshot) else None
         reply = _Reply()
         new_snapshot_, source = self._decide(snapshot, record, event, lang_guess, reply)
+        meta, tallies, completed = self._track(chat.id, snapshot, new_snapshot_, record, source)
         saved = Record(
             snapshot=new_snapshot_,
             live_message_id=record.live_message_id,
             source=source,
             last_update_id=update.update_id,
+            meta=meta,
         )
         try:
-            await self.store.save(chat.id, saved)
+            await self.store.save(chat.id, saved, tallies, completed)
         except StorageError as exc:
             await self._storage_down(port, chat.id, query, new_snapshot_["lang"], exc)
             return
@@ -367,6 +392,36 @@ class QualiopiBot:
                 await self.store.save(chat.id, replace(saved, live_message_id=live))
             except StorageError:
                 LOGGER.warning("could not record the live message of chat %s", chat_ref(chat.id))
+
+    def _track(
+        self,
+        chat_id: int,
+        before: dict[str, Any] | None,
+        after: dict[str, Any],
+        record: Record,
+        source: str | None,
+    ) -> tuple[dict[str, Any], list[Tally], Completed | None]:
+        """Returns the new meta, the anonymous tallies and, at a result, the questionnaire row."""
+        verdict = None
+        completed = None
+        if after["state"] == RESULT and not record.meta.get("completed"):
+            ev = evaluation_of(after)
+            verdict = ev.verdict.value
+            completed = Completed(
+                chat_id=chat_id,
+                language=after["lang"],
+                source=source,
+                verdict=verdict,
+                indicator_count=len(ev.indicators),
+                referential=ev.referential.id,
+                answers=dict(after["answers"]),
+            )
+        meta, tallies = track(
+            before, after, dict(record.meta), source, now=self.now(), verdict=verdict
+        )
+        if not any(t.kind == "completed" for t in tallies):
+            completed = None
+        return meta, tallies, completed
 
     def _decide(
         self,
@@ -416,6 +471,8 @@ class QualiopiBot:
             reply.resend_result = snapshot["state"] == RESULT
         elif name == "summary":
             reply.summary = True
+        else:  # a command that does not exist here (/stats outside an admin chat…)
+            reply.hint = "use_buttons"
         return snapshot
 
     def _button(self, snapshot: dict[str, Any], data: str, reply: _Reply) -> dict[str, Any]:
@@ -458,7 +515,9 @@ class QualiopiBot:
         lang = snapshot["lang"]
         live = record.live_message_id
         if reply.intro:
-            await port.send(chat_id, str(messages.call(lang, "bot", reply.intro)))
+            intro = str(messages.call(lang, "bot", reply.intro))
+            brand = self.follow.brand_text(lang) if reply.intro == "welcome" else ""
+            await port.send(chat_id, f"{intro}\n\n{brand}" if brand else intro)
         if reply.summary:
             await port.send(chat_id, _summary(snapshot))
         pressed = (
@@ -469,7 +528,12 @@ class QualiopiBot:
                 await port.clear_keyboard(chat_id, pressed)
             if live is not None and live != pressed:
                 await port.clear_keyboard(chat_id, live)
-            return await self._send_result(port, chat_id, snapshot)
+            last = await self._send_result(port, chat_id, snapshot)
+            offer = self.follow.offers(lang, evaluation_of(snapshot).verdict.value, record.meta)
+            if offer is not None:
+                text, markup = offer
+                await self.bot_send(port, chat_id, text, markup)
+            return last
         screen = (
             Screen(messages.text(lang, "bot", "result_menu"), result_buttons(lang))
             if snapshot["state"] == RESULT
@@ -495,7 +559,7 @@ class QualiopiBot:
             buttons = screen.buttons if index == len(screen.parts) - 1 else ()
             last = await port.send(chat_id, part, buttons)
         lang = snapshot["lang"]
-        content = await asyncio.to_thread(result_pdf, snapshot)
+        content = await asyncio.to_thread(result_pdf, snapshot, self.follow.brand())
         await port.send_document(
             chat_id,
             content,
@@ -503,6 +567,12 @@ class QualiopiBot:
             messages.text(lang, "bot", "pdf_caption"),
         )
         return last
+
+    async def bot_send(self, port: Port, chat_id: int, text: str, markup: Any) -> None:
+        """Sends a follow-up offer (its own keyboard)."""
+        await port.bot.send_message(
+            chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup or None
+        )
 
     async def _storage_down(
         self, port: Port, chat_id: int, query: CallbackQuery | None, lang: str, exc: Exception
@@ -608,5 +678,13 @@ def build_application(
     if updates_request is not None:
         builder = builder.get_updates_request(updates_request)
     application = builder.build()
-    QualiopiBot(store, settings, today).register(application)
+    handlers: QualiopiBot = QualiopiBot(store, settings, today)
+    handlers.register(application)
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            handlers.follow.send_due_reminders, interval=3600, first=10, name="reminders"
+        )
+        application.job_queue.run_repeating(
+            handlers.follow.purge, interval=86400, first=60, name="retention"
+        )
     return application

@@ -60,25 +60,35 @@ def start_bot(
         )
 
 
-def replies(server: FakeTelegramServer) -> int:
+def replies(server: FakeTelegramServer, chat_id: int | None = None) -> int:
     """Counts the replies that end the bot's answer to an update (a keyboard, or the PDF)."""
     return sum(
         1
         for name, params in server.api.calls
-        if name == "sendDocument"
-        or (name in ("sendMessage", "editMessageText") and params.get("reply_markup"))
+        if (chat_id is None or int(params.get("chat_id", 0)) == chat_id)
+        and (
+            name == "sendDocument"
+            or (name in ("sendMessage", "editMessageText") and params.get("reply_markup"))
+        )
     )
 
 
 def act(server: FakeTelegramServer, update: dict[str, Any]) -> None:
-    """Sends one update and waits until the bot has answered it."""
-    before = replies(server)
+    """Sends one update and waits until the bot has answered it in that chat."""
+    chat = (update.get("message") or update["callback_query"]["message"])["chat"]["id"]
+    before = replies(server, chat)
     server.push(update)
-    server.wait_for(lambda: replies(server) > before)
+    server.wait_for(lambda: replies(server, chat) > before)
 
 
 def live_message(server: FakeTelegramServer, chat_id: int) -> int:
-    return [m for m in server.api.chat(chat_id) if m.buttons][-1].message_id
+    """The newest message with the questionnaire's buttons (not a follow-up offer)."""
+    with_buttons = [
+        m
+        for m in server.api.chat(chat_id)
+        if m.buttons and not any(d.startswith(("lead:", "remind:")) for d in m.data())
+    ]
+    return with_buttons[-1].message_id
 
 
 def press(server: FakeTelegramServer, chat_id: int, data: str) -> None:

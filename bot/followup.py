@@ -1,0 +1,467 @@
+"""After the result: being contacted (only with consent), audit reminders, data rights, and the
+consultancy's own commands (/stats, /export) in its admin chats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import re
+from typing import Any
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import Application, ContextTypes
+
+import messages
+from bot import stats as stats_module
+from bot.config import Settings
+from bot.export import export_all
+from bot.screens import evaluation_of, result_pdf
+from bot.storage import Lead, Record, StorageError, Store, Tally
+from flows.rules import Verdict
+
+LOGGER = logging.getLogger("qualiopi_bot")
+EMAIL = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,185}\.[A-Za-z]{2,24}$")
+DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")
+LEAD_STEPS = ("contact", "name", "message")
+ADMIN_COMMANDS = ("stats", "export")
+PERSON_COMMANDS = ("privacy", "delete")
+REMINDER_VERDICTS = (Verdict.REQUIRED.value, Verdict.RECOMMENDED.value)
+
+Event = tuple[str, str, tuple[str, ...]]
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """Returns the same day ``months`` later (clamped to the month's last day)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def reminder_dates(certified: dt.date) -> list[tuple[dt.date, str]]:
+    """Returns when to remind: the surveillance window opening (14th month) and 6 months
+    before the end of the 3-year validity (arrêté du 6 juin 2019 as amended)."""
+    return [(add_months(certified, 14), "surveillance"), (add_months(certified, 30), "renewal")]
+
+
+def parse_day(text: str) -> dt.date | None:
+    """Reads a typed date (DD/MM/YYYY, DD-MM-YYYY, DD.MM.YYYY or YYYY-MM-DD)."""
+    cleaned = text.strip()[:20]
+    for fmt in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(cleaned, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _kb(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+class FollowUp:
+    """Everything after the questionnaire, for people and for the consultancy."""
+
+    def __init__(self, store: Store, settings: Settings, now: Any = None) -> None:
+        self.store = store
+        self.settings = settings
+        self.now = now or (lambda: dt.datetime.now(dt.UTC))
+
+    # --- which events are ours ---
+
+    def is_admin(self, chat_id: int) -> bool:
+        """Tells whether the chat is one of the consultancy's admin chats."""
+        return chat_id in self.settings.admin_chat_ids
+
+    @property
+    def leads_enabled(self) -> bool:
+        """Leads are offered only when somebody receives them."""
+        return bool(self.settings.admin_chat_ids)
+
+    def accepts(self, event: Event, record: Record, chat_id: int) -> bool:
+        """Tells whether this module handles the event."""
+        kind, value, _ = event
+        meta = record.meta
+        if kind == "command":
+            return value in PERSON_COMMANDS or (value in ADMIN_COMMANDS and self.is_admin(chat_id))
+        if kind == "button":
+            return value.split(":", 1)[0] in ("lead", "remind", "del")
+        if kind == "contact":
+            return meta.get("lead") == "contact"
+        if kind == "text":
+            return meta.get("lead") in LEAD_STEPS or meta.get("reminder") == "asking"
+        return False
+
+    # --- after the result ---
+
+    def brand_text(self, lang: str) -> str:
+        """Returns the consultancy's block (empty when nothing is configured)."""
+        s = self.settings
+        return str(
+            messages.call(
+                lang,
+                "followup",
+                "brand",
+                name=s.consultancy_name,
+                presentation=s.consultancy_presentation,
+                contact_url=s.consultancy_contact_url,
+                booking_url=s.consultancy_booking_url,
+            )
+        ).strip()
+
+    def brand(self) -> dict[str, str | None] | None:
+        """Returns the branding for the PDF, or None."""
+        s = self.settings
+        if not (s.consultancy_name or s.consultancy_contact_url or s.consultancy_booking_url):
+            return None
+        return {
+            "name": s.consultancy_name,
+            "presentation": s.consultancy_presentation,
+            "contact_url": s.consultancy_contact_url,
+            "booking_url": s.consultancy_booking_url,
+        }
+
+    def offers(
+        self, lang: str, verdict: str, meta: dict[str, Any]
+    ) -> tuple[str, InlineKeyboardMarkup] | None:
+        """Returns the message offering contact and reminders after a result, if any."""
+        rows: list[list[tuple[str, str]]] = []
+        text_parts = []
+        brand = self.brand_text(lang)
+        if brand:
+            text_parts.append(brand)
+        if self.leads_enabled and not meta.get("lead_declined") and meta.get("lead") != "sent":
+            text_parts.append(
+                messages.text(lang, "followup", "offer", name=self.settings.consultancy_name)
+            )
+            rows.append(
+                [
+                    (messages.text(lang, "followup", "offer_yes"), "lead:yes"),
+                    (messages.text(lang, "followup", "offer_no"), "lead:no"),
+                ]
+            )
+        if verdict in REMINDER_VERDICTS:
+            text_parts.append(messages.text(lang, "followup", "remind_question"))
+            rows.append([(messages.text(lang, "followup", "remind_offer"), "remind:yes")])
+        if not text_parts:
+            return None
+        return "\n\n".join(text_parts), _kb(rows) if rows else None
+
+    # --- handling ---
+
+    async def handle(
+        self,
+        update: Update,
+        context: ContextTypes.DEFAULT_TYPE,
+        record: Record,
+        event: Event,
+    ) -> None:
+        """Runs a follow-up event: decide, commit, then reply."""
+        chat = update.effective_chat
+        assert chat is not None
+        kind, value, args = event
+        snapshot = record.snapshot or {}
+        lang = snapshot.get("lang") or messages.language_or_default(
+            update.effective_user.language_code if update.effective_user else None,
+            self.settings.default_language,
+        )
+        bot = context.bot
+        query = update.callback_query
+        if query is not None:
+            await _answer(query)
+        if kind == "command" and value in ADMIN_COMMANDS:
+            await self._admin(context.application, chat.id, value, args, lang)
+            return
+        if kind == "command" and value == "privacy":
+            held = await self.store.dump_chat(chat.id)
+            answers = len(snapshot.get("answers", {}))
+            text = messages.call(
+                lang, "followup", "privacy", name=self.settings.consultancy_name,
+                days=self.settings.data_retention_days, leads_enabled=self.leads_enabled,
+                answers=answers, leads=len(held["leads"]), reminders=len(held["reminders"]),
+            )  # fmt: skip
+            await bot.send_message(chat.id, str(text), parse_mode=ParseMode.HTML)
+            return
+        if kind == "command" and value == "delete":
+            await bot.send_message(
+                chat.id,
+                messages.text(lang, "followup", "delete_confirm"),
+                reply_markup=_kb(
+                    [
+                        [
+                            (messages.text(lang, "followup", "delete_yes"), "del:yes"),
+                            (messages.text(lang, "followup", "delete_no"), "del:no"),
+                        ]
+                    ]
+                ),
+            )
+            return
+        if kind == "button" and value.startswith("del:"):
+            await self._delete(update, chat.id, value == "del:yes", lang)
+            return
+        meta = dict(record.meta)
+        reply: list[tuple[str, Any]] = []
+        lead_done = False
+        if kind == "button":
+            meta, reply, lead_done = self._button(value, meta, lang)
+        elif kind == "contact":
+            meta, reply = self._contact(value, args, update, meta, lang)
+        elif kind == "text" and meta.get("reminder") == "asking":
+            meta, reply = await self._reminder_date(chat.id, value, meta, lang)
+        elif kind == "text":
+            meta, reply, lead_done = self._lead_text(value, meta, lang)
+        await self.store.save(
+            chat.id,
+            Record(
+                snapshot or None, record.live_message_id, record.source, update.update_id, meta
+            ),
+        )
+        if lead_done:
+            await self._send_lead(
+                context.application, chat.id, snapshot, source=record.source, meta=meta, lang=lang
+            )
+        if query is not None and query.message is not None and kind == "button":
+            try:
+                await bot.edit_message_reply_markup(
+                    chat.id, query.message.message_id, reply_markup=None
+                )
+            except TelegramError:  # best effort: an old message may be gone
+                LOGGER.debug("could not clear an offer's buttons")
+        for line, markup in reply:
+            await bot.send_message(chat.id, line, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+    def _button(
+        self, data: str, meta: dict[str, Any], lang: str
+    ) -> tuple[dict[str, Any], list[tuple[str, Any]], bool]:
+        def t(macro: str, **data: Any) -> str:
+            return messages.text(lang, "followup", macro, **data)
+
+        if data == "lead:yes" and self.leads_enabled and not meta.get("lead_declined"):
+            meta["lead"] = "consent"
+            consent = str(
+                messages.call(
+                    lang,
+                    "followup",
+                    "consent",
+                    name=self.settings.consultancy_name,
+                    days=self.settings.data_retention_days,
+                )
+            )
+            keyboard = _kb([[(t("agree"), "lead:agree"), (t("offer_no"), "lead:no")]])
+            return meta, [(consent, keyboard)], False
+        if data == "lead:no":
+            meta["lead"] = None
+            meta["lead_declined"] = True
+            return meta, [(t("declined"), ReplyKeyboardRemove())], False
+        if data == "lead:agree" and meta.get("lead") == "consent":
+            meta["lead"] = "contact"
+            meta["lead_draft"] = {}
+            share = ReplyKeyboardMarkup(
+                [[KeyboardButton(t("share_phone"), request_contact=True)]],
+                one_time_keyboard=True,
+                resize_keyboard=True,
+            )
+            return meta, [(t("ask_contact"), share)], False
+        if data == "lead:skip" and meta.get("lead") in ("name", "message"):
+            return self._lead_text("", meta, lang, skipped=True)
+        if data == "remind:yes":
+            meta["reminder"] = "asking"
+            return meta, [(t("remind_ask"), None)], False
+        return meta, [], False
+
+    def _contact(
+        self, phone: str, args: tuple[str, ...], update: Update, meta: dict[str, Any], lang: str
+    ) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
+        user = update.effective_user
+        if not args or user is None or args[0] != str(user.id):
+            return meta, [(messages.text(lang, "followup", "not_own_contact"), None)]
+        meta["lead_draft"] = {**meta.get("lead_draft", {}), "phone": phone[:32]}
+        meta["lead"] = "name"
+        return meta, [self._ask(lang, "ask_name")]
+
+    def _ask(self, lang: str, macro: str) -> tuple[str, Any]:
+        skip = _kb([[(messages.text(lang, "followup", "skip"), "lead:skip")]])
+        return messages.text(lang, "followup", macro), skip
+
+    def _lead_text(
+        self, typed: str, meta: dict[str, Any], lang: str, skipped: bool = False
+    ) -> tuple[dict[str, Any], list[tuple[str, Any]], bool]:
+        step = meta.get("lead")
+        draft = dict(meta.get("lead_draft", {}))
+        text = typed.strip()
+        if step == "contact":
+            if not EMAIL.match(text):
+                return meta, [(messages.text(lang, "followup", "bad_email"), None)], False
+            draft["email"] = text
+            meta.update(lead="name", lead_draft=draft)
+            return meta, [self._ask(lang, "ask_name")], False
+        if step == "name":
+            if text and not skipped:
+                draft["name"] = text[:100]
+            meta.update(lead="message", lead_draft=draft)
+            return meta, [self._ask(lang, "ask_message")], False
+        if step == "message":
+            if text and not skipped:
+                draft["message"] = text[:1000]
+            meta.update(lead="sent", lead_draft=draft)
+            thanks = messages.text(
+                lang,
+                "followup",
+                "thanks",
+                name=self.settings.consultancy_name,
+                booking_url=self.settings.consultancy_booking_url,
+            )
+            return meta, [(thanks, ReplyKeyboardRemove())], True
+        return meta, [], False
+
+    async def _reminder_date(
+        self, chat_id: int, typed: str, meta: dict[str, Any], lang: str
+    ) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
+        day = parse_day(typed)
+        if day is None:
+            return meta, [(messages.text(lang, "followup", "remind_bad_date"), None)]
+        today = self.now().date()
+        due = [(d, kind) for d, kind in reminder_dates(day) if d >= today]
+        await self.store.add_reminders(chat_id, lang, due)
+        meta["reminder"] = "set"
+        items = [
+            {
+                "date": messages.text(lang, "labels", "date", day=d),
+                "what": messages.text(lang, "followup", "remind_what", kind=k),
+            }
+            for d, k in due
+        ]
+        return meta, [(messages.text(lang, "followup", "remind_set", items=items), None)]
+
+    async def _send_lead(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int,
+        snapshot: dict[str, Any],
+        *,
+        source: str | None,
+        meta: dict[str, Any],
+        lang: str,
+    ) -> None:
+        """Stores the lead, then notifies every admin with its summary and the PDF."""
+        ev = evaluation_of(snapshot)
+        draft = meta.get("lead_draft", {})
+        lead = Lead(
+            chat_id=chat_id, language=lang, source=source, verdict=ev.verdict.value,
+            indicator_count=len(ev.indicators), answers=dict(snapshot["answers"]),
+            name=draft.get("name"), phone=draft.get("phone"), email=draft.get("email"),
+            message=draft.get("message"),
+        )  # fmt: skip
+        await self.store.add_lead(lead, [Tally("lead", "", source or "")])
+        admin_lang = self.settings.default_language
+        summary = str(messages.call(
+            admin_lang, "followup", "admin_lead", lead=lead,
+            verdict=messages.text(admin_lang, "stats", "verdict", verdict=lead.verdict),
+            count=lead.indicator_count, total=len(ev.referential.indicators),
+        ))  # fmt: skip
+        pdf = await asyncio.to_thread(result_pdf, {**snapshot, "lang": admin_lang}, self.brand())
+        for admin in sorted(self.settings.admin_chat_ids):
+            try:
+                await application.bot.send_message(admin, summary, parse_mode=ParseMode.HTML)
+                await application.bot.send_document(
+                    admin, pdf, filename=messages.text(admin_lang, "bot", "pdf_filename")
+                )
+            except Exception as exc:
+                LOGGER.error("could not notify admin chat: %s", exc)
+
+    async def _delete(self, update: Update, chat_id: int, confirmed: bool, lang: str) -> None:
+        bot = update.get_bot()
+        if not confirmed:
+            await bot.send_message(chat_id, messages.text(lang, "followup", "delete_cancelled"))
+            return
+        counts = await self.store.delete_person(chat_id)
+        LOGGER.info("erased on request: %s", counts)
+        await bot.send_message(
+            chat_id, messages.text(lang, "followup", "deleted"), reply_markup=ReplyKeyboardRemove()
+        )
+
+    async def _admin(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int,
+        command: str,
+        args: tuple[str, ...],
+        lang: str,
+    ) -> None:
+        bot = application.bot
+        if command == "stats":
+            try:
+                since, until = stats_module.period(args[0] if args else None, self.now().date())
+            except ValueError:
+                await bot.send_message(
+                    chat_id, messages.text(lang, "stats", "bad_period", given=" ".join(args)[:50])
+                )
+                return
+            figures = stats_module.compute(await self.store.tallies(since, until), since, until)
+            await bot.send_message(
+                chat_id, stats_module.text(figures, lang), parse_mode=ParseMode.HTML
+            )
+            png = await asyncio.to_thread(stats_module.chart_png, figures, lang)
+            await bot.send_photo(chat_id, png)
+            return
+        for name, (content, count) in (await export_all(self.store)).items():
+            await bot.send_document(
+                chat_id, content, filename=f"qualiopi-{name}.csv",
+                caption=messages.text(lang, "stats", "export_caption", kind=name, count=count),
+            )  # fmt: skip
+
+    # --- jobs ---
+
+    async def send_due_reminders(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Sends every reminder that is due (a job; safe to run again after a restart)."""
+        try:
+            due = await self.store.due_reminders(self.now().date())
+        except StorageError as exc:
+            LOGGER.error("reminders not checked: %s", exc)
+            return
+        for reminder in due:
+            try:
+                await context.bot.send_message(
+                    reminder.chat_id,
+                    messages.text(
+                        reminder.language, "followup", "remind_message", kind=reminder.kind
+                    ),
+                )
+            except Exception as exc:
+                LOGGER.warning("reminder %s not sent: %s", reminder.id, exc)
+                continue
+            await self.store.mark_sent(reminder.id)
+
+    async def purge(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Erases personal data older than the retention setting (a daily job)."""
+        cutoff = self.now() - dt.timedelta(days=self.settings.data_retention_days)
+        try:
+            counts = await self.store.purge_before(cutoff)
+        except StorageError as exc:
+            LOGGER.error("retention purge failed: %s", exc)
+            return
+        LOGGER.info("retention purge: %s", counts)
+
+
+async def _answer(query: Any) -> None:
+    try:
+        await query.answer()
+    except Exception:
+        LOGGER.debug("callback query already expired")
