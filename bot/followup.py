@@ -140,7 +140,7 @@ class FollowUp:
 
     def offers(
         self, lang: str, verdict: str, meta: dict[str, Any]
-    ) -> tuple[str, InlineKeyboardMarkup] | None:
+    ) -> tuple[str, InlineKeyboardMarkup | None] | None:
         """Returns the message offering contact and reminders after a result, if any."""
         rows: list[list[tuple[str, str]]] = []
         text_parts = []
