@@ -14,6 +14,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
@@ -237,13 +238,8 @@ class FollowUp:
             await self._send_lead(
                 context.application, chat.id, snapshot, source=record.source, meta=meta, lang=lang
             )
-        if query is not None and query.message is not None and kind == "button":
-            try:
-                await bot.edit_message_reply_markup(
-                    chat.id, query.message.message_id, reply_markup=None
-                )
-            except TelegramError:  # best effort: an old message may be gone
-                LOGGER.debug("could not clear an offer's buttons")
+        if query is not None and isinstance(query.message, Message) and kind == "button":
+            await _drop_pressed_row(query.message, value)
         for line, markup in reply:
             await bot.send_message(chat.id, line, parse_mode=ParseMode.HTML, reply_markup=markup)
 
@@ -458,6 +454,21 @@ class FollowUp:
             LOGGER.error("retention purge failed: %s", exc)
             return
         LOGGER.info("retention purge: %s", counts)
+
+
+async def _drop_pressed_row(message: Message, data: str) -> None:
+    """Removes the buttons of the feature just used from an offer, keeping the others."""
+    prefix = data.split(":", 1)[0] + ":"
+    markup = message.reply_markup
+    rows = [
+        list(row)
+        for row in (markup.inline_keyboard if markup else ())
+        if not any(str(b.callback_data or "").startswith(prefix) for b in row)
+    ]
+    try:
+        await message.edit_reply_markup(InlineKeyboardMarkup(rows) if rows else None)
+    except TelegramError:  # best effort: an old message may be gone
+        LOGGER.debug("could not update an offer's buttons")
 
 
 async def _answer(query: Any) -> None:

@@ -94,9 +94,10 @@ def period(spec: str | None, today: dt.date) -> tuple[dt.date | None, dt.date | 
 def text(stats: Stats, lang: str) -> str:
     """Returns the statistics as Telegram HTML."""
     funnel = [(q, stats.reached[q], stats.stopped[q]) for q in QUESTION_IDS if stats.reached[q]]
-    return messages.render(
+    return messages.call(
         lang,
         "stats",
+        "report",
         s=stats,
         rate=round(stats.completion_rate * 100),
         median=stats.median_seconds,

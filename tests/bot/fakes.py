@@ -38,6 +38,8 @@ class Sent:
     buttons: list[list[dict[str, Any]]] = field(default_factory=list)
     document: bytes | None = None
     filename: str | None = None
+    reply_keyboard: list[list[dict[str, Any]]] = field(default_factory=list)
+    photo: bytes | None = None
 
     def labels(self) -> list[str]:
         return [b["text"] for row in self.buttons for b in row]
@@ -135,8 +137,18 @@ class FakeBotAPI(BaseRequest):
             if len(params["text"]) > 4096:
                 raise _BadRequest("message is too long")
             sent = Sent(next(self._ids), chat_id, params["text"], buttons)
+            sent.reply_keyboard = (markup or {}).get("keyboard", [])
             self.messages[(chat_id, sent.message_id)] = sent
             return self._message(sent)
+        if endpoint == "sendPhoto":
+            upload = next(iter(files.values()))
+            sent = Sent(next(self._ids), chat_id, params.get("caption", ""), [])
+            sent.photo = upload[1]
+            self.messages[(chat_id, sent.message_id)] = sent
+            return {
+                **self._message(sent),
+                "photo": [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}],
+            }
         if endpoint in ("editMessageText", "editMessageReplyMarkup"):
             key = (chat_id, int(params["message_id"]))
             if key not in self.messages:
@@ -190,8 +202,21 @@ def message_update(
 
 
 def callback_update(
-    chat_id: int, data: str, message_id: int, lang: str | None = "fr"
+    chat_id: int,
+    data: str,
+    message_id: int,
+    lang: str | None = "fr",
+    buttons: list[list[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
+    message: dict[str, Any] = {
+        "message_id": message_id,
+        "date": 1_795_000_000,
+        "chat": {"id": chat_id, "type": "private"},
+        "from": {"id": BOT_ID, "is_bot": True, "first_name": "Qualiopi"},
+        "text": "…",
+    }
+    if buttons:
+        message["reply_markup"] = {"inline_keyboard": buttons}
     return {
         "update_id": next(_update_ids),
         "callback_query": {
@@ -199,13 +224,7 @@ def callback_update(
             "from": user(chat_id, lang),
             "chat_instance": "ci",
             "data": data,
-            "message": {
-                "message_id": message_id,
-                "date": 1_795_000_000,
-                "chat": {"id": chat_id, "type": "private"},
-                "from": {"id": BOT_ID, "is_bot": True, "first_name": "Qualiopi"},
-                "text": "…",
-            },
+            "message": message,
         },
     }
 
@@ -231,6 +250,14 @@ class Person:
     async def say(self, text: str) -> None:
         await self.feed(message_update(self.chat_id, self.lang, text=text))
 
+    async def share_contact(self, phone: str, owner: int | None = None) -> None:
+        contact = {
+            "phone_number": phone,
+            "first_name": "Camille",
+            "user_id": self.chat_id if owner is None else owner,
+        }
+        await self.feed(message_update(self.chat_id, self.lang, contact=contact))
+
     async def send_sticker(self) -> None:
         sticker = {
             "file_id": "s",
@@ -246,7 +273,9 @@ class Person:
     async def press(self, data: str, message_id: int | None = None) -> None:
         """Presses a button by its data, on the live message unless told otherwise."""
         target = message_id if message_id is not None else self.live().message_id
-        await self.feed(callback_update(self.chat_id, data, target, self.lang))
+        shown = self.api.messages.get((self.chat_id, target))
+        buttons = shown.buttons if shown else None
+        await self.feed(callback_update(self.chat_id, data, target, self.lang, buttons))
 
     async def tap(self, label_part: str) -> None:
         """Taps the button of the live message whose label contains ``label_part``."""
@@ -291,10 +320,11 @@ def make_app(
     api: FakeBotAPI,
     store: SQLiteStore | None = None,
     day: dt.date = dt.date(2026, 11, 26),
+    **changes: Any,
 ) -> tuple[Application[Any, Any, Any, Any, Any, Any], SQLiteStore]:
     store = store or SQLiteStore(tmp_path / "bot.sqlite3")
     app = build_application(
-        settings(tmp_path),
+        settings(tmp_path, **changes),
         store,
         request=api,
         updates_request=api,

@@ -1,0 +1,396 @@
+"""For consultancies and privacy: leads with consent, admin commands, data rights, reminders."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import datetime as dt
+import io
+import json
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from bot import stats
+from bot.cli import main
+from bot.followup import add_months, reminder_dates
+from bot.storage import MIGRATIONS, SQLiteStore, Tally
+from bot.tracking import track
+from tests.bot.fakes import FakeBotAPI, Person, make_app
+
+ADMIN = 7000
+BRAND = {
+    "consultancy_name": "Cabinet Dupont & Associés",
+    "consultancy_presentation": "Conseil Qualiopi depuis 2019.",
+    "consultancy_contact_url": "mailto:contact@dupont.example",
+    "consultancy_booking_url": "https://rdv.dupont.example",
+}
+Ctx = tuple[Any, FakeBotAPI, SQLiteStore]
+
+
+@pytest.fixture
+async def bot(tmp_path: Path) -> AsyncIterator[Ctx]:
+    api = FakeBotAPI()
+    app, store = make_app(tmp_path, api, admin_chat_ids=frozenset({ADMIN}), **BRAND)
+    async with app:
+        yield app, api, store
+    await store.close()
+
+
+async def finish(p: Person, source: str | None = None) -> None:
+    """Answers as an independent trainer paid by an OPCO, to the result."""
+    await p.say(f"/start {source}" if source else "/start")
+    for data in [
+        "ans:role:independent",
+        "ans:activities:training",
+        "ok:activities",
+        "ans:selling:direct",
+        "ans:funders:opco",
+        "ok:funders",
+        "ans:certifying:no",
+        "ans:long_courses:yes",
+        "ans:work_based:no",
+        "ans:uses_subcontractors:no",
+        "ans:stage:established",
+        "result",
+    ]:
+        await p.press(data)
+
+
+def offer(p: Person) -> Any:
+    return next(
+        m
+        for m in reversed(p.api.chat(p.chat_id))
+        if "lead:yes" in m.data() or "remind:yes" in m.data()
+    )
+
+
+async def test_the_brand_appears_in_the_welcome_after_the_result_and_in_the_pdf(bot: Ctx) -> None:
+    p = Person(bot[0], bot[1], 42)
+    await finish(p)
+    texts = p.texts()
+    assert "Cabinet Dupont &amp; Associés" in texts[0]
+    assert "https://rdv.dupont.example" in offer(p).text
+    pdf = next(m for m in p.api.chat(42) if m.document is not None).document
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Cabinet Dupont & Associés" in text
+
+
+async def test_consent_refused_is_respected_and_never_asked_again(bot: Ctx) -> None:
+    app, api, store = bot
+    p = Person(app, api, 42)
+    await finish(p)
+    assert "lead:yes" in offer(p).data()
+    await p.press("lead:no", offer(p).message_id)
+    assert "ne vous le proposerons plus" in p.texts()[-1]
+    assert await store.rows("leads") == []
+    await p.say("/restart")
+    await finish(p)
+    assert "lead:yes" not in offer(p).data()
+    assert not [c for c in api.of("sendMessage") if int(c["chat_id"]) == ADMIN]
+
+
+async def test_consent_given_then_a_lead_reaches_the_admins(bot: Ctx) -> None:
+    app, api, store = bot
+    p = Person(app, api, 42)
+    await finish(p, source="salon_lyon")
+    await p.press("lead:yes", offer(p).message_id)
+    consent = p.texts()[-1]
+    assert "Cabinet Dupont &amp; Associés recevra" in consent
+    assert "365 jours" in consent
+    assert "/delete" in consent
+    assert await store.rows("leads") == [], "nothing is sent before an explicit agreement"
+    await p.press("lead:agree")
+    ask = p.last()
+    assert ask.reply_keyboard[0][0]["request_contact"] is True
+    await p.say("camille at example")
+    assert "ne semble pas valide" in p.texts()[-1]
+    await p.say("camille.martin@example.fr")
+    await p.say("Camille Martin")
+    await p.press("lead:skip")
+    assert "vous recontactera" in p.texts()[-1]
+    [lead] = await store.rows("leads")
+    assert lead["email"] == "camille.martin@example.fr"
+    assert lead["name"] == "Camille Martin"
+    assert lead["message"] is None
+    assert (lead["verdict"], lead["indicator_count"], lead["language"], lead["source"]) == (
+        "required",
+        22,
+        "fr",
+        "salon_lyon",
+    )
+    assert json.loads(lead["answers"])["funders"] == ["opco"]
+    admin = api.chat(ADMIN)
+    summary = next(m.text for m in admin if m.document is None)
+    for needle in (
+        "Camille Martin",
+        "camille.martin@example.fr",
+        "Obligatoire",
+        "22 indicateurs",
+        "salon_lyon",
+    ):
+        assert needle in summary
+    pdf = next(m.document for m in admin if m.document is not None)
+    assert pdf.startswith(b"%PDF-")
+
+
+async def test_a_shared_phone_number_must_be_the_persons_own(bot: Ctx) -> None:
+    app, api, store = bot
+    p = Person(app, api, 42)
+    await finish(p)
+    await p.press("lead:yes", offer(p).message_id)
+    await p.press("lead:agree")
+    await p.share_contact("+33600000000", owner=999_999)
+    assert "votre propre numéro" in p.texts()[-1]
+    await p.share_contact("+33612345678")
+    await p.press("lead:skip")
+    await p.say("Je lance mon activité en janvier.")
+    [lead] = await store.rows("leads")
+    assert (lead["phone"], lead["message"]) == (
+        "+33612345678",
+        "Je lance mon activité en janvier.",
+    )
+
+
+async def test_agreeing_without_an_offer_sends_nothing(bot: Ctx) -> None:
+    app, api, store = bot
+    p = Person(app, api, 42)
+    await p.say("/start")
+    await p.press("lead:agree")
+    await p.say("camille.martin@example.fr")
+    assert await store.rows("leads") == []
+    assert (await store.load(42)).snapshot["answers"] == {}
+
+
+@pytest.mark.parametrize("command", ["/stats", "/export"])
+async def test_admin_commands_do_not_exist_for_other_people(bot: Ctx, command: str) -> None:
+    app, api, _ = bot
+    p = Person(app, api, 42)
+    await p.say("/start")
+    await p.say(command)
+    assert "Répondez avec les boutons" in p.live().text
+    assert not any(m.document or m.photo for m in api.chat(42))
+    assert not any("Statistiques" in t for t in p.texts())
+
+
+async def test_stats_in_an_admin_chat_with_a_chart(bot: Ctx) -> None:
+    app, api, _ = bot
+    await finish(Person(app, api, 42, "en"), source="newsletter")
+    half = Person(app, api, 43)
+    await half.say("/start")
+    await half.press("ans:role:independent")
+    admin = Person(app, api, ADMIN)
+    await admin.say("/stats")
+    text = next(t for t in admin.texts() if "Statistiques" in t)
+    assert "Commencés : 2" in text
+    assert "Terminés : 1 (50 %)" in text
+    assert "Obligatoire : 1" in text
+    assert "newsletter : 1 · 1 · 0" in text
+    assert "• Prestations : 2 · 1" in text, "both reached the services question, one stopped"
+    photo = next(m.photo for m in api.chat(ADMIN) if m.photo)
+    assert photo.startswith(b"\x89PNG")
+    await admin.say("/stats nonsense")
+    assert "Période non comprise" in admin.texts()[-1]
+
+
+async def test_export_sends_two_csv_files_a_french_spreadsheet_opens(bot: Ctx) -> None:
+    app, api, _store = bot
+    p = Person(app, api, 42)
+    await finish(p)
+    await p.press("lead:yes", offer(p).message_id)
+    await p.press("lead:agree")
+    await p.say("camille.martin@example.fr")
+    await p.say('=HYPERLINK("x")')
+    await p.press("lead:skip")
+    await Person(app, api, ADMIN).say("/export")
+    files = {
+        m.filename: m.document
+        for m in api.chat(ADMIN)
+        if m.filename and m.filename.endswith(".csv")
+    }
+    assert set(files) == {"qualiopi-leads.csv", "qualiopi-questionnaires.csv"}
+    leads = files["qualiopi-leads.csv"]
+    assert leads.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(leads.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][:4] == ["id", "created_at", "name", "phone"]
+    assert rows[1][4] == "camille.martin@example.fr"
+    assert rows[1][2].startswith("'="), "a typed formula is never run by the spreadsheet"
+    done = list(
+        csv.reader(
+            io.StringIO(files["qualiopi-questionnaires.csv"].decode("utf-8-sig")), delimiter=";"
+        )
+    )
+    assert done[1][4] == "required"
+    assert "funders=opco" in done[1][7]
+
+
+async def test_delete_leaves_nothing_behind_but_statistics_keep_working(bot: Ctx) -> None:
+    app, api, store = bot
+    p = Person(app, api, 42)
+    await finish(p)
+    await p.press("remind:yes", offer(p).message_id)
+    await p.say("15/03/2026")
+    await p.press("lead:yes", offer(p).message_id)
+    await p.press("lead:agree")
+    await p.say("camille.martin@example.fr")
+    await p.press("lead:skip")
+    await p.press("lead:skip")
+    held = await store.dump_chat(42)
+    assert all(held[t] for t in ("conversations", "questionnaires", "leads", "reminders"))
+    await p.say("/privacy")
+    assert "1 demande(s) de contact, 2 rappel(s)" in p.texts()[-1]
+    await p.say("/delete")
+    await p.press("del:no", p.last().message_id)
+    assert "Rien n’a été effacé" in p.texts()[-1]
+    await p.say("/delete")
+    await p.press("del:yes", p.last().message_id)
+    assert "tout ce qui vous concernait est effacé" in p.texts()[-1]
+    assert await store.dump_chat(42) == {
+        "conversations": [],
+        "questionnaires": [],
+        "leads": [],
+        "reminders": [],
+    }
+    figures = stats.compute(await store.tallies(None, None), None, None)
+    assert (figures.started, figures.completed, figures.leads) == (1, 1, 1)
+
+
+async def test_retention_purge_erases_old_personal_data_only(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "bot.sqlite3")
+    api = FakeBotAPI()
+    app, _ = make_app(tmp_path, api, store, data_retention_days=30)
+    async with app:
+        await finish(Person(app, api, 1))
+        await finish(Person(app, api, 2))
+        old = (dt.datetime.now(dt.UTC) - dt.timedelta(days=40)).isoformat(timespec="seconds")
+        with sqlite3.connect(tmp_path / "bot.sqlite3") as conn:
+            conn.execute("UPDATE conversations SET updated_at = ? WHERE chat_id = 1", (old,))
+            conn.execute("UPDATE questionnaires SET completed_at = ? WHERE chat_id = 1", (old,))
+        handlers = app.handlers[0][0].callback.__self__
+        await handlers.follow.purge(None)
+    assert (await store.load(1)).snapshot is None
+    assert (await store.load(2)).snapshot is not None
+    assert [r["chat_id"] for r in await store.rows("questionnaires")] == [2]
+    assert stats.compute(await store.tallies(None, None), None, None).completed == 2
+    await store.close()
+
+
+def test_reminder_dates_follow_the_audit_cycle() -> None:
+    assert reminder_dates(dt.date(2026, 3, 15)) == [
+        (dt.date(2027, 5, 15), "surveillance"),
+        (dt.date(2028, 9, 15), "renewal"),
+    ]
+    assert add_months(dt.date(2026, 1, 31), 1) == dt.date(2026, 2, 28)
+
+
+async def test_reminders_are_stored_and_sent_after_a_restart(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    app, store = make_app(tmp_path, api)
+    async with app:
+        p = Person(app, api, 42)
+        await finish(p)
+        await p.press("remind:yes", offer(p).message_id)
+        await p.say("le 15 mars")
+        assert "JJ/MM/AAAA" in p.texts()[-1]
+        await p.say("15/03/2026")
+        assert "15 mai 2027" in p.texts()[-1]
+        assert "15 septembre 2028" in p.texts()[-1]
+    await store.close()
+
+    later = FakeBotAPI()
+    store = SQLiteStore(tmp_path / "bot.sqlite3")
+    app, _ = make_app(tmp_path, later, store)
+    async with app:
+        follow = app.handlers[0][0].callback.__self__.follow
+        follow.now = lambda: dt.datetime(2027, 5, 16, 9, tzinfo=dt.UTC)
+        await follow.send_due_reminders(app)
+        await follow.send_due_reminders(app)
+    sent = [m.text for m in later.chat(42)]
+    assert len(sent) == 1
+    assert "audit de surveillance" in sent[0]
+    assert [r.kind for r in await store.pending_reminders(42)] == ["renewal"]
+    await store.close()
+
+
+def test_tallies_follow_a_conversation() -> None:
+    now = dt.datetime(2026, 11, 26, 10, tzinfo=dt.UTC)
+    start = {"v": 1, "state": "role", "answers": {}, "lang": "fr"}
+    meta, tallies = track(None, start, {}, "src", now=now)
+    assert [(t.kind, t.detail, t.n) for t in tallies] == [
+        ("started", "", 1),
+        ("reached", "role", 1),
+        ("stopped", "role", 1),
+    ]
+    second = {**start, "state": "activities", "answers": {"role": "independent"}}
+    meta, tallies = track(start, second, meta, "src", now=now)
+    assert ("stopped", "role", -1) in [(t.kind, t.detail, t.n) for t in tallies]
+    back = {**start, "answers": {"role": "independent"}}
+    meta, tallies = track(second, back, meta, "src", now=now)
+    assert tallies == [], "going back reaches nothing new"
+    done = {**second, "state": "result"}
+    meta, tallies = track(
+        second, done, meta, "src", now=now + dt.timedelta(seconds=95), verdict="required"
+    )
+    kinds = {(t.kind, t.detail, t.n) for t in tallies}
+    assert {
+        ("completed", "required", 1),
+        ("duration", "90", 1),
+        ("stopped", "activities", -1),
+    } <= kinds
+    assert all(isinstance(t, Tally) and "42" not in t.detail for t in tallies)
+
+
+def test_cli_stats_and_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def prepare() -> None:
+        api = FakeBotAPI()
+        app, store = make_app(tmp_path, api)
+        async with app:
+            await finish(Person(app, api, 42))
+        await store.close()
+
+    asyncio.run(prepare())
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/bot.sqlite3")
+    out, err = io.StringIO(), io.StringIO()
+    png = tmp_path / "chart.png"
+    assert (
+        main(
+            ["stats", "--period", "all", "--png", str(png), "--lang", "en"],
+            io.StringIO(),
+            out,
+            err,
+        )
+        == 0
+    ), err.getvalue()
+    assert "Started: 1" in out.getvalue()
+    assert png.read_bytes().startswith(b"\x89PNG")
+    assert main(["export", "--out", str(tmp_path / "csv")], io.StringIO(), io.StringIO(), err) == 0
+    assert (
+        (tmp_path / "csv" / "qualiopi-questionnaires.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    )
+
+
+async def test_a_version_1_database_is_migrated_without_losing_data(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(MIGRATIONS[0])
+        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        conn.execute("INSERT INTO schema_version VALUES (1)")
+        conn.execute(
+            "INSERT INTO conversations VALUES (42, ?, 7, 'src', 9, '2026-11-01', '2026-11-01')",
+            (
+                json.dumps(
+                    {"v": 1, "state": "selling", "answers": {"role": "independent"}, "lang": "fr"}
+                ),
+            ),
+        )
+    store = SQLiteStore(path)
+    record = await store.load(42)
+    assert record.snapshot["answers"] == {"role": "independent"}
+    assert (record.live_message_id, record.source, record.last_update_id) == (7, "src", 9)
+    assert await store.schema_version() == len(MIGRATIONS)
+    await store.close()
