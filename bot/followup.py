@@ -27,7 +27,7 @@ import messages
 from bot import stats as stats_module
 from bot.config import Settings
 from bot.export import export_all
-from bot.screens import evaluation_of, result_pdf
+from bot.screens import answers_view, evaluation_of, result_pdf
 from bot.storage import Lead, Record, StorageError, Store, Tally
 from flows.rules import Verdict
 
@@ -192,11 +192,24 @@ class FollowUp:
             return
         if kind == "command" and value == "privacy":
             held = await self.store.dump_chat(chat.id)
-            answers = len(snapshot.get("answers", {}))
+            details = [
+                messages.text(lang, "pdf", "answer_line", **item)
+                for item in answers_view(snapshot.get("answers", {}), lang)
+            ]
+            details += [
+                " · ".join(str(lead[k]) for k in ("name", "phone", "email") if lead[k])
+                for lead in held["leads"]
+            ]
+            details += [
+                messages.text(lang, "followup", "held_reminder",
+                              day=dt.date.fromisoformat(r["due_on"]), kind=r["kind"])
+                for r in held["reminders"] if not r["sent_at"]
+            ]  # fmt: skip
             text = messages.call(
                 lang, "followup", "privacy", name=self.settings.consultancy_name,
                 days=self.settings.data_retention_days, leads_enabled=self.leads_enabled,
-                answers=answers, leads=len(held["leads"]), reminders=len(held["reminders"]),
+                answers=len(snapshot.get("answers", {})), leads=len(held["leads"]),
+                reminders=len(held["reminders"]), details=details,
             )  # fmt: skip
             await bot.send_message(chat.id, str(text), parse_mode=ParseMode.HTML)
             return

@@ -242,7 +242,11 @@ async def test_delete_leaves_nothing_behind_but_statistics_keep_working(bot: Ctx
     held = await store.dump_chat(42)
     assert all(held[t] for t in ("conversations", "questionnaires", "leads", "reminders"))
     await p.say("/privacy")
-    assert "1 demande(s) de contact, 2 rappel(s)" in p.texts()[-1]
+    shown = p.texts()[-1]
+    assert "1 demande(s) de contact, 2 rappel(s)" in shown
+    assert "camille.martin@example.fr" in shown
+    assert "Financeurs : OPCO" in shown
+    assert "Rappel le 15 mai 2027" in shown
     await p.say("/delete")
     await p.press("del:no", p.last().message_id)
     assert "Rien n’a été effacé" in p.texts()[-1]
