@@ -382,25 +382,18 @@ class SQLiteStore:
 
     async def due_reminders(self, today: dt.date) -> list[Reminder]:
         """Returns the unsent reminders due on or before ``today``."""
-
-        def work(conn: sqlite3.Connection) -> list[Reminder]:
-            rows = conn.execute(
-                "SELECT id, chat_id, due_on, kind, language FROM reminders"
-                " WHERE sent_at IS NULL AND due_on <= ? ORDER BY due_on, id",
-                (today.isoformat(),),
-            ).fetchall()
-            return [Reminder(r[0], r[1], dt.date.fromisoformat(r[2]), r[3], r[4]) for r in rows]
-
-        return await self._run(work)
+        return await self._reminders("due_on <= ?", today.isoformat())
 
     async def pending_reminders(self, chat_id: int) -> list[Reminder]:
         """Returns a chat's unsent reminders."""
+        return await self._reminders("chat_id = ?", chat_id)
 
+    async def _reminders(self, condition: str, value: object) -> list[Reminder]:
         def work(conn: sqlite3.Connection) -> list[Reminder]:
             rows = conn.execute(
                 "SELECT id, chat_id, due_on, kind, language FROM reminders"
-                " WHERE sent_at IS NULL AND chat_id = ? ORDER BY due_on",
-                (chat_id,),
+                f" WHERE sent_at IS NULL AND {condition} ORDER BY due_on, id",
+                (value,),
             ).fetchall()
             return [Reminder(r[0], r[1], dt.date.fromisoformat(r[2]), r[3], r[4]) for r in rows]
 

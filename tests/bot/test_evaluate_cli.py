@@ -12,18 +12,9 @@ from typing import Any
 import pytest
 
 from bot.cli import MAX_ANSWERS_BYTES, main
+from tests.answers import INDEPENDENT_OPCO
 
-ANSWERS: dict[str, Any] = {
-    "role": "independent",
-    "activities": ["training"],
-    "selling": "direct",
-    "funders": ["opco"],
-    "certifying": "no",
-    "long_courses": "yes",
-    "work_based": "no",
-    "uses_subcontractors": "no",
-    "stage": "new_entrant",
-}
+ANSWERS: dict[str, Any] = {**INDEPENDENT_OPCO, "stage": "new_entrant"}
 
 
 def run(argv: list[str], stdin: str = "") -> tuple[int, str, str]:

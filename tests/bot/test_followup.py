@@ -20,6 +20,7 @@ from bot.cli import main
 from bot.followup import add_months, reminder_dates
 from bot.storage import MIGRATIONS, SQLiteStore, Tally
 from bot.tracking import track
+from tests.answers import INDEPENDENT_OPCO_PRESSES
 from tests.bot.fakes import FakeBotAPI, Person, make_app
 
 ADMIN = 7000
@@ -44,20 +45,7 @@ async def bot(tmp_path: Path) -> AsyncIterator[Ctx]:
 async def finish(p: Person, source: str | None = None) -> None:
     """Answers as an independent trainer paid by an OPCO, to the result."""
     await p.say(f"/start {source}" if source else "/start")
-    for data in [
-        "ans:role:independent",
-        "ans:activities:training",
-        "ok:activities",
-        "ans:selling:direct",
-        "ans:funders:opco",
-        "ok:funders",
-        "ans:certifying:no",
-        "ans:long_courses:yes",
-        "ans:work_based:no",
-        "ans:uses_subcontractors:no",
-        "ans:stage:established",
-        "result",
-    ]:
+    for data in INDEPENDENT_OPCO_PRESSES:
         await p.press(data)
 
 

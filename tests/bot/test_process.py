@@ -12,23 +12,11 @@ from typing import Any
 
 import pytest
 
+from tests.answers import INDEPENDENT_OPCO_PRESSES
 from tests.bot.fake_server import FakeTelegramServer
 from tests.bot.fakes import TOKEN, callback_update, message_update
 
-ANSWERS = [
-    "ans:role:independent",
-    "ans:activities:training",
-    "ok:activities",
-    "ans:selling:direct",
-    "ans:funders:opco",
-    "ok:funders",
-    "ans:certifying:no",
-    "ans:long_courses:yes",
-    "ans:work_based:no",
-    "ans:uses_subcontractors:no",
-    "ans:stage:established",
-    "result",
-]
+ANSWERS = INDEPENDENT_OPCO_PRESSES
 
 
 @pytest.fixture

@@ -7,18 +7,9 @@ from typing import Any
 import pytest
 
 from flows.rules import ContractError, validate
+from tests.answers import INDEPENDENT_OPCO
 
-BASE: dict[str, Any] = {
-    "role": "independent",
-    "activities": ["training"],
-    "selling": "direct",
-    "funders": ["opco"],
-    "certifying": "no",
-    "long_courses": "yes",
-    "work_based": "no",
-    "uses_subcontractors": "no",
-    "stage": "established",
-}
+BASE: dict[str, Any] = INDEPENDENT_OPCO
 
 VIOLATIONS = [
     ("not_an_object", ["role", "independent"], None),

@@ -25,6 +25,7 @@ from flows.flow import (
     step,
 )
 from flows.rules import evaluate, validate
+from tests.answers import INDEPENDENT_OPCO
 from tests.strategies import valid_answers
 
 DAY = dt.date(2026, 11, 26)
@@ -125,18 +126,7 @@ def answered(answers: dict[str, Any]) -> dict[str, Any]:
     return snapshot
 
 
-AF = {
-    "role": "organisation",
-    "activities": ["training"],
-    "selling": "direct",
-    "funders": ["opco"],
-    "certifying": "no",
-    "long_courses": "yes",
-    "work_based": "no",
-    "uses_subcontractors": "no",
-    "stage": "established",
-    "sites": "one",
-}
+AF = {**INDEPENDENT_OPCO, "role": "organisation", "sites": "one"}
 
 
 def test_a_button_of_another_question_changes_nothing() -> None:

@@ -13,22 +13,13 @@ from typing import Any
 import pytest
 
 from flows.rules import evaluate, validate
+from tests.answers import INDEPENDENT_OPCO
 
 BEFORE_2026 = dt.date(2026, 10, 31)
 AFTER_2026 = dt.date(2026, 11, 26)
 
 # A plain independent trainer selling AF directly; cases override what they are about.
-AF_DIRECT: dict[str, Any] = {
-    "role": "independent",
-    "activities": ["training"],
-    "selling": "direct",
-    "funders": ["opco"],
-    "certifying": "no",
-    "long_courses": "yes",
-    "work_based": "no",
-    "uses_subcontractors": "no",
-    "stage": "established",
-}
+AF_DIRECT: dict[str, Any] = INDEPENDENT_OPCO
 SUBCONTRACTOR: dict[str, Any] = {
     "role": "independent",
     "activities": ["training"],

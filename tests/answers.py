@@ -1,0 +1,32 @@
+"""Answers the tests share: an independent trainer paid by an OPCO, not certifying."""
+
+from __future__ import annotations
+
+from typing import Any
+
+INDEPENDENT_OPCO: dict[str, Any] = {
+    "role": "independent",
+    "activities": ["training"],
+    "selling": "direct",
+    "funders": ["opco"],
+    "certifying": "no",
+    "long_courses": "yes",
+    "work_based": "no",
+    "uses_subcontractors": "no",
+    "stage": "established",
+}
+
+
+def presses(answers: dict[str, Any]) -> list[str]:
+    """Returns the button data a person taps to give these answers, then "see the result"."""
+    data: list[str] = []
+    for question, value in answers.items():
+        if isinstance(value, str):
+            data.append(f"ans:{question}:{value}")
+        else:
+            data += [f"ans:{question}:{option}" for option in value]
+            data.append(f"ok:{question}")
+    return [*data, "result"]
+
+
+INDEPENDENT_OPCO_PRESSES = presses(INDEPENDENT_OPCO)
