@@ -23,7 +23,8 @@ import datetime as dt
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -95,6 +96,71 @@ MIGRATIONS: tuple[str, ...] = (
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
+PG_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE conversations (
+        chat_id BIGINT PRIMARY KEY,
+        snapshot TEXT,
+        live_message_id BIGINT,
+        source TEXT,
+        last_update_id BIGINT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    """,
+    """
+    ALTER TABLE conversations ADD COLUMN meta TEXT;
+    CREATE TABLE questionnaires (
+        id BIGSERIAL PRIMARY KEY,
+        chat_id BIGINT NOT NULL,
+        completed_at TEXT NOT NULL,
+        language TEXT NOT NULL,
+        source TEXT,
+        verdict TEXT NOT NULL,
+        indicator_count INTEGER NOT NULL,
+        referential TEXT NOT NULL,
+        answers TEXT NOT NULL
+    );
+    CREATE INDEX questionnaires_chat ON questionnaires (chat_id);
+    CREATE TABLE leads (
+        id BIGSERIAL PRIMARY KEY,
+        chat_id BIGINT NOT NULL,
+        created_at TEXT NOT NULL,
+        name TEXT,
+        phone TEXT,
+        email TEXT,
+        message TEXT,
+        language TEXT NOT NULL,
+        source TEXT,
+        verdict TEXT NOT NULL,
+        indicator_count INTEGER NOT NULL,
+        answers TEXT NOT NULL
+    );
+    CREATE INDEX leads_chat ON leads (chat_id);
+    CREATE TABLE reminders (
+        id BIGSERIAL PRIMARY KEY,
+        chat_id BIGINT NOT NULL,
+        due_on TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        language TEXT NOT NULL,
+        sent_at TEXT
+    );
+    CREATE INDEX reminders_due ON reminders (sent_at, due_on);
+    CREATE TABLE tallies (
+        day TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL DEFAULT '',
+        n BIGINT NOT NULL,
+        PRIMARY KEY (day, kind, detail, source)
+    );
+    """,
+)
+"""The same schema for PostgreSQL, step for step (a test checks both have as many steps)."""
+
+MIGRATION_LOCK = 7_354_001
+"""PostgreSQL advisory lock taken while migrating, so that workers starting together wait."""
+
 
 class StorageError(RuntimeError):
     """The database cannot be used right now (the person is told to retry)."""
@@ -151,6 +217,19 @@ class Completed:
 
 
 @dataclass(frozen=True, slots=True)
+class Change:
+    """What one update writes: the chat's record, its tallies, maybe a completed questionnaire."""
+
+    record: Record
+    tallies: Sequence[Tally] = ()
+    completed: Completed | None = None
+
+
+DUPLICATE: Any = object()
+"""Returned by ``Store.update`` for an update already handled for that chat."""
+
+
+@dataclass(frozen=True, slots=True)
 class Reminder:
     """An audit reminder due on a day."""
 
@@ -164,8 +243,19 @@ class Reminder:
 class Store(Protocol):
     """The storage port the Telegram adapter uses."""
 
+    async def update(
+        self, chat_id: int, update_id: int, decide: Callable[[Record], tuple[Change, T]]
+    ) -> T:
+        """Runs ``decide`` on the chat's record and commits its change, the chat locked for
+        the whole step (across processes too); returns DUPLICATE for an update seen before."""
+        ...
+
     async def load(self, chat_id: int) -> Record:
         """Returns what is stored for the chat (an empty record if nothing)."""
+        ...
+
+    async def set_live_message(self, chat_id: int, message_id: int | None) -> None:
+        """Records which message shows the chat's current question."""
         ...
 
     async def save(
@@ -232,80 +322,130 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
-class SQLiteStore:
-    """The default store: one SQLite file, used from a worker thread."""
+class Db:
+    """One connection, SQLite or PostgreSQL, behind the few calls the store makes.
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._lock = threading.Lock()
-        self._conn: sqlite3.Connection | None = None
+    SQL is written once with ``?`` placeholders (converted for psycopg) and portable syntax.
+    """
 
-    def _migrate(self, conn: sqlite3.Connection) -> None:
-        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        row = conn.execute("SELECT version FROM schema_version").fetchone()
+    def __init__(self, conn: Any, postgres: bool) -> None:
+        self.conn = conn
+        self.postgres = postgres
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.postgres else sql
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Runs one statement; returns its cursor."""
+        return self.conn.execute(self._sql(sql), tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Runs one statement for every row."""
+        if not rows:
+            return
+        if self.postgres:
+            with self.conn.cursor() as cursor:
+                cursor.executemany(self._sql(sql), rows)
+        else:
+            self.conn.executemany(sql, rows)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Commits what the block does, or nothing of it."""
+        if self.postgres:
+            with self.conn.transaction():
+                yield
+            return
+        if self.conn.in_transaction:  # nested in update(): the outer block commits
+            yield
+            return
+        self.conn.execute("BEGIN IMMEDIATE")  # takes the write lock: other processes wait
+        try:
+            yield
+        except BaseException:
+            self.conn.rollback()
+            raise
+        self.conn.commit()
+
+    def lock_chat(self, chat_id: int) -> None:
+        """Holds the chat until the transaction ends (PostgreSQL: advisory lock per chat)."""
+        if self.postgres:
+            self.execute("SELECT pg_advisory_xact_lock(?)", (chat_id,))
+
+
+class SQLStore:
+    """The store, over a ``Db``; subclasses say how to get a connection."""
+
+    postgres = False
+    migrations: tuple[str, ...] = MIGRATIONS
+
+    async def _run(self, work: Callable[[Db], T]) -> T:
+        raise NotImplementedError
+
+    def _migrate(self, db: Db) -> None:
+        db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = db.execute("SELECT version FROM schema_version").fetchone()
         if row is None:
-            exists = conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'conversations'"
+            exists = db.execute(
+                "SELECT 1 FROM information_schema.tables WHERE table_name = 'conversations'"
+                if self.postgres
+                else "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'conversations'"
             ).fetchone()
             version = 1 if exists else 0
-            conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+            db.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
         else:
             version = int(row[0])
-        if version > SCHEMA_VERSION:
+        if version > len(self.migrations):
             raise StorageError(f"database schema {version} is newer than this program")
-        for number in range(version, SCHEMA_VERSION):
-            with conn:  # each step commits with its version, or not at all
-                for statement in MIGRATIONS[number].split(";"):
+        for number in range(version, len(self.migrations)):
+            with db.transaction():  # each step commits with its version, or not at all
+                for statement in self.migrations[number].split(";"):
                     if statement.strip():
-                        conn.execute(statement)
-                conn.execute("UPDATE schema_version SET version = ?", (number + 1,))
-        conn.commit()
-
-    def _connect(self) -> sqlite3.Connection:
-        if self._conn is None:
-            if str(self.path) != ":memory:":
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, check_same_thread=False, timeout=5)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")  # durable against a killed process
-            self._migrate(conn)
-            self._conn = conn
-        return self._conn
-
-    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        def locked() -> T:
-            with self._lock:
-                try:
-                    return work(self._connect())
-                except sqlite3.Error as exc:
-                    raise StorageError(str(exc)) from exc
-
-        return await asyncio.to_thread(locked)
+                        db.execute(statement)
+                db.execute("UPDATE schema_version SET version = ?", (number + 1,))
 
     async def open(self) -> None:
-        """Creates the file and migrates the schema if needed (fails early on a bad path)."""
-        await self._run(lambda conn: None)
+        """Connects, and creates or migrates the schema (fails early on a bad URL or path)."""
+        await self._run(lambda db: None)
 
     async def schema_version(self) -> int:
         """Returns the schema version of the database."""
         return await self._run(
-            lambda conn: int(conn.execute("SELECT version FROM schema_version").fetchone()[0])
+            lambda db: int(db.execute("SELECT version FROM schema_version").fetchone()[0])
         )
+
+    async def update(
+        self, chat_id: int, update_id: int, decide: Callable[[Record], tuple[Change, T]]
+    ) -> T:
+        """Runs one step for a chat under its lock and commits it (see ``Store.update``)."""
+
+        def work(db: Db) -> T:
+            with db.transaction():
+                db.lock_chat(chat_id)
+                record = _load(db, chat_id)
+                if record.last_update_id is not None and update_id <= record.last_update_id:
+                    return DUPLICATE  # type: ignore[no-any-return]
+                change, result = decide(record)
+                _save(db, chat_id, change.record, change.tallies, change.completed)
+                return result
+
+        return await self._run(work)
 
     async def load(self, chat_id: int) -> Record:
         """Returns what is stored for the chat."""
+        return await self._run(lambda db: _load(db, chat_id))
 
-        def work(conn: sqlite3.Connection) -> Record:
-            row = conn.execute(
-                "SELECT snapshot, live_message_id, source, last_update_id, meta"
-                " FROM conversations WHERE chat_id = ?",
-                (chat_id,),
-            ).fetchone()
-            if row is None:
-                return Record()
-            return Record(_json(row[0]), row[1], row[2], row[3], _json(row[4]) or {})
+    async def set_live_message(self, chat_id: int, message_id: int | None) -> None:
+        """Records which message shows the chat's current question (that column only)."""
 
-        return await self._run(work)
+        def work(db: Db) -> None:
+            with db.transaction():
+                db.execute(
+                    "UPDATE conversations SET live_message_id = ? WHERE chat_id = ?",
+                    (message_id, chat_id),
+                )
+
+        await self._run(work)
 
     async def save(
         self,
@@ -315,42 +455,19 @@ class SQLiteStore:
         completed: Completed | None = None,
     ) -> None:
         """Stores the record, its tallies and a completed questionnaire in one commit."""
-        now = _now()
-        snapshot = json.dumps(record.snapshot, ensure_ascii=False) if record.snapshot else None
-        meta = json.dumps(record.meta, ensure_ascii=False)
 
-        def work(conn: sqlite3.Connection) -> None:
-            with conn:
-                conn.execute(
-                    "INSERT INTO conversations"
-                    " (chat_id, snapshot, live_message_id, source, last_update_id, meta,"
-                    "  created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT (chat_id) DO UPDATE SET snapshot = excluded.snapshot,"
-                    " live_message_id = excluded.live_message_id, source = excluded.source,"
-                    " last_update_id = excluded.last_update_id, meta = excluded.meta,"
-                    " updated_at = excluded.updated_at",
-                    (chat_id, snapshot, record.live_message_id, record.source,
-                     record.last_update_id, meta, now, now),
-                )  # fmt: skip
-                _add_tallies(conn, tallies)
-                if completed is not None:
-                    conn.execute(
-                        "INSERT INTO questionnaires (chat_id, completed_at, language, source,"
-                        " verdict, indicator_count, referential, answers)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (completed.chat_id, now, completed.language, completed.source,
-                         completed.verdict, completed.indicator_count, completed.referential,
-                         json.dumps(completed.answers, ensure_ascii=False)),
-                    )  # fmt: skip
+        def work(db: Db) -> None:
+            with db.transaction():
+                _save(db, chat_id, record, tallies, completed)
 
         await self._run(work)
 
     async def add_lead(self, lead: Lead, tallies: Sequence[Tally] = ()) -> None:
         """Stores a lead and its tally in one commit."""
 
-        def work(conn: sqlite3.Connection) -> None:
-            with conn:
-                conn.execute(
+        def work(db: Db) -> None:
+            with db.transaction():
+                db.execute(
                     "INSERT INTO leads (chat_id, created_at, name, phone, email, message,"
                     " language, source, verdict, indicator_count, answers)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -358,7 +475,7 @@ class SQLiteStore:
                      lead.language, lead.source, lead.verdict, lead.indicator_count,
                      json.dumps(lead.answers, ensure_ascii=False)),
                 )  # fmt: skip
-                _add_tallies(conn, tallies)
+                _add_tallies(db, tallies)
 
         await self._run(work)
 
@@ -368,12 +485,12 @@ class SQLiteStore:
         """Stores reminders, replacing the chat's unsent ones."""
         items = list(due)
 
-        def work(conn: sqlite3.Connection) -> None:
-            with conn:
-                conn.execute(
+        def work(db: Db) -> None:
+            with db.transaction():
+                db.execute(
                     "DELETE FROM reminders WHERE chat_id = ? AND sent_at IS NULL", (chat_id,)
                 )
-                conn.executemany(
+                db.executemany(
                     "INSERT INTO reminders (chat_id, due_on, kind, language) VALUES (?, ?, ?, ?)",
                     [(chat_id, day.isoformat(), kind, language) for day, kind in items],
                 )
@@ -389,8 +506,8 @@ class SQLiteStore:
         return await self._reminders("chat_id = ?", chat_id)
 
     async def _reminders(self, condition: str, value: object) -> list[Reminder]:
-        def work(conn: sqlite3.Connection) -> list[Reminder]:
-            rows = conn.execute(
+        def work(db: Db) -> list[Reminder]:
+            rows = db.execute(
                 "SELECT id, chat_id, due_on, kind, language FROM reminders"
                 f" WHERE sent_at IS NULL AND {condition} ORDER BY due_on, id",
                 (value,),
@@ -402,22 +519,20 @@ class SQLiteStore:
     async def mark_sent(self, reminder_id: int) -> None:
         """Records that a reminder was sent."""
 
-        def work(conn: sqlite3.Connection) -> None:
-            with conn:
-                conn.execute(
-                    "UPDATE reminders SET sent_at = ? WHERE id = ?", (_now(), reminder_id)
-                )
+        def work(db: Db) -> None:
+            with db.transaction():
+                db.execute("UPDATE reminders SET sent_at = ? WHERE id = ?", (_now(), reminder_id))
 
         await self._run(work)
 
     async def delete_person(self, chat_id: int) -> dict[str, int]:
         """Erases everything about a chat; returns how many rows of each table went."""
 
-        def work(conn: sqlite3.Connection) -> dict[str, int]:
+        def work(db: Db) -> dict[str, int]:
             counts = {}
-            with conn:
+            with db.transaction():
                 for table in ("conversations", "questionnaires", "leads", "reminders"):
-                    cursor = conn.execute(f"DELETE FROM {table} WHERE chat_id = ?", (chat_id,))
+                    cursor = db.execute(f"DELETE FROM {table} WHERE chat_id = ?", (chat_id,))
                     counts[table] = cursor.rowcount
             return counts
 
@@ -427,19 +542,19 @@ class SQLiteStore:
         """Erases personal data older than ``cutoff`` (tallies, being anonymous, stay)."""
         stamp = cutoff.astimezone(dt.UTC).isoformat(timespec="seconds")
 
-        def work(conn: sqlite3.Connection) -> dict[str, int]:
-            with conn:
+        def work(db: Db) -> dict[str, int]:
+            with db.transaction():
                 return {
-                    "conversations": conn.execute(
+                    "conversations": db.execute(
                         "DELETE FROM conversations WHERE updated_at < ?", (stamp,)
                     ).rowcount,
-                    "questionnaires": conn.execute(
+                    "questionnaires": db.execute(
                         "DELETE FROM questionnaires WHERE completed_at < ?", (stamp,)
                     ).rowcount,
-                    "leads": conn.execute(
+                    "leads": db.execute(
                         "DELETE FROM leads WHERE created_at < ?", (stamp,)
                     ).rowcount,
-                    "reminders": conn.execute(
+                    "reminders": db.execute(
                         "DELETE FROM reminders WHERE sent_at IS NOT NULL AND sent_at < ?", (stamp,)
                     ).rowcount,
                 }
@@ -451,8 +566,8 @@ class SQLiteStore:
     ) -> list[tuple[str, str, str, str, int]]:
         """Returns (day, kind, detail, source, n) rows in the period (inclusive)."""
 
-        def work(conn: sqlite3.Connection) -> list[tuple[str, str, str, str, int]]:
-            rows = conn.execute(
+        def work(db: Db) -> list[tuple[str, str, str, str, int]]:
+            rows = db.execute(
                 "SELECT day, kind, detail, source, n FROM tallies WHERE day >= ? AND day <= ?",
                 ((since or dt.date.min).isoformat(), (until or dt.date.max).isoformat()),
             ).fetchall()
@@ -465,8 +580,8 @@ class SQLiteStore:
         if table not in ("leads", "questionnaires"):
             raise ValueError(table)
 
-        def work(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-            cursor = conn.execute(f"SELECT * FROM {table} ORDER BY id")
+        def work(db: Db) -> list[dict[str, Any]]:
+            cursor = db.execute(f"SELECT * FROM {table} ORDER BY id")
             names = [d[0] for d in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
@@ -475,10 +590,10 @@ class SQLiteStore:
     async def dump_chat(self, chat_id: int) -> dict[str, Any]:
         """Returns everything stored about a chat, table by table."""
 
-        def work(conn: sqlite3.Connection) -> dict[str, Any]:
+        def work(db: Db) -> dict[str, Any]:
             out: dict[str, Any] = {}
             for table in ("conversations", "questionnaires", "leads", "reminders"):
-                cursor = conn.execute(f"SELECT * FROM {table} WHERE chat_id = ?", (chat_id,))
+                cursor = db.execute(f"SELECT * FROM {table} WHERE chat_id = ?", (chat_id,))
                 names = [d[0] for d in cursor.description]
                 out[table] = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
             return out
@@ -486,15 +601,49 @@ class SQLiteStore:
         return await self._run(work)
 
     async def close(self) -> None:
-        """Closes the connection."""
+        """Releases the connections."""
 
-        def work() -> None:
-            with self._lock:
-                if self._conn is not None:
-                    self._conn.close()
-                    self._conn = None
 
-        await asyncio.to_thread(work)
+def _load(db: Db, chat_id: int) -> Record:
+    row = db.execute(
+        "SELECT snapshot, live_message_id, source, last_update_id, meta"
+        " FROM conversations WHERE chat_id = ?",
+        (chat_id,),
+    ).fetchone()
+    if row is None:
+        return Record()
+    return Record(_json(row[0]), row[1], row[2], row[3], _json(row[4]) or {})
+
+
+def _save(
+    db: Db,
+    chat_id: int,
+    record: Record,
+    tallies: Sequence[Tally],
+    completed: Completed | None,
+) -> None:
+    now = _now()
+    snapshot = json.dumps(record.snapshot, ensure_ascii=False) if record.snapshot else None
+    db.execute(
+        "INSERT INTO conversations"
+        " (chat_id, snapshot, live_message_id, source, last_update_id, meta,"
+        "  created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (chat_id) DO UPDATE SET snapshot = excluded.snapshot,"
+        " live_message_id = excluded.live_message_id, source = excluded.source,"
+        " last_update_id = excluded.last_update_id, meta = excluded.meta,"
+        " updated_at = excluded.updated_at",
+        (chat_id, snapshot, record.live_message_id, record.source, record.last_update_id,
+         json.dumps(record.meta, ensure_ascii=False), now, now),
+    )  # fmt: skip
+    _add_tallies(db, tallies)
+    if completed is not None:
+        db.execute(
+            "INSERT INTO questionnaires (chat_id, completed_at, language, source,"
+            " verdict, indicator_count, referential, answers) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (completed.chat_id, now, completed.language, completed.source, completed.verdict,
+             completed.indicator_count, completed.referential,
+             json.dumps(completed.answers, ensure_ascii=False)),
+        )  # fmt: skip
 
 
 def _json(text: str | None) -> Any:
@@ -506,17 +655,119 @@ def _json(text: str | None) -> Any:
         return None  # a damaged row starts afresh rather than failing forever
 
 
-def _add_tallies(conn: sqlite3.Connection, tallies: Sequence[Tally]) -> None:
+def _add_tallies(db: Db, tallies: Sequence[Tally]) -> None:
     day = dt.datetime.now(dt.UTC).date().isoformat()
-    conn.executemany(
+    db.executemany(
         "INSERT INTO tallies (day, kind, detail, source, n) VALUES (?, ?, ?, ?, ?)"
-        " ON CONFLICT (day, kind, detail, source) DO UPDATE SET n = n + excluded.n",
+        " ON CONFLICT (day, kind, detail, source) DO UPDATE SET n = tallies.n + excluded.n",
         [(day, t.kind, t.detail, t.source, t.n) for t in tallies],
     )
 
 
-def open_store(database_url: str) -> SQLiteStore:
-    """Returns the store for a DATABASE_URL (SQLite for now)."""
+class SQLiteStore(SQLStore):
+    """The default store: one SQLite file, used from worker threads, WAL mode."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._db: Db | None = None
+
+    def _connect(self) -> Db:
+        if self._db is None:
+            if str(self.path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                self.path, check_same_thread=False, timeout=10, isolation_level=None
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")  # durable against a killed process
+            db = Db(conn, postgres=False)
+            self._migrate(db)
+            self._db = db
+        return self._db
+
+    async def _run(self, work: Callable[[Db], T]) -> T:
+        def locked() -> T:
+            with self._lock:
+                try:
+                    return work(self._connect())
+                except sqlite3.Error as exc:
+                    raise StorageError(str(exc)) from exc
+
+        return await asyncio.to_thread(locked)
+
+    async def close(self) -> None:
+        """Closes the connection."""
+
+        def work() -> None:
+            with self._lock:
+                if self._db is not None:
+                    self._db.conn.close()
+                    self._db = None
+
+        await asyncio.to_thread(work)
+
+
+class PostgresStore(SQLStore):
+    """PostgreSQL, for several workers sharing one database: a small pool of connections,
+    an advisory lock per chat for each step, the schema migrated under a lock at start."""
+
+    postgres = True
+    migrations = PG_MIGRATIONS
+
+    def __init__(self, url: str, max_size: int = 8) -> None:
+        self.url = url
+        self.max_size = max_size
+        self._pool: Any = None
+        self._init_lock = threading.Lock()
+
+    def _pool_ready(self) -> Any:
+        with self._init_lock:
+            if self._pool is None:
+                import psycopg
+                from psycopg_pool import ConnectionPool
+
+                with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as conn:
+                    db = Db(conn, postgres=True)
+                    db.execute("SELECT pg_advisory_lock(?)", (MIGRATION_LOCK,))
+                    try:
+                        self._migrate(db)
+                    finally:
+                        db.execute("SELECT pg_advisory_unlock(?)", (MIGRATION_LOCK,))
+                self._pool = ConnectionPool(
+                    self.url,
+                    min_size=1,
+                    max_size=self.max_size,
+                    kwargs={"autocommit": True, "connect_timeout": 5},
+                    timeout=10,
+                    open=True,
+                )
+            return self._pool
+
+    async def _run(self, work: Callable[[Db], T]) -> T:
+        def pooled() -> T:
+            import psycopg
+            from psycopg_pool import PoolTimeout
+
+            try:
+                with self._pool_ready().connection() as conn:
+                    return work(Db(conn, postgres=True))
+            except (psycopg.Error, PoolTimeout) as exc:
+                raise StorageError(str(exc).strip()) from exc
+
+        return await asyncio.to_thread(pooled)
+
+    async def close(self) -> None:
+        """Closes the pool."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await asyncio.to_thread(pool.close)
+
+
+def open_store(database_url: str) -> SQLStore:
+    """Returns the store for a DATABASE_URL: ``sqlite:///…`` or ``postgresql://…``."""
     if database_url.startswith("sqlite:///"):
         return SQLiteStore(sqlite_path(database_url))
-    raise StorageError("only sqlite:/// is supported by this version")
+    if database_url.startswith(("postgresql://", "postgres://")):
+        return PostgresStore(database_url)
+    raise StorageError("DATABASE_URL must start with sqlite:/// or postgresql://")

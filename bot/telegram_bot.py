@@ -16,7 +16,6 @@ import os
 import re
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import replace
 from typing import Any
 
 # Opt in to python-telegram-bot's timedelta durations (retry_after…) now, as its deprecation
@@ -62,7 +61,7 @@ from bot.screens import (
     review_screen,
     screen_for,
 )
-from bot.storage import Completed, Record, StorageError, Store, Tally
+from bot.storage import DUPLICATE, Change, Completed, Record, StorageError, Store, Tally
 from bot.tracking import track
 from flows.contract import QUESTIONS
 from flows.flow import MULTI, RESULT, REVIEW, Outcome, is_snapshot, new_snapshot, step
@@ -368,28 +367,32 @@ class QualiopiBot:
             except StorageError as exc:
                 await self._storage_down(port, chat.id, query, lang_guess, exc)
             return
-        snapshot = record.snapshot if is_snapshot(record.snapshot) else None
-        reply = _Reply()
-        new_snapshot_, source = self._decide(snapshot, record, event, lang_guess, reply)
-        meta, tallies, completed = self._track(chat.id, snapshot, new_snapshot_, record, source)
-        saved = Record(
-            snapshot=new_snapshot_,
-            live_message_id=record.live_message_id,
-            source=source,
-            last_update_id=update.update_id,
-            meta=meta,
-        )
+
+        def decide(current: Record) -> tuple[Change, tuple[Record, _Reply]]:
+            # Runs inside the storage transaction, the chat locked: pure and quick.
+            snapshot = current.snapshot if is_snapshot(current.snapshot) else None
+            reply = _Reply()
+            after, source = self._decide(snapshot, current, event, lang_guess, reply)
+            meta, tallies, completed = self._track(chat.id, snapshot, after, current, source)
+            saved = Record(after, current.live_message_id, source, update.update_id, meta)
+            return Change(saved, tallies, completed), (saved, reply)
+
         try:
-            await self.store.save(chat.id, saved, tallies, completed)
+            outcome = await self.store.update(chat.id, update.update_id, decide)
         except StorageError as exc:
-            await self._storage_down(port, chat.id, query, new_snapshot_["lang"], exc)
+            await self._storage_down(port, chat.id, query, lang_guess, exc)
             return
+        if outcome is DUPLICATE:  # another worker, or a redelivery, got there first
+            if query is not None:
+                await port.toast(query)
+            return
+        saved, reply = outcome
         if query is not None:
             await port.toast(query, reply.toast)
         live = await self._reply(port, chat.id, saved, reply, query)
         if live != saved.live_message_id:
             try:
-                await self.store.save(chat.id, replace(saved, live_message_id=live))
+                await self.store.set_live_message(chat.id, live)
             except StorageError:
                 LOGGER.warning("could not record the live message of chat %s", chat_ref(chat.id))
 

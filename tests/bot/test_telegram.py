@@ -419,7 +419,7 @@ async def test_storage_unavailable_tells_the_person_to_retry(
     async def down(*args: Any, **kwargs: Any) -> Any:
         raise StorageError("database is locked")
 
-    monkeypatch.setattr(store, "save", down)
+    monkeypatch.setattr(store, "update", down)
     await p.say("1")
     assert "Réessayez dans quelques instants" in p.texts()[-1]
     monkeypatch.undo()
