@@ -28,7 +28,7 @@ from bot import stats as stats_module
 from bot.config import Settings
 from bot.export import export_all
 from bot.screens import answers_view, evaluation_of, result_pdf
-from bot.storage import Lead, Record, StorageError, Store, Tally
+from bot.storage import Lead, Record, StorageError, Store, Tally, handled
 from flows.rules import Verdict
 
 LOGGER = logging.getLogger("qualiopi_bot")
@@ -243,8 +243,10 @@ class FollowUp:
             meta, reply, lead_done = self._lead_text(value, meta, lang)
         await self.store.save(
             chat.id,
-            Record(
-                snapshot or None, record.live_message_id, record.source, update.update_id, meta
+            handled(
+                Record(snapshot or None, record.live_message_id, record.source, None, meta),
+                record,
+                update.update_id,
             ),
         )
         if lead_done:

@@ -25,7 +25,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
@@ -373,6 +373,31 @@ class Db:
             self.execute("SELECT pg_advisory_xact_lock(?)", (chat_id,))
 
 
+RECENT_UPDATES = 64
+"""How many handled update ids a chat remembers, to refuse a second delivery of any of them."""
+
+
+def is_handled(record: Record, update_id: int) -> bool:
+    """Tells whether this update was already applied to the chat.
+
+    Workers may receive a chat's updates out of order, so a newer handled update does not make
+    an older one a duplicate: only the ids actually handled (the recent ones) do.
+    """
+    seen = record.meta.get("handled_updates")
+    if not isinstance(seen, list):  # rows written before the list existed
+        return record.last_update_id is not None and update_id <= record.last_update_id
+    return update_id in seen or (len(seen) >= RECENT_UPDATES and update_id < min(seen))
+
+
+def handled(record: Record, before: Record, update_id: int) -> Record:
+    """Returns the record to save, remembering that ``update_id`` is now handled."""
+    seen = before.meta.get("handled_updates")
+    seen = seen if isinstance(seen, list) else []
+    meta = {**record.meta, "handled_updates": [*seen, update_id][-RECENT_UPDATES:]}
+    last = max(update_id, before.last_update_id or update_id, record.last_update_id or update_id)
+    return replace(record, meta=meta, last_update_id=last)
+
+
 class SQLStore:
     """The store, over a ``Db``; subclasses say how to get a connection."""
 
@@ -423,10 +448,11 @@ class SQLStore:
             with db.transaction():
                 db.lock_chat(chat_id)
                 record = _load(db, chat_id)
-                if record.last_update_id is not None and update_id <= record.last_update_id:
+                if is_handled(record, update_id):
                     return DUPLICATE  # type: ignore[no-any-return]
                 change, result = decide(record)
-                _save(db, chat_id, change.record, change.tallies, change.completed)
+                _save(db, chat_id, handled(change.record, record, update_id), change.tallies,
+                      change.completed)  # fmt: skip
                 return result
 
         return await self._run(work)

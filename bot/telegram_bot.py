@@ -61,7 +61,16 @@ from bot.screens import (
     review_screen,
     screen_for,
 )
-from bot.storage import DUPLICATE, Change, Completed, Record, StorageError, Store, Tally
+from bot.storage import (
+    DUPLICATE,
+    Change,
+    Completed,
+    Record,
+    StorageError,
+    Store,
+    Tally,
+    is_handled,
+)
 from bot.tracking import track
 from flows.contract import QUESTIONS
 from flows.flow import MULTI, RESULT, REVIEW, Outcome, is_snapshot, new_snapshot, step
@@ -354,7 +363,7 @@ class QualiopiBot:
         except StorageError as exc:
             await self._storage_down(port, chat.id, query, lang_guess, exc)
             return
-        if record.last_update_id is not None and update.update_id <= record.last_update_id:
+        if is_handled(record, update.update_id):
             LOGGER.info(
                 "update %s for chat %s already handled", update.update_id, chat_ref(chat.id)
             )

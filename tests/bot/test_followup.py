@@ -34,12 +34,11 @@ Ctx = tuple[Any, FakeBotAPI, SQLiteStore]
 
 
 @pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[Ctx]:
+async def bot(tmp_path: Path, store: Any) -> AsyncIterator[Ctx]:
     api = FakeBotAPI()
-    app, store = make_app(tmp_path, api, admin_chat_ids=frozenset({ADMIN}), **BRAND)
+    app, _ = make_app(tmp_path, api, store, admin_chat_ids=frozenset({ADMIN}), **BRAND)
     async with app:
         yield app, api, store
-    await store.close()
 
 
 async def finish(p: Person, source: str | None = None) -> None:

@@ -20,12 +20,11 @@ Ctx = tuple[Any, FakeBotAPI, Any]
 
 
 @pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[Ctx]:
+async def bot(tmp_path: Path, store: Any) -> AsyncIterator[Ctx]:
     api = FakeBotAPI()
-    app, store = make_app(tmp_path, api)
+    app, _ = make_app(tmp_path, api, store)
     async with app:
         yield app, api, store
-    await store.close()
 
 
 def person(bot: Ctx, chat_id: int = 42, lang: str | None = "fr") -> Person:

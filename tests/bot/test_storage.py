@@ -1,0 +1,151 @@
+"""Storage on SQLite and PostgreSQL: the same behaviour, and several workers sharing it."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from telegram import Update
+
+from bot.storage import (
+    DUPLICATE,
+    MIGRATIONS,
+    PG_MIGRATIONS,
+    Change,
+    PostgresStore,
+    Record,
+    SQLiteStore,
+    SQLStore,
+    Tally,
+    open_store,
+)
+from tests.bot.fakes import FakeBotAPI, make_app, message_update
+
+
+def second_connection(store: SQLStore, tmp_path: Path) -> SQLStore:
+    """Another store on the same database, as a second worker process would open it."""
+    if isinstance(store, PostgresStore):
+        return PostgresStore(store.url)
+    return SQLiteStore(tmp_path / "bot.sqlite3")
+
+
+def tables(sql: str) -> list[str]:
+    return sorted(w.split()[0] for w in sql.split("CREATE TABLE ")[1:])
+
+
+def test_both_backends_have_the_same_schema_steps() -> None:
+    assert len(MIGRATIONS) == len(PG_MIGRATIONS)
+    for sqlite_step, pg_step in zip(MIGRATIONS, PG_MIGRATIONS, strict=True):
+        assert tables(sqlite_step) == tables(pg_step)
+
+
+def test_database_urls_choose_the_backend(tmp_path: Path) -> None:
+    assert type(open_store(f"sqlite:///{tmp_path}/x.db")).__name__ == "SQLiteStore"
+    assert type(open_store("postgresql://u:p@127.0.0.1/db")).__name__ == "PostgresStore"
+
+
+async def test_round_trip_and_schema_version(store: SQLStore) -> None:
+    await store.open()
+    assert await store.schema_version() == len(MIGRATIONS)
+    assert await store.load(1) == Record()
+    record = Record({"v": 1, "state": "role", "answers": {}, "lang": "fr"}, 5, "src", 9, {"k": 1})
+    await store.save(1, record, [Tally("started", "", "src")])
+    assert await store.load(1) == record
+    await store.set_live_message(1, 6)
+    assert (await store.load(1)).live_message_id == 6
+
+
+async def test_update_applies_once_per_update_id(store: SQLStore) -> None:
+    def decide(record: Record) -> tuple[Change, int]:
+        count = record.meta.get("count", 0) + 1
+        return Change(Record(None, None, None, 10, {"count": count})), count
+
+    assert await store.update(1, 10, decide) == 1
+    assert await store.update(1, 10, decide) is DUPLICATE
+    assert (await store.load(1)).meta["count"] == 1
+    assert await store.update(1, 12, decide) == 2
+    assert await store.update(1, 11, decide) == 3, "an older update arriving late is not lost"
+    assert await store.update(1, 11, decide) is DUPLICATE
+
+
+async def test_concurrent_steps_of_one_chat_never_interleave(
+    store: SQLStore, tmp_path: Path
+) -> None:
+    second = second_connection(store, tmp_path)
+
+    def bump(update_id: int) -> Any:
+        def decide(record: Record) -> tuple[Change, None]:
+            seen = list(record.meta.get("seen", []))
+            return Change(Record(None, None, None, None, {"seen": [*seen, update_id]})), None
+
+        return decide
+
+    await store.open()
+    await second.open()
+    # Forty updates, increasing ids, sent to two "workers" at once: each is applied once, and
+    # none is lost to a lost update (read-modify-write under the chat lock).
+    jobs = [(store if i % 2 else second).update(7, i, bump(i)) for i in range(1, 41)]
+    await asyncio.gather(*jobs)
+    seen = (await store.load(7)).meta["seen"]
+    assert sorted(seen) == list(range(1, 41)), "each update applied once, none lost"
+    await second.close()
+
+
+async def test_two_workers_share_a_database_safely(store: SQLStore, tmp_path: Path) -> None:
+    """Two bot workers get updates of the same chats at once: stored answers are exact."""
+    second_store = second_connection(store, tmp_path)
+    api_a, api_b = FakeBotAPI(), FakeBotAPI()
+    worker_a, _ = make_app(tmp_path, api_a, store)
+    worker_b, _ = make_app(tmp_path, api_b, second_store)
+    chats = range(300, 310)
+    async with worker_a, worker_b:
+        starts = [message_update(c, "fr", text="/start") for c in chats]
+        await asyncio.gather(
+            *(worker_a.process_update(Update.de_json(u, worker_a.bot)) for u in starts)
+        )
+        typed = [message_update(c, "fr", text="1") for _ in range(4) for c in chats]
+        # Same chats, both workers, concurrently; each update is also delivered to both.
+        jobs = []
+        for raw in typed:
+            jobs.append(worker_a.process_update(Update.de_json(raw, worker_a.bot)))
+            jobs.append(worker_b.process_update(Update.de_json(raw, worker_b.bot)))
+        await asyncio.gather(*jobs)
+    for chat in chats:
+        record = await store.load(chat)
+        assert record.snapshot["answers"] == {
+            "role": "independent", "activities": ["training"], "selling": "direct",
+            "funders": ["opco"]}, chat  # fmt: skip
+        assert record.snapshot["state"] == "certifying"
+    tallies = await store.tallies(None, None)
+    started = sum(n for _, kind, _, _, n in tallies if kind == "started")
+    assert started == len(chats), "no conversation counted twice"
+    await second_store.close()
+
+
+async def test_delete_and_purge(store: SQLStore) -> None:
+    await store.save(1, Record({"v": 1, "state": "role", "answers": {}, "lang": "fr"}))
+    await store.add_reminders(1, "fr", [(dt.date(2027, 5, 15), "surveillance")])
+    assert [r.kind for r in await store.due_reminders(dt.date(2027, 5, 15))] == ["surveillance"]
+    counts = await store.delete_person(1)
+    assert counts["conversations"] == 1
+    assert counts["reminders"] == 1
+    assert await store.dump_chat(1) == {
+        "conversations": [],
+        "questionnaires": [],
+        "leads": [],
+        "reminders": [],
+    }
+    await store.save(2, Record({"v": 1, "state": "role", "answers": {}, "lang": "fr"}))
+    future = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    assert (await store.purge_before(future))["conversations"] == 1
+
+
+async def test_tallies_add_up(store: SQLStore) -> None:
+    await store.save(1, Record(), [Tally("reached", "role", "x"), Tally("reached", "role", "x")])
+    await store.save(2, Record(), [Tally("reached", "role", "x", -1)])
+    rows = await store.tallies(None, None)
+    assert [(kind, detail, src, n) for _, kind, detail, src, n in rows] == [
+        ("reached", "role", "x", 1)
+    ]
