@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
@@ -53,6 +54,8 @@ class Settings:
     consultancy_booking_url: str | None = None
     admin_chat_ids: frozenset[int] = frozenset()
     data_retention_days: int = 365
+    log_format: str = "json"
+    health_port: int | None = None
 
     @property
     def base_file_url(self) -> str:
@@ -118,6 +121,31 @@ def load_settings(
     port_text = get("WEBHOOK_PORT", "8443")
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
         raise SettingError("WEBHOOK_PORT", "bad_port", given=port_text)
+    log_format = get("LOG_FORMAT", "json").lower()
+    if log_format not in ("json", "text"):
+        raise SettingError("LOG_FORMAT", "one_of", allowed=("json", "text"), given=log_format)
+    health = get("HEALTH_PORT")
+    if health and (not health.isdigit() or not 0 < int(health) < 65536):
+        raise SettingError("HEALTH_PORT", "bad_port", given=health)
+    consultancy = _consultancy(get)
+    return Settings(
+        token=token,
+        base_url=base_url,
+        database_url=database_url,
+        default_language=language,
+        log_level=log_level,
+        webhook_url=webhook_url,
+        webhook_secret=secret,
+        webhook_listen=get("WEBHOOK_LISTEN", "127.0.0.1"),
+        webhook_port=int(port_text),
+        log_format=log_format,
+        health_port=int(health) if health else None,
+        **consultancy,
+    )
+
+
+def _consultancy(get: Callable[..., str]) -> dict[str, Any]:
+    """Reads the consultancy's settings: branding, admin chats, retention."""
     admins: set[int] = set()
     for raw_piece in get("ADMIN_CHAT_IDS").replace(";", ",").split(","):
         piece = raw_piece.strip()
@@ -133,20 +161,11 @@ def load_settings(
     for name in ("CONSULTANCY_CONTACT_URL", "CONSULTANCY_BOOKING_URL"):
         value = get(name) or None
         links[name] = _url(name, value, ("https", "http", "mailto", "tel")) if value else None
-    return Settings(
-        token=token,
-        base_url=base_url,
-        database_url=database_url,
-        default_language=language,
-        log_level=log_level,
-        webhook_url=webhook_url,
-        webhook_secret=secret,
-        webhook_listen=get("WEBHOOK_LISTEN", "127.0.0.1"),
-        webhook_port=int(port_text),
-        consultancy_name=get("CONSULTANCY_NAME")[:100] or None,
-        consultancy_presentation=get("CONSULTANCY_PRESENTATION")[:600] or None,
-        consultancy_contact_url=links["CONSULTANCY_CONTACT_URL"],
-        consultancy_booking_url=links["CONSULTANCY_BOOKING_URL"],
-        admin_chat_ids=frozenset(admins),
-        data_retention_days=int(retention),
-    )
+    return {
+        "consultancy_name": get("CONSULTANCY_NAME")[:100] or None,
+        "consultancy_presentation": get("CONSULTANCY_PRESENTATION")[:600] or None,
+        "consultancy_contact_url": links["CONSULTANCY_CONTACT_URL"],
+        "consultancy_booking_url": links["CONSULTANCY_BOOKING_URL"],
+        "admin_chat_ids": frozenset(admins),
+        "data_retention_days": int(retention),
+    }

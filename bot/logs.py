@@ -1,38 +1,57 @@
-"""Logging: one line per event, and never the bot token (httpx logs URLs, which carry it)."""
+"""Logging: one line per event (JSON by default), chat ids hashed, never the bot token.
+
+httpx logs every request URL at INFO, and Bot API URLs contain the token: its logger is
+quietened, and every line is scrubbed of the token whatever emitted it.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
-from typing import TextIO
+from typing import Any, TextIO
+
+STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
 
 class RedactingFormatter(logging.Formatter):
-    """Formats as usual, then replaces every secret (message, arguments, traceback)."""
+    """Formats as text or as one JSON object per line, then replaces every secret."""
 
-    def __init__(self, secrets: list[str], fmt: str) -> None:
-        super().__init__(fmt)
+    def __init__(self, secrets: list[str], json_lines: bool = True) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
         self.secrets = [s for s in secrets if s]
+        self.json_lines = json_lines
 
     def format(self, record: logging.LogRecord) -> str:
         """Returns the line with the secrets replaced."""
-        text = super().format(record)
+        if self.json_lines:
+            entry: dict[str, Any] = {
+                "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+                "level": record.levelname,
+                "logger": record.name,
+                "msg": record.getMessage(),
+            }
+            entry.update({k: v for k, v in vars(record).items() if k not in STANDARD})
+            if record.exc_info:
+                entry["exc"] = self.formatException(record.exc_info)
+            text = json.dumps(entry, ensure_ascii=False, default=str)
+        else:
+            text = super().format(record)
         for secret in self.secrets:
             text = text.replace(secret, "<redacted>")
         return text
 
 
-def configure_logging(level: str, secrets: list[str], stream: TextIO | None = None) -> None:
+def configure_logging(
+    level: str, secrets: list[str], stream: TextIO | None = None, json_lines: bool = True
+) -> None:
     """Sends logs to stderr at ``level``, secrets redacted, chatty HTTP loggers quietened."""
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(
-        RedactingFormatter(secrets, "%(asctime)s %(levelname)s %(name)s: %(message)s")
-    )
+    handler.setFormatter(RedactingFormatter(secrets, json_lines))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    # httpx logs every request URL at INFO, and Bot API URLs contain the token.
     for noisy in ("httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

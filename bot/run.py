@@ -8,13 +8,13 @@ import datetime as dt
 import logging
 import os
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 import messages
 from bot.config import SettingError, load_settings
 from bot.logs import configure_logging
-from bot.storage import StorageError, open_store
+from bot.storage import SQLStore, StorageError, open_store
 
 LOGGER = logging.getLogger("qualiopi_bot")
 
@@ -37,7 +37,9 @@ def run_bot(stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
 
         stderr.write(messages.text(lang, "settings", "no_token") + "\n")
         return run_console(settings.default_language, stdin, stdout)
-    configure_logging(settings.log_level, [settings.token])
+    configure_logging(
+        settings.log_level, [settings.token], json_lines=settings.log_format == "json"
+    )
     store = open_store(settings.database_url)
     try:
         asyncio.run(store.open())
@@ -49,6 +51,8 @@ def run_bot(stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     from bot.telegram_bot import build_application
 
     application = build_application(settings, store)
+    if settings.uses_webhook and settings.health_port:
+        add_health_endpoint(application, store, settings.webhook_listen, settings.health_port)
     if settings.uses_webhook:
         LOGGER.info(
             "starting in webhook mode on %s:%s", settings.webhook_listen, settings.webhook_port
@@ -113,3 +117,30 @@ async def _report(
         return 2
     finally:
         await store.close()
+
+
+def add_health_endpoint(application: Any, store: SQLStore, listen: str, port: int) -> None:
+    """Serves GET /health on ``listen:port`` once the bot runs: 200 while the database
+    answers, 503 when it does not (for a load balancer in front of several workers)."""
+    from tornado.web import Application as WebApplication
+    from tornado.web import RequestHandler
+
+    class Health(RequestHandler):
+        async def get(self) -> None:
+            try:
+                version = await store.schema_version()
+            except StorageError:
+                self.set_status(503)
+                self.write({"status": "database unavailable"})
+                return
+            self.write({"status": "ok", "schema": version})
+
+    earlier = application.post_init
+
+    async def post_init(app: Any) -> None:
+        if earlier is not None:
+            await earlier(app)
+        WebApplication([("/health", Health)]).listen(port, address=listen)
+        LOGGER.info("health endpoint on %s:%s/health", listen, port)
+
+    application.post_init = post_init

@@ -14,6 +14,7 @@ import hashlib
 import logging
 import os
 import re
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
@@ -353,6 +354,7 @@ class QualiopiBot:
         context: ContextTypes.DEFAULT_TYPE,
         event: tuple[str, str, tuple[str, ...]],
     ) -> None:
+        started = time.perf_counter()
         chat = update.effective_chat
         assert chat is not None
         port = Port(context.application)
@@ -399,6 +401,16 @@ class QualiopiBot:
         if query is not None:
             await port.toast(query, reply.toast)
         live = await self._reply(port, chat.id, saved, reply, query)
+        LOGGER.info(
+            "update handled",
+            extra={
+                "chat": chat_ref(chat.id),
+                "update": update.update_id,
+                "event": event[0],
+                "state": saved.snapshot["state"] if saved.snapshot else None,
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
         if live != saved.live_message_id:
             try:
                 await self.store.set_live_message(chat.id, live)

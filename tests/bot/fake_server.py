@@ -27,6 +27,7 @@ class FakeTelegramServer:
         self.api = FakeBotAPI()
         self.updates: list[dict[str, Any]] = []
         self.confirmed = 0
+        self.delivered: set[int] = set()
         self.cond = threading.Condition()
         server = self
 
@@ -102,6 +103,8 @@ class FakeTelegramServer:
                     if u["update_id"] >= offset and u["update_id"] > self.confirmed
                 ]
                 if pending or time.monotonic() >= deadline:
+                    self.delivered.update(u["update_id"] for u in pending)
+                    self.cond.notify_all()
                     return pending
                 self.cond.wait(timeout=max(0.0, deadline - time.monotonic()))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -116,6 +117,35 @@ def test_the_bot_process_survives_sigkill_without_losing_answers(
     output = log.read_text(errors="replace")
     assert TOKEN not in output
     assert "Traceback" not in output
+    events = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    handled = [e for e in events if e["msg"] == "update handled"]
+    assert len(handled) >= len(ANSWERS)
+    assert all(e["chat"] not in ("501", "502") and len(e["chat"]) == 12 for e in handled)
+
+
+def test_sigterm_stops_cleanly_and_loses_no_update(
+    server: FakeTelegramServer, tmp_path: Path
+) -> None:
+    """SIGTERM: the bot finishes what it has in hand and exits 0; an update fetched but not
+    yet started is not confirmed to Telegram, so the next start answers it, once."""
+    log = tmp_path / "bot.log"
+    process = start_bot(server, tmp_path, log)
+    try:
+        act(server, message_update(701, "fr", text="/start"))
+        update = message_update(701, "fr", text="1")
+        server.push(update)
+        server.wait_for(lambda: update["update_id"] in server.delivered)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+        process = start_bot(server, tmp_path, log)
+        server.wait_for(
+            lambda: any("prestations" in m.text for m in server.api.chat(701)), timeout=20
+        )
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    answered = [m for m in server.api.chat(701) if "prestations" in m.text]
+    assert len(answered) == 1, "answered once"
 
 
 def free_port() -> int:
@@ -133,7 +163,9 @@ def test_webhook_mode_checks_the_secret_token(server: FakeTelegramServer, tmp_pa
     import urllib.request
 
     port = free_port()
+    health_port = free_port()
     env_extra = {
+        "HEALTH_PORT": str(health_port),
         "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram-hook",
         "WEBHOOK_SECRET": "s3cret-token_1",
         "WEBHOOK_LISTEN": "127.0.0.1",
@@ -178,6 +210,9 @@ def test_webhook_mode_checks_the_secret_token(server: FakeTelegramServer, tmp_pa
         assert post(env_extra["WEBHOOK_SECRET"]) == 200
         server.wait_for(lambda: replies(server) > before)
         assert any("situation" in m.text for m in server.api.chat(601))
+        with urllib.request.urlopen(f"http://127.0.0.1:{health_port}/health", timeout=5) as r:
+            assert r.status == 200
+            assert json.loads(r.read())["status"] == "ok"
     finally:
         process.terminate()
         process.wait(timeout=15)
