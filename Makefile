@@ -29,9 +29,10 @@ check: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-## bench: measure speed (figures, not assertions)
+## bench: measure speed and memory (figures, not assertions); the load run takes minutes
 bench: $(STAMP)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.load --trainers 100 1000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info

@@ -55,6 +55,7 @@ class Settings:
     admin_chat_ids: frozenset[int] = frozenset()
     data_retention_days: int = 365
     log_format: str = "json"
+    max_messages_per_second: float = 30.0
     health_port: int | None = None
 
     @property
@@ -124,6 +125,13 @@ def load_settings(
     log_format = get("LOG_FORMAT", "json").lower()
     if log_format not in ("json", "text"):
         raise SettingError("LOG_FORMAT", "one_of", allowed=("json", "text"), given=log_format)
+    rate = get("TELEGRAM_MAX_MESSAGES_PER_SECOND", "30")
+    try:
+        max_rate = float(rate)
+    except ValueError:
+        max_rate = -1.0
+    if not 0 < max_rate <= 100_000:
+        raise SettingError("TELEGRAM_MAX_MESSAGES_PER_SECOND", "bad_rate", given=rate)
     health = get("HEALTH_PORT")
     if health and (not health.isdigit() or not 0 < int(health) < 65536):
         raise SettingError("HEALTH_PORT", "bad_port", given=health)
@@ -139,6 +147,7 @@ def load_settings(
         webhook_listen=get("WEBHOOK_LISTEN", "127.0.0.1"),
         webhook_port=int(port_text),
         log_format=log_format,
+        max_messages_per_second=max_rate,
         health_port=int(health) if health else None,
         **consultancy,
     )

@@ -9,10 +9,12 @@ nothing: forged data gives None.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import messages
@@ -271,10 +273,20 @@ def answers_view(answers: Mapping[str, Any], lang: str) -> list[dict[str, str]]:
 def result_pdf(snapshot: Mapping[str, Any], brand: Mapping[str, Any] | None = None) -> bytes:
     """Returns the printable checklist of a finished conversation (with the consultancy's
     details when it has configured them)."""
+    key = json.dumps(
+        [snapshot["lang"], snapshot.get("date"), _canonical(snapshot["answers"]), brand],
+        sort_keys=True,
+        default=list,
+    )
+    return _pdf_for(key)
+
+
+@lru_cache(maxsize=256)
+def _pdf_for(key: str) -> bytes:
+    """Builds a PDF once per distinct result: the same answers, day, language and branding
+    always give the same document, and laying one out costs about 150 ms of CPU."""
     from bot.pdf import build_pdf  # fpdf2 loads only when a PDF is asked for
 
-    lang = snapshot["lang"]
-    ev = evaluation_of(snapshot)
-    return build_pdf(
-        build_report(ev, lang), answers_view(snapshot["answers"], lang), ev.date, brand
-    )
+    lang, day, answers, brand = json.loads(key)
+    ev = evaluate(_canonical(answers), dt.date.fromisoformat(day) if day else dt.date.today())
+    return build_pdf(build_report(ev, lang), answers_view(answers, lang), ev.date, brand)

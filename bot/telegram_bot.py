@@ -129,8 +129,14 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 class RetryingRateLimiter(AIORateLimiter):
     """AIORateLimiter (flood limits, ``retry_after``) plus bounded retries on network errors."""
 
-    def __init__(self, max_retries: int = 3, network_retries: int = 3, backoff: float = 0.5):
-        super().__init__(max_retries=max_retries)
+    def __init__(
+        self,
+        max_retries: int = 3,
+        network_retries: int = 3,
+        backoff: float = 0.5,
+        overall_max_rate: float = 30,
+    ):
+        super().__init__(max_retries=max_retries, overall_max_rate=overall_max_rate)
         self.network_retries = network_retries
         self.backoff = backoff
 
@@ -694,7 +700,9 @@ def build_application(
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
         .concurrent_updates(PerChatUpdateProcessor())
-        .rate_limiter(rate_limiter or RetryingRateLimiter())
+        .rate_limiter(
+            rate_limiter or RetryingRateLimiter(overall_max_rate=settings.max_messages_per_second)
+        )
         .post_init(set_commands)
     )
     if request is not None:

@@ -1,0 +1,43 @@
+"""The floor for the load benchmark: a minimal python-telegram-bot bot, one reply per update.
+
+Same library, same webhook server, same concurrency limit as the real bot, and nothing else:
+no storage, no flow, no templates. Run by ``bench/load.py`` with the same environment.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+from telegram import Update
+from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
+
+
+async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Sends one message per update."""
+    chat = update.effective_chat
+    if chat is not None:
+        await context.bot.send_message(chat.id, "ok")
+
+
+def main() -> None:
+    application = (
+        ApplicationBuilder()
+        .token(os.environ["TELEGRAM_BOT_TOKEN"])
+        .base_url(os.environ["TELEGRAM_BASE_URL"])
+        .concurrent_updates(256)
+        .build()
+    )
+    application.add_handler(TypeHandler(Update, reply))
+    application.run_webhook(
+        listen=os.environ["WEBHOOK_LISTEN"],
+        port=int(os.environ["WEBHOOK_PORT"]),
+        url_path="hook",
+        webhook_url=os.environ["WEBHOOK_URL"],
+        secret_token=os.environ["WEBHOOK_SECRET"],
+    )
+
+
+if __name__ == "__main__":
+    main()
