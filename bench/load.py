@@ -214,8 +214,8 @@ async def run_case(
             await asyncio.sleep(1.0)  # let the last PDFs go out before reading memory
             peak, rss_after = peak_kib(process.pid)
             idle = {}
-            if kind == "bot":  # idle conversations: /start only, then memory and bytes each
-                extra = 2000
+            if kind == "bot" and os.environ.get("BENCH_IDLE") != "0":  # idle: /start only
+                extra = int(os.environ.get("BENCH_IDLE", "2000"))
                 idle_runs = [
                     trainer(client, hook, api, chat=900_000 + n, steps=["/start"], ids=ids,
                             latencies=[])

@@ -27,8 +27,9 @@ import messages
 from bot import stats as stats_module
 from bot.config import Settings
 from bot.export import export_all
-from bot.screens import answers_view, evaluation_of, result_pdf
+from bot.screens import answers_view, evaluation_of
 from bot.storage import Lead, Record, StorageError, Store, Tally, handled
+from bot.workers import render_pdf
 from flows.rules import Verdict
 
 LOGGER = logging.getLogger("qualiopi_bot")
@@ -387,7 +388,7 @@ class FollowUp:
             verdict=messages.text(admin_lang, "stats", "verdict", verdict=lead.verdict),
             count=lead.indicator_count, total=len(ev.referential.indicators),
         ))  # fmt: skip
-        pdf = await asyncio.to_thread(result_pdf, {**snapshot, "lang": admin_lang}, self.brand())
+        pdf = await render_pdf({**snapshot, "lang": admin_lang}, self.brand())
         for admin in sorted(self.settings.admin_chat_ids):
             try:
                 await application.bot.send_message(admin, summary, parse_mode=ParseMode.HTML)

@@ -57,7 +57,6 @@ from bot.screens import (
     match_options,
     parse_button,
     result_buttons,
-    result_pdf,
     result_screen,
     review_screen,
     screen_for,
@@ -73,6 +72,7 @@ from bot.storage import (
     is_handled,
 )
 from bot.tracking import track
+from bot.workers import render_pdf
 from flows.contract import QUESTIONS
 from flows.flow import MULTI, RESULT, REVIEW, Outcome, is_snapshot, new_snapshot, step
 
@@ -80,6 +80,8 @@ LOGGER = logging.getLogger("qualiopi_bot")
 COMMANDS = ("start", "back", "summary", "restart", "language", "help", "privacy", "delete")
 """The command menu; /stats and /export exist only in the consultancy's admin chats."""
 HANDLED_COMMANDS = (*COMMANDS, "stats", "export")
+BOT_API_CONNECTIONS = 8
+"""Connections to the Bot API: 8 measured best in bench/load.py (4: the same, 256: 40 % slower)."""
 PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -589,7 +591,7 @@ class QualiopiBot:
             buttons = screen.buttons if index == len(screen.parts) - 1 else ()
             last = await port.send(chat_id, part, buttons)
         lang = snapshot["lang"]
-        content = await asyncio.to_thread(result_pdf, snapshot, self.follow.brand())
+        content = await render_pdf(snapshot, self.follow.brand())
         await port.send_document(
             chat_id,
             content,
@@ -707,6 +709,10 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request)
+    else:
+        # httpcore scans every pooled connection for each request; a small pool keeps that
+        # cheap under load (bench/load.py) and requests simply wait their turn for one.
+        builder = builder.connection_pool_size(BOT_API_CONNECTIONS).pool_timeout(30)
     if updates_request is not None:
         builder = builder.get_updates_request(updates_request)
     application = builder.build()
