@@ -25,7 +25,7 @@ from bot.telegram_bot import RetryingRateLimiter, build_application
 
 BOT_ID = 999
 BOT_USERNAME = "qualiopi_test_bot"
-TOKEN = "123456789:AAtesttokenthatisnotrealatallxyzxyz12"
+TOKEN = "1234567:AAtesttokenthatisnotrealatallxyzxyz12"
 
 
 @dataclass
