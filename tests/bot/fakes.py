@@ -329,6 +329,8 @@ def make_app(
         request=api,
         updates_request=api,
         today=lambda: day,
-        rate_limiter=RetryingRateLimiter(max_retries=3, network_retries=3, backoff=0.01),
+        rate_limiter=RetryingRateLimiter(
+            max_retries=3, network_retries=3, backoff=0.01, overall_max_rate=100_000
+        ),
     )
     return app, store

@@ -1,0 +1,116 @@
+"""Fault drills, bounded: random input of every kind, and a flaky Bot API."""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from telegram import Update
+
+from tests.bot.fakes import FakeBotAPI, callback_update, make_app, message_update
+
+SCRIPTS = [
+    "abcdefghijklmnopqrstuvwxyz",
+    "éèàçôûÉÀ’«»",
+    "مرحبا بالعالم",
+    "你好世界繁體字",
+    "🙂🚀👩‍👩‍👧‍👦🇫🇷",
+    "<b>&amp;</b><script>",
+    "\u200b\u202e\x00\x07",
+    "0123456789 ,;.-",
+]
+DATA = ["ans:role:independent", "ans:activities:training", "ok:activities", "ans:funders:opco",
+        "ok:funders", "back", "restart", "result", "edit:role", "lang:en", "lead:yes",
+        "remind:yes", "del:no", "ans:role:king", "ok:", "x" * 64, ""]  # fmt: skip
+
+
+def random_update(rng: random.Random, chats: list[int], live: dict[int, int]) -> dict[str, Any]:
+    chat = rng.choice(chats)
+    kind = rng.random()
+    if kind < 0.35:
+        length = rng.choice([1, 2, 5, 20, 200, 4096, 5000])
+        text = "".join(rng.choice(rng.choice(SCRIPTS)) for _ in range(length))
+        if rng.random() < 0.1:
+            text = rng.choice(["/start", "/back", "/summary", "/language", "/stats", "/x"]) + text
+        return message_update(chat, rng.choice(["fr", "en", None]), text=text or "?")
+    if kind < 0.45:
+        sticker = {"file_id": "s", "file_unique_id": "s", "width": 1, "height": 1,
+                   "is_animated": False, "is_video": False, "type": "regular"}  # fmt: skip
+        return message_update(chat, "fr", sticker=sticker)
+    if kind < 0.55:
+        raw = message_update(chat, "fr", text=rng.choice(["1", "oui", "bonjour"]))
+        raw["edited_message"] = {**raw.pop("message"), "edit_date": 1_795_000_100}
+        return raw
+    if kind < 0.65:
+        return message_update(-100_000 - chat, "fr", chat_type="group", text="/start hello")
+    message_id = live.get(chat, 1) if rng.random() < 0.7 else rng.randint(1, 10_000)
+    return callback_update(chat, rng.choice(DATA), message_id, "fr")
+
+
+async def test_random_input_never_crashes_and_every_private_update_is_answered(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    rng = random.Random(2026)
+    api = FakeBotAPI()
+    app, store = make_app(tmp_path, api)
+    chats = list(range(500, 520))
+    unanswered = []
+    live: dict[int, int] = {}
+    with caplog.at_level(logging.ERROR):
+        async with app:
+            for _ in range(int(os.environ.get("DRILL_UPDATES", "3000"))):
+                raw = random_update(rng, chats, live)
+                chat = (raw.get("message") or raw.get("edited_message")
+                        or raw["callback_query"]["message"])["chat"]  # fmt: skip
+                before = len(api.calls)
+                await app.process_update(Update.de_json(raw, app.bot))
+                calls = api.calls[before:]
+                if chat["type"] == "private" and not calls:
+                    unanswered.append(raw)
+                shown = [m.message_id for m in api.chat(chat["id"]) if m.buttons]
+                if shown:
+                    live[chat["id"]] = shown[-1]
+    await store.close()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text[:2000]
+    assert unanswered == []
+    assert all(len(params.get("text", "")) <= 4096 for _, params in api.calls)
+
+
+async def test_a_flaky_bot_api_still_gets_every_conversation_finished(tmp_path: Path) -> None:
+    """A share of the Bot API's answers are 429 (with retry_after), 502 or refused: the
+    retries absorb them and each conversation reaches its result, once."""
+    api = FakeBotAPI()
+    rng = random.Random(7)
+    app, store = make_app(tmp_path, api)
+    presses = ["ans:role:independent", "ans:activities:training", "ok:activities",
+               "ans:selling:direct", "ans:funders:opco", "ok:funders", "ans:certifying:no",
+               "ans:long_courses:yes", "ans:work_based:no", "ans:uses_subcontractors:no",
+               "ans:stage:established", "result"]  # fmt: skip
+    async with app:
+        for chat in range(800, 806):
+            await app.process_update(Update.de_json(message_update(chat, "fr", text="/start"),
+                                                    app.bot))  # fmt: skip
+            for data in presses:
+                for endpoint in ("sendMessage", "editMessageText", "answerCallbackQuery"):
+                    if rng.random() < 0.15:
+                        status = rng.choice([429, 502])
+                        body: dict[str, Any] = {"ok": False, "error_code": status,
+                                                "description": "flaky"}  # fmt: skip
+                        if status == 429:
+                            body["parameters"] = {"retry_after": 0}
+                        api.fail_next(endpoint, status, **body)
+                live = [m for m in api.chat(chat) if m.buttons][-1].message_id
+                await app.process_update(
+                    Update.de_json(callback_update(chat, data, live), app.bot)
+                )
+                api.failures.clear()
+    for chat in range(800, 806):
+        record = await store.load(chat)
+        assert record.snapshot["state"] == "result", chat
+        documents = [m for m in api.chat(chat) if m.document is not None]
+        assert len(documents) == 1, "one result, one PDF"
+    await store.close()
