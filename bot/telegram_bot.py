@@ -295,7 +295,7 @@ class QualiopiBot:
         if chat is None or chat.type != ChatType.PRIVATE:
             await Port(context.application).toast(query)
             return
-        await self._handle(update, context, ("button", query.data or "", ()))
+        await self._handle(update, context, ("button", query.data or "", _seen(query)))
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Takes a typed answer when it matches an option, else hints and asks again."""
@@ -474,7 +474,7 @@ class QualiopiBot:
                 source = args[0]
             return self._command(snapshot, value, reply), source
         if kind == "button":
-            return self._button(snapshot, value, reply), source
+            return self._button(snapshot, value, reply, args), source
         if kind == "text":
             snapshot, understood = _typed(snapshot, value)
             if not understood:
@@ -507,8 +507,15 @@ class QualiopiBot:
             reply.hint = "use_buttons"
         return snapshot
 
-    def _button(self, snapshot: dict[str, Any], data: str, reply: _Reply) -> dict[str, Any]:
-        """Applies a button press; a forged one changes nothing."""
+    def _button(
+        self, snapshot: dict[str, Any], data: str, reply: _Reply, seen: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """Applies a button press; a forged one changes nothing.
+
+        A multi-choice option does what the person saw it would do: tick an option shown
+        unticked, untick one shown ticked. A double tap on a screen that has not refreshed yet
+        therefore changes nothing the second time, instead of unticking again.
+        """
         current_lang = snapshot["lang"]
         action = parse_button(data)
         if action is None:
@@ -524,6 +531,11 @@ class QualiopiBot:
             return snapshot
         if trigger == "result":
             trigger, action_args = "show_result", (self.today(),)
+        if trigger == "toggle" and seen and snapshot["state"] == action_args[0]:
+            wants_ticked = seen[0] == "unticked"
+            if (action_args[1] in snapshot.get("pending", ())) == wants_ticked:
+                reply.edit = True  # already as intended: show the screen as it is
+                return snapshot
         was = snapshot["state"]
         done = step(snapshot, trigger, *action_args)
         snapshot = done.snapshot
@@ -630,6 +642,17 @@ class _Reply:
         self.edit = False
         self.entered_result = False
         self.resend_result = False
+
+
+def _seen(query: CallbackQuery) -> tuple[str, ...]:
+    """Returns how the pressed button looked ("ticked" or "unticked"), when it is known."""
+    message = query.message
+    markup = message.reply_markup if isinstance(message, Message) else None
+    for row in markup.inline_keyboard if markup else ():
+        for button in row:
+            if button.callback_data == query.data:
+                return ("ticked",) if button.text.startswith("✅") else ("unticked",)
+    return ()
 
 
 def _other(lang: str) -> str:

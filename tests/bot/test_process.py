@@ -217,3 +217,115 @@ def test_webhook_mode_checks_the_secret_token(server: FakeTelegramServer, tmp_pa
         process.terminate()
         process.wait(timeout=15)
     assert TOKEN not in log.read_text(errors="replace")
+
+
+def next_tap(live: Any, answers: dict[str, Any]) -> str | None:
+    """Returns what a person with these answers taps on the screen shown."""
+    data = live.data()
+    question = next((d.split(":")[1] for d in data if d.startswith("ans:")), None)
+    if question is None:
+        return "result" if "result" in data else None
+    if isinstance(answers[question], str):
+        return f"ans:{question}:{answers[question]}"
+    ticked = {
+        b["callback_data"] for row in live.buttons for b in row if b["text"].startswith("✅")
+    }
+    missing = [
+        f"ans:{question}:{o}" for o in answers[question] if f"ans:{question}:{o}" not in ticked
+    ]
+    return missing[0] if missing else f"ok:{question}"
+
+
+def assert_one_result_each(
+    server: FakeTelegramServer, tmp_path: Path, planned: dict[int, dict[str, Any]]
+) -> None:
+    """Each chat completed exactly one questionnaire, with exactly its answers, one PDF."""
+    import sqlite3
+
+    from flows.contract import QUESTIONS
+
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as conn:
+        completed = conn.execute("SELECT chat_id, answers FROM questionnaires").fetchall()
+    for chat, answers in planned.items():
+        expected = {
+            q: v if isinstance(v, str) else sorted(v, key=QUESTIONS[q].options.index)
+            for q, v in answers.items()
+        }
+        results = [json.loads(a) for c, a in completed if c == chat]
+        assert results == [expected], chat  # one result, with exactly the answers given
+        documents = [m for m in server.api.chat(chat) if m.document is not None]
+        assert len(documents) == 1, "one result, one PDF"
+
+
+def test_sigkill_at_random_points_loses_no_acknowledged_answer(  # noqa: PLR0915 (a drill reads top to bottom)
+    server: FakeTelegramServer, tmp_path: Path
+) -> None:
+    """Eight people answer at once while the bot is killed with SIGKILL three times at random
+    and restarted: each acts on what the chat shows (as a person would, tapping again when
+    nothing happens), and every conversation reaches its result with exactly its answers."""
+    import random
+    import time
+
+    from tests.answers import INDEPENDENT_OPCO
+
+    rng = random.Random(11)
+    planned = {chat: dict(INDEPENDENT_OPCO) for chat in range(901, 909)}
+    for chat in (903, 906):
+        planned[chat] |= {"funders": ["cpf", "region"], "stage": "new_entrant"}
+    log = tmp_path / "bot.log"
+    process = start_bot(server, tmp_path, log)
+    kills = 0
+    next_kill = time.monotonic() + rng.uniform(0.3, 0.8)
+    deadline = time.monotonic() + 90
+
+    def done(chat: int) -> bool:
+        return any(m.document is not None for m in server.api.chat(chat))
+
+    started: dict[int, float] = {}
+    last_tap: dict[int, tuple[Any, float]] = {}
+    try:
+        for chat in planned:
+            server.push(message_update(chat, "fr", text="/start"))
+            started[chat] = time.monotonic()
+        while not all(done(c) for c in planned):
+            assert time.monotonic() < deadline, "conversations did not finish"
+            for chat, answers in planned.items():
+                if done(chat):
+                    continue
+                shown = [m for m in server.api.chat(chat) if m.buttons]
+                if not shown:  # nothing to tap yet: a person would send /start again
+                    if time.monotonic() - started.get(chat, 0) > 1.5:
+                        server.push(message_update(chat, "fr", text="/start"))
+                        started[chat] = time.monotonic()
+                    continue
+                live = shown[-1]
+                press_data = next_tap(live, answers)
+                if press_data:
+                    # As a person: tap what the screen shows; tap again only when nothing
+                    # happened for a while (the bot may have been killed meanwhile).
+                    seen = (live.message_id, live.text, tuple(live.data()), press_data)
+                    if last_tap.get(chat, (None, 0.0))[0] == seen and (
+                        time.monotonic() - last_tap[chat][1] < 2.0
+                    ):
+                        continue
+                    last_tap[chat] = (seen, time.monotonic())
+                    server.push(
+                        callback_update(chat, press_data, live.message_id, "fr", live.buttons)
+                    )
+            time.sleep(0.25)
+            if kills < 3 and time.monotonic() > next_kill:
+                process.send_signal(signal.SIGKILL)
+                process.wait(timeout=10)
+                kills += 1
+                process = start_bot(server, tmp_path, log)
+                next_kill = time.monotonic() + rng.uniform(0.8, 1.6)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    assert kills == 3
+
+    assert_one_result_each(server, tmp_path, planned)
+    assert "Traceback" not in log.read_text(errors="replace")

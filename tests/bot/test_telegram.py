@@ -14,7 +14,14 @@ from pypdf import PdfReader
 from telegram import Update
 
 from bot.telegram_bot import set_commands
-from tests.bot.fakes import TOKEN, FakeBotAPI, Person, make_app, message_update
+from tests.bot.fakes import (
+    TOKEN,
+    FakeBotAPI,
+    Person,
+    callback_update,
+    make_app,
+    message_update,
+)
 
 Ctx = tuple[Any, FakeBotAPI, Any]
 
@@ -439,3 +446,18 @@ async def test_callback_query_too_old_is_a_normal_outcome(bot: Ctx) -> None:
     )
     await p.press("ans:role:independent")
     assert (await store.load(42)).snapshot["state"] == "activities"
+
+
+async def test_a_double_tap_on_a_multi_choice_option_does_not_untick_it(bot: Ctx) -> None:
+    app, _, store = bot
+    p = person(bot)
+    await p.say("/start")
+    await p.press("ans:role:independent")
+    screen = p.live()
+    old_buttons = [list(row) for row in screen.buttons]  # the screen before it refreshes
+    for _ in range(2):
+        raw = callback_update(42, "ans:activities:training", screen.message_id, "fr", old_buttons)
+        await app.process_update(Update.de_json(raw, app.bot))
+    assert (await store.load(42)).snapshot["pending"] == ["training"]
+    await p.press("ans:activities:training")  # tapped on the refreshed, ticked button
+    assert "pending" not in (await store.load(42)).snapshot
