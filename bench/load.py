@@ -188,6 +188,7 @@ async def run_case(
     log = (workdir / f"{kind}-{trainers}.log").open("ab")
     process = subprocess.Popen(command, env=env, cwd=workdir, stdout=log, stderr=log)
     log.close()
+    base = trainers * 1_000_000  # chats of one case never meet another case's in a shared DB
     rng = random.Random(2026)  # each trainer answers differently, the same in both runs
     journeys = [["/start", *presses(random_answers(rng))] for _ in range(trainers)]
     latencies: list[float] = []
@@ -205,7 +206,7 @@ async def run_case(
             _, rss_before = peak_kib(process.pid)
             started = time.perf_counter()
             runs = [
-                trainer(client, hook, api, chat=10_000 + n, steps=steps, ids=ids,
+                trainer(client, hook, api, chat=base + n, steps=steps, ids=ids,
                         latencies=latencies)
                 for n, steps in enumerate(journeys)
             ]  # fmt: skip
@@ -217,7 +218,7 @@ async def run_case(
             if kind == "bot" and os.environ.get("BENCH_IDLE") != "0":  # idle: /start only
                 extra = int(os.environ.get("BENCH_IDLE", "2000"))
                 idle_runs = [
-                    trainer(client, hook, api, chat=900_000 + n, steps=["/start"], ids=ids,
+                    trainer(client, hook, api, chat=base + 900_000 + n, steps=["/start"], ids=ids,
                             latencies=[])
                     for n in range(extra)
                 ]  # fmt: skip
