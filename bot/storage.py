@@ -244,10 +244,11 @@ class Store(Protocol):
     """The storage port the Telegram adapter uses."""
 
     async def update(
-        self, chat_id: int, update_id: int, decide: Callable[[Record], tuple[Change, T]]
+        self, chat_id: int, update_id: int, decide: Callable[[Record], tuple[Change | None, T]]
     ) -> T:
-        """Runs ``decide`` on the chat's record and commits its change, the chat locked for
-        the whole step (across processes too); returns DUPLICATE for an update seen before."""
+        """Runs ``decide`` on the chat's record and commits its change (None: nothing to
+        write), the chat locked for the whole step (across processes too); returns DUPLICATE
+        for an update seen before."""
         ...
 
     async def load(self, chat_id: int) -> Record:
@@ -440,7 +441,7 @@ class SQLStore:
         )
 
     async def update(
-        self, chat_id: int, update_id: int, decide: Callable[[Record], tuple[Change, T]]
+        self, chat_id: int, update_id: int, decide: Callable[[Record], tuple[Change | None, T]]
     ) -> T:
         """Runs one step for a chat under its lock and commits it (see ``Store.update``)."""
 
@@ -451,8 +452,9 @@ class SQLStore:
                 if is_handled(record, update_id):
                     return DUPLICATE  # type: ignore[no-any-return]
                 change, result = decide(record)
-                _save(db, chat_id, handled(change.record, record, update_id), change.tallies,
-                      change.completed)  # fmt: skip
+                if change is not None:
+                    _save(db, chat_id, handled(change.record, record, update_id), change.tallies,
+                          change.completed)  # fmt: skip
                 return result
 
         return await self._run(work)

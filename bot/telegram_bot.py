@@ -69,7 +69,6 @@ from bot.storage import (
     StorageError,
     Store,
     Tally,
-    is_handled,
 )
 from bot.tracking import track
 from bot.workers import render_pdf
@@ -368,27 +367,12 @@ class QualiopiBot:
         port = Port(context.application)
         query = update.callback_query
         lang_guess = self._language(update)
-        try:
-            record = await self.store.load(chat.id)
-        except StorageError as exc:
-            await self._storage_down(port, chat.id, query, lang_guess, exc)
-            return
-        if is_handled(record, update.update_id):
-            LOGGER.info(
-                "update %s for chat %s already handled", update.update_id, chat_ref(chat.id)
-            )
-            if query is not None:
-                await port.toast(query)
-            return
-        if self.follow.accepts(event, record, chat.id):
-            try:
-                await self.follow.handle(update, context, record, event)
-            except StorageError as exc:
-                await self._storage_down(port, chat.id, query, lang_guess, exc)
-            return
 
-        def decide(current: Record) -> tuple[Change, tuple[Record, _Reply]]:
-            # Runs inside the storage transaction, the chat locked: pure and quick.
+        def decide(current: Record) -> tuple[Change | None, Any]:
+            # Runs inside the storage transaction, the chat locked: pure and quick. A follow-up
+            # event (lead, reminder, data rights) is handed back to be handled outside it.
+            if self.follow.accepts(event, current, chat.id):
+                return None, current
             snapshot = current.snapshot if is_snapshot(current.snapshot) else None
             reply = _Reply()
             after, source = self._decide(snapshot, current, event, lang_guess, reply)
@@ -402,8 +386,17 @@ class QualiopiBot:
             await self._storage_down(port, chat.id, query, lang_guess, exc)
             return
         if outcome is DUPLICATE:  # another worker, or a redelivery, got there first
+            LOGGER.info(
+                "update %s for chat %s already handled", update.update_id, chat_ref(chat.id)
+            )
             if query is not None:
                 await port.toast(query)
+            return
+        if isinstance(outcome, Record):
+            try:
+                await self.follow.handle(update, context, outcome, event)
+            except StorageError as exc:
+                await self._storage_down(port, chat.id, query, lang_guess, exc)
             return
         saved, reply = outcome
         if query is not None:

@@ -49,6 +49,15 @@ def start_bot(
         )
 
 
+def stop_bot(process: subprocess.Popen[bytes]) -> None:
+    """Stops the bot (SIGTERM), killing it if it does not stop in time."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
 def replies(server: FakeTelegramServer, chat_id: int | None = None) -> int:
     """Counts the replies that end the bot's answer to an update (a keyboard, or the PDF)."""
     return sum(
@@ -106,11 +115,7 @@ def test_the_bot_process_survives_sigkill_without_losing_answers(
             press(server, 502, data)
         server.wait_for(lambda: server.count("sendDocument") >= 2)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_bot(process)
     texts = [m.text for m in server.api.chat(502)]
     assert any("Yes: Qualiopi certification is compulsory for you." in t for t in texts)
     assert any("Funders" in t and "OPCO" in t for t in texts), "answers before the kill were kept"
@@ -257,7 +262,7 @@ def assert_one_result_each(
         assert len(documents) == 1, "one result, one PDF"
 
 
-def test_sigkill_at_random_points_loses_no_acknowledged_answer(  # noqa: PLR0915 (a drill reads top to bottom)
+def test_sigkill_at_random_points_loses_no_acknowledged_answer(
     server: FakeTelegramServer, tmp_path: Path
 ) -> None:
     """Eight people answer at once while the bot is killed with SIGKILL three times at random
@@ -320,11 +325,7 @@ def test_sigkill_at_random_points_loses_no_acknowledged_answer(  # noqa: PLR0915
                 process = start_bot(server, tmp_path, log)
                 next_kill = time.monotonic() + rng.uniform(0.8, 1.6)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_bot(process)
     assert kills == 3
 
     assert_one_result_each(server, tmp_path, planned)
