@@ -71,6 +71,7 @@ from bot.storage import (
     Tally,
 )
 from bot.tracking import track
+from bot.transport import AiohttpRequest
 from bot.workers import render_pdf
 from flows.contract import QUESTIONS
 from flows.flow import MULTI, RESULT, REVIEW, Outcome, is_snapshot, new_snapshot, step
@@ -80,7 +81,7 @@ COMMANDS = ("start", "back", "summary", "restart", "language", "help", "privacy"
 """The command menu; /stats and /export exist only in the consultancy's admin chats."""
 HANDLED_COMMANDS = (*COMMANDS, "stats", "export")
 BOT_API_CONNECTIONS = 8
-"""Connections to the Bot API: 8 measured best in bench/load.py (4: the same, 256: 40 % slower)."""
+"""Connections to the Bot API, kept alive (bench/load.py: more brings nothing on loopback)."""
 PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -122,6 +123,19 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         """Nothing to tear down."""
+
+
+class BotApplication(Application[Any, Any, Any, Any, Any, Any]):
+    """python-telegram-bot's Application without one slow leak: with no persistence configured,
+    PTB still adds every chat and user id it sees to two "to be persisted" sets that only a
+    persistence ever empties (about 130 bytes per person, forever). This bot keeps its state in
+    its own store, so nothing is marked."""
+
+    def _mark_for_persistence_update(
+        self, *, update: object | None = None, job: Any = None
+    ) -> None:
+        if self.persistence is not None:
+            super()._mark_for_persistence_update(update=update, job=job)
 
 
 # --- Sending: 429 honoured, transient errors retried with a bound -------------------------------
@@ -399,9 +413,12 @@ class QualiopiBot:
                 await self._storage_down(port, chat.id, query, lang_guess, exc)
             return
         saved, reply = outcome
-        if query is not None:
-            await port.toast(query, reply.toast)
-        live = await self._reply(port, chat.id, saved, reply, query)
+        if query is None:
+            live = await self._reply(port, chat.id, saved, reply, query)
+        else:  # the button's spinner and the new screen: one round trip to Telegram, not two
+            live, _ = await asyncio.gather(
+                self._reply(port, chat.id, saved, reply, query), port.toast(query, reply.toast)
+            )
         LOGGER.info(
             "update handled",
             extra={
@@ -714,6 +731,7 @@ def build_application(
     assert settings.token is not None
     builder = (
         ApplicationBuilder()
+        .application_class(BotApplication)
         .token(settings.token)
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
@@ -723,14 +741,11 @@ def build_application(
         )
         .post_init(set_commands)
     )
-    if request is not None:
-        builder = builder.request(request)
-    else:
-        # httpcore scans every pooled connection for each request; a small pool keeps that
-        # cheap under load (bench/load.py) and requests simply wait their turn for one.
-        builder = builder.connection_pool_size(BOT_API_CONNECTIONS).pool_timeout(30)
-    if updates_request is not None:
-        builder = builder.get_updates_request(updates_request)
+    # aiohttp rather than python-telegram-bot's default httpx: a quarter of the CPU per Bot API
+    # call (bot/transport.py); requests wait their turn for one of the pooled connections.
+    builder = builder.request(
+        request or AiohttpRequest(BOT_API_CONNECTIONS, pool_timeout=30)
+    ).get_updates_request(updates_request or AiohttpRequest(1))
     application = builder.build()
     handlers: QualiopiBot = QualiopiBot(store, settings, today)
     handlers.register(application)

@@ -1,0 +1,95 @@
+"""The aiohttp transport to the Bot API, against a local server on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+from telegram import Bot, InputFile
+from telegram.error import NetworkError, TimedOut
+
+from bot.transport import AiohttpRequest
+from tests.bot.fakes import TOKEN
+
+Seen = list[dict[str, Any]]
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[tuple[str, Seen]]:
+    seen: Seen = []
+
+    async def handle(request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        fields: dict[str, Any] = {}
+        if request.content_type == "multipart/form-data":
+            async for part in await request.multipart():
+                body = await part.read()  # type: ignore[union-attr]
+                fields[part.name or ""] = (part.filename, body)  # type: ignore[union-attr]
+        else:
+            fields = dict(await request.post())
+        seen.append({"method": method, "fields": fields, "agent": request.headers["User-Agent"]})
+        if method == "slow":
+            await asyncio.sleep(0.6)
+        if method == "getMe":
+            result: Any = {"id": 1, "is_bot": True, "first_name": "B", "username": "b_bot"}
+        else:
+            result = {"message_id": 5, "date": 0, "chat": {"id": 3, "type": "private"}}
+        return web.json_response({"ok": True, "result": result})
+
+    app = web.Application()
+    app.router.add_route("POST", "/bot{token}/{method}", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    yield f"http://127.0.0.1:{port}/bot", seen
+    await runner.cleanup()
+
+
+async def test_fields_and_files_arrive_as_sent(server: tuple[str, Seen]) -> None:
+    base, seen = server
+    async with Bot(TOKEN, base_url=base, request=AiohttpRequest(2)) as bot:
+        message = await bot.send_message(3, "Bonjour <b>é</b>", parse_mode="HTML")
+        await bot.send_document(3, InputFile(b"%PDF-1.4 x", filename="liste.pdf"), caption="c")
+    assert message.message_id == 5
+    sent = next(s for s in seen if s["method"] == "sendMessage")["fields"]
+    assert sent["text"] == "Bonjour <b>é</b>"
+    assert sent["chat_id"] == "3"
+    document = next(s for s in seen if s["method"] == "sendDocument")["fields"]
+    assert document["document"] == ("liste.pdf", b"%PDF-1.4 x")
+    assert document["caption"] == (None, b"c")
+    assert all("aiohttp" in s["agent"] for s in seen)
+
+
+async def test_a_refused_connection_is_a_network_error() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # nothing listens there once closed
+    request = AiohttpRequest(1)
+    await request.initialize()
+    try:
+        with pytest.raises(NetworkError):
+            await request.post(f"http://127.0.0.1:{port}/bot{TOKEN}/getMe")
+    finally:
+        await request.shutdown()
+
+
+async def test_a_slow_answer_is_a_timeout(server: tuple[str, Seen]) -> None:
+    base, _ = server
+    request = AiohttpRequest(1, read_timeout=0.2, write_timeout=0.1)
+    await request.initialize()
+    try:
+        with pytest.raises(TimedOut):
+            await request.post(f"{base}{TOKEN}/slow")
+    finally:
+        await request.shutdown()
+
+
+async def test_an_unopened_transport_refuses_to_send() -> None:
+    with pytest.raises(RuntimeError):
+        await AiohttpRequest(1).do_request("http://127.0.0.1:9/", "POST")
