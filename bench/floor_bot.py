@@ -1,7 +1,9 @@
 """The floor for the load benchmark: a minimal python-telegram-bot bot, one reply per update.
 
 Same library, same webhook server, same concurrency limit as the real bot, and nothing else:
-no storage, no flow, no templates. Run by ``bench/load.py`` with the same environment.
+no storage, no flow, no templates. Run by ``bench/load.py`` with the same environment, twice:
+with python-telegram-bot's defaults (httpx), and with ``FLOOR_TRANSPORT=aiohttp`` on the bot's
+own transport (``bot/transport.py``), so that the ratio is also read transport for transport.
 """
 
 from __future__ import annotations
@@ -22,13 +24,17 @@ async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def main() -> None:
-    application = (
+    builder = (
         ApplicationBuilder()
         .token(os.environ["TELEGRAM_BOT_TOKEN"])
         .base_url(os.environ["TELEGRAM_BASE_URL"])
         .concurrent_updates(256)
-        .build()
     )
+    if os.environ.get("FLOOR_TRANSPORT") == "aiohttp":
+        from bot.transport import AiohttpRequest
+
+        builder = builder.request(AiohttpRequest(8, pool_timeout=30))
+    application = builder.build()
     application.add_handler(TypeHandler(Update, reply))
     application.run_webhook(
         listen=os.environ["WEBHOOK_LISTEN"],

@@ -2,7 +2,7 @@
 
 ``python -m bench.load [--trainers 100 1000] [--database URL]``
 
-A fake Telegram Bot API (tornado, on loopback) answers the bot; the bot runs as the real
+A fake Telegram Bot API (aiohttp, on loopback) answers the bot; the bot runs as the real
 ``qualiopi-bot run`` process in webhook mode; each simulated trainer posts its updates to the
 webhook one after the other (/start, then every answer of a full questionnaire to the result,
 each trainer its own random answers),
@@ -32,9 +32,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-import tornado.httpserver
-import tornado.web
+import aiohttp
+from aiohttp import web
 
 from bench.__main__ import random_answers
 from tests.answers import presses
@@ -85,19 +84,30 @@ class FakeApi:
         }
 
 
-class Handler(tornado.web.RequestHandler):
-    def initialize(self, api: FakeApi) -> None:
-        self.api = api
+def api_app(api: FakeApi) -> web.Application:
+    """The fake Bot API's routes: every method, form-encoded, JSON or multipart."""
 
-    def post(self, method: str) -> None:
-        params = {k: v[0].decode() for k, v in self.request.body_arguments.items()}
-        if not params and self.request.body.startswith(b"{"):
-            params = {k: str(v) for k, v in json.loads(self.request.body).items()}
-        result = self.api.answer(method, params, bool(self.request.files))
-        self.set_header("Content-Type", "application/json")
-        self.write(json.dumps({"ok": True, "result": result}))
+    async def handle(request: web.Request) -> web.Response:
+        has_file = False
+        params: dict[str, str] = {}
+        if request.content_type == "multipart/form-data":
+            async for part in await request.multipart():
+                assert isinstance(part, aiohttp.BodyPartReader)
+                if part.filename:
+                    has_file = True
+                    await part.read()
+                elif part.name:
+                    params[part.name] = await part.text()
+        elif request.content_type == "application/json":
+            params = {k: str(v) for k, v in (await request.json()).items()}
+        else:
+            params = {k: str(v) for k, v in (await request.post()).items()}
+        result = api.answer(request.match_info["method"], params, has_file)
+        return web.json_response({"ok": True, "result": result})
 
-    get = post
+    app = web.Application(client_max_size=50 * 1024 * 1024)
+    app.router.add_route("*", r"/bot{token}/{method}", handle)
+    return app
 
 
 def update_for(update_id: int, chat: int, step: str, live: int | None) -> dict[str, Any]:
@@ -125,7 +135,7 @@ def update_for(update_id: int, chat: int, step: str, live: int | None) -> dict[s
 
 
 async def trainer(
-    client: httpx.AsyncClient,
+    client: aiohttp.ClientSession,
     hook: str,
     api: FakeApi,
     *,
@@ -139,11 +149,20 @@ async def trainer(
         api.waiting[chat] = future
         body = update_for(next(ids), chat, step, api.live.get(chat))
         started = time.perf_counter()
-        await client.post(hook, json=body, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+        async with client.post(
+            hook, json=body, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        ) as response:
+            await response.read()
         replied = await asyncio.wait_for(
             future, timeout=float(os.environ.get("BENCH_TIMEOUT", "120"))
         )
         latencies.append(replied - started)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_kib(pid: int) -> tuple[int, int]:
@@ -154,56 +173,116 @@ def peak_kib(pid: int) -> tuple[int, int]:
     return int(fields["VmHWM"].split()[0]), int(fields["VmRSS"].split()[0])
 
 
-async def run_case(
-    kind: str, trainers: int, database: str | None, workdir: Path
-) -> dict[str, Any]:
-    """Runs one load case; returns its figures."""
-    api = FakeApi(need_keyboard=kind == "bot")
-    api_port, hook_port = free_port(), free_port()
-    server = tornado.httpserver.HTTPServer(
-        tornado.web.Application([(r"/bot[^/]+/(\w+)", Handler, {"api": api})])
-    )
-    server.listen(api_port, "127.0.0.1")
-    hook = f"http://127.0.0.1:{hook_port}/hook"
-    db_file = workdir / f"{kind}-{trainers}.sqlite3"
-    env = {
+async def start_profiler(pid: int, out: str) -> subprocess.Popen[bytes]:
+    """Samples the bot's stacks with py-spy (collapsed format) until sent SIGINT."""
+    spy = Path(sys.executable).with_name("py-spy")
+    command = [str(spy), "record", "--format", "raw", "--rate", "250", "--nonblocking",
+               "-o", out, "--pid", str(pid)]  # fmt: skip
+    process = subprocess.Popen(command)
+    await asyncio.sleep(1.0)  # py-spy attaches
+    return process
+
+
+def environment(kind: str, api_port: int, hook_port: int, database: str) -> dict[str, str]:
+    """The environment of the bot (or the floor) under test."""
+    return {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": TOKEN,
         "TELEGRAM_BASE_URL": f"http://127.0.0.1:{api_port}/bot",
-        "DATABASE_URL": database or f"sqlite:///{db_file}",
-        "WEBHOOK_URL": hook,
+        "DATABASE_URL": database,
+        "WEBHOOK_URL": f"http://127.0.0.1:{hook_port}/hook",
         "WEBHOOK_SECRET": SECRET,
         "WEBHOOK_LISTEN": "127.0.0.1",
         "WEBHOOK_PORT": str(hook_port),
         "LOG_LEVEL": "WARNING",
         # The fake API has no flood limit; Telegram's 30 msg/s would measure only the limiter.
         "TELEGRAM_MAX_MESSAGES_PER_SECOND": "100000",
+        "FLOOR_TRANSPORT": "aiohttp" if kind == "floor-aiohttp" else "",
     }
+
+
+async def wait_for_webhook(client: aiohttp.ClientSession, hook_port: int) -> None:
+    for _ in range(400):
+        try:
+            async with client.get(f"http://127.0.0.1:{hook_port}/"):
+                return
+        except aiohttp.ClientConnectionError:
+            await asyncio.sleep(0.05)
+    raise RuntimeError("the webhook server did not start")
+
+
+def stop(process: subprocess.Popen[bytes], spy: subprocess.Popen[bytes] | None) -> None:
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(timeout=60)
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+async def idle_series(
+    client: aiohttp.ClientSession, hook: str, api: FakeApi, pid: int, base: int
+) -> dict[str, Any]:
+    """Adds idle conversations (/start only) in batches; RSS after each batch.
+
+    Flat memory means the RSS stops growing with the number of stored conversations: the
+    slope over the later batches (KiB per conversation) is the figure to read.
+    """
+    batch, batches = int(os.environ.get("BENCH_IDLE", "1000")), 6
+    ids = itertools.count(10_000_000)
+    series = []
+    for index in range(batches):
+        runs = [
+            trainer(client, hook, api, chat=base + 900_000 + index * batch + n,
+                    steps=["/start"], ids=ids, latencies=[])
+            for n in range(batch)
+        ]  # fmt: skip
+        await asyncio.gather(*runs)
+        series.append(peak_kib(pid)[1])
+    half = batches // 2
+    slope = (series[-1] - series[half - 1]) / (batch * (batches - half))
+    return {
+        "idle_batch": batch,
+        "idle_rss_mib": [round(kib / 1024, 1) for kib in series],
+        "kib_per_idle_conversation": round(slope, 3),
+    }
+
+
+async def run_case(
+    kind: str, trainers: int, database: str | None, workdir: Path
+) -> dict[str, Any]:
+    """Runs one load case; returns its figures."""
+    api = FakeApi(need_keyboard=kind == "bot")
+    api_port, hook_port = free_port(), free_port()
+    runner = web.AppRunner(api_app(api), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", api_port).start()
+    hook = f"http://127.0.0.1:{hook_port}/hook"
+    db_file = workdir / f"{kind}-{trainers}.sqlite3"
+    env = environment(kind, api_port, hook_port, database or f"sqlite:///{db_file}")
     command = (
         [sys.executable, "-m", "bot", "run"] if kind == "bot" else [sys.executable, str(FLOOR_BOT)]
     )
-    if kind == "bot" and os.environ.get("BENCH_PROFILE"):  # where the bot's main thread goes
-        command = [sys.executable, "-m", "cProfile", "-o", os.environ["BENCH_PROFILE"],
-                   "-m", "bot", "run"]  # fmt: skip
-    log = (workdir / f"{kind}-{trainers}.log").open("ab")
-    process = subprocess.Popen(command, env=env, cwd=workdir, stdout=log, stderr=log)
-    log.close()
+    with (workdir / f"{kind}-{trainers}.log").open("ab") as log:
+        process = subprocess.Popen(command, env=env, cwd=workdir, stdout=log, stderr=log)
+    spy = None
     base = trainers * 1_000_000  # chats of one case never meet another case's in a shared DB
     rng = random.Random(2026)  # each trainer answers differently, the same in both runs
     journeys = [["/start", *presses(random_answers(rng))] for _ in range(trainers)]
     latencies: list[float] = []
+    figures: dict[str, Any] = {"kind": kind, "trainers": trainers}
     try:
-        async with httpx.AsyncClient(
-            timeout=60, limits=httpx.Limits(max_connections=200)
+        async with aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=200), timeout=aiohttp.ClientTimeout(total=60)
         ) as client:
-            for _ in range(200):  # wait for the webhook server
-                try:
-                    await client.get(f"http://127.0.0.1:{hook_port}/")
-                    break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.05)
+            await wait_for_webhook(client, hook_port)
+            if kind == "bot" and os.environ.get("BENCH_PROFILE"):
+                spy = await start_profiler(process.pid, os.environ["BENCH_PROFILE"])
             ids = itertools.count(1)
             _, rss_before = peak_kib(process.pid)
+            cpu_before, own_before = cpu_seconds(process.pid), time.process_time()
             started = time.perf_counter()
             runs = [
                 trainer(client, hook, api, chat=base + n, steps=steps, ids=ids,
@@ -212,63 +291,56 @@ async def run_case(
             ]  # fmt: skip
             await asyncio.gather(*runs)
             elapsed = time.perf_counter() - started
+            cpu = cpu_seconds(process.pid) - cpu_before
+            harness_cpu = time.process_time() - own_before
             await asyncio.sleep(1.0)  # let the last PDFs go out before reading memory
             peak, rss_after = peak_kib(process.pid)
-            idle = {}
-            if kind == "bot" and os.environ.get("BENCH_IDLE") != "0":  # idle: /start only
-                extra = int(os.environ.get("BENCH_IDLE", "2000"))
-                idle_runs = [
-                    trainer(client, hook, api, chat=base + 900_000 + n, steps=["/start"], ids=ids,
-                            latencies=[])
-                    for n in range(extra)
-                ]  # fmt: skip
-                await asyncio.gather(*idle_runs)
-                _, rss_idle = peak_kib(process.pid)
-                idle = {
-                    "idle_conversations": extra,
-                    "kib_per_idle_conversation": round((rss_idle - rss_after) / extra, 2),
-                    "db_bytes_per_conversation": round(db_file.stat().st_size / (trainers + extra))
-                    if db_file.exists()
-                    else None,
-                }
+            latencies.sort()
+            figures |= {
+                "updates": len(latencies),
+                "updates_per_s": round(len(latencies) / elapsed, 1),
+                "p50_ms": round(statistics.median(latencies) * 1000, 1),
+                "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1),
+                "cpu_ms_per_update": round(cpu * 1000 / len(latencies), 2),
+                "cpu_busy": round(cpu / elapsed, 2),
+                "harness_busy": round(harness_cpu / elapsed, 2),
+                "peak_rss_mib": round(peak / 1024, 1),
+                "rss_growth_mib": round((rss_after - rss_before) / 1024, 1),
+            }
+            if kind == "bot" and os.environ.get("BENCH_IDLE") != "0":
+                figures |= await idle_series(client, hook, api, process.pid, base)
+                if db_file.exists():
+                    conversations = trainers + figures["idle_batch"] * 6
+                    figures["db_bytes_per_conversation"] = round(
+                        db_file.stat().st_size / conversations
+                    )
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        server.stop()
-    latencies.sort()
-    return {
-        "kind": kind,
-        "trainers": trainers,
-        "updates": len(latencies),
-        "updates_per_s": round(len(latencies) / elapsed, 1),
-        "p50_ms": round(statistics.median(latencies) * 1000, 1),
-        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1),
-        "peak_rss_mib": round(peak / 1024, 1),
-        "rss_growth_mib": round((rss_after - rss_before) / 1024, 1),
-        **idle,
-    }
+        stop(process, spy)
+        await runner.cleanup()
+    return figures
+
+
+FLOORS = {"floor": "python-telegram-bot defaults", "floor-aiohttp": "the bot's transport"}
 
 
 async def main_async(trainer_counts: list[int], database: str | None) -> None:
     with tempfile.TemporaryDirectory(prefix="qualiopi-bench-") as tmp:
         for trainers in trainer_counts:
             ours = await run_case("bot", trainers, database, Path(tmp))
-            floor = await run_case("floor", trainers, None, Path(tmp))
-            print(json.dumps(ours))
-            print(json.dumps(floor))
-            print(
-                f"{trainers} trainers: {ours['updates_per_s']} updates/s vs floor "
-                f"{floor['updates_per_s']} "
-                f"(ratio {ours['updates_per_s'] / floor['updates_per_s']:.2f}); "
-                f"p99 {ours['p99_ms']} ms vs {floor['p99_ms']} ms "
-                f"(ratio {ours['p99_ms'] / floor['p99_ms']:.2f}); p50 {ours['p50_ms']} ms vs "
-                f"{floor['p50_ms']} ms; peak RSS {ours['peak_rss_mib']} MiB vs "
-                f"{floor['peak_rss_mib']} MiB",
-                flush=True,
-            )
+            print(json.dumps(ours), flush=True)
+            for kind, label in FLOORS.items():
+                floor = await run_case(kind, trainers, None, Path(tmp))
+                print(json.dumps(floor))
+                print(
+                    f"{trainers} trainers, floor on {label}: {ours['updates_per_s']} updates/s "
+                    f"vs {floor['updates_per_s']} "
+                    f"(ratio {ours['updates_per_s'] / floor['updates_per_s']:.2f}); "
+                    f"p99 {ours['p99_ms']} ms vs {floor['p99_ms']} ms "
+                    f"(ratio {ours['p99_ms'] / floor['p99_ms']:.2f}); p50 {ours['p50_ms']} ms "
+                    f"vs {floor['p50_ms']} ms; peak RSS {ours['peak_rss_mib']} MiB vs "
+                    f"{floor['peak_rss_mib']} MiB",
+                    flush=True,
+                )
 
 
 def main() -> None:

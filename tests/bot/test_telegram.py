@@ -413,6 +413,23 @@ async def test_updates_of_one_chat_are_handled_in_order(tmp_path: Path) -> None:
     await store.close()
 
 
+async def test_no_memory_is_kept_per_person_between_updates(bot: Ctx) -> None:
+    """State lives in the store: after many people, the application holds nothing per chat
+    (no lock, no chat/user data, no "to be persisted" id)."""
+    app, _, _ = bot
+    for chat_id in range(500, 540):
+        p = person(bot, chat_id)
+        await p.say("/start")
+        await p.say("1")
+    processor = app.update_processor
+    assert not processor._locks
+    assert not processor._users
+    assert not app.chat_data
+    assert not app.user_data
+    assert not app._chat_ids_to_be_updated_in_persistence
+    assert not app._user_ids_to_be_updated_in_persistence
+
+
 async def test_storage_unavailable_tells_the_person_to_retry(
     bot: Ctx, monkeypatch: pytest.MonkeyPatch
 ) -> None:
