@@ -230,7 +230,7 @@ async def idle_series(
     Flat memory means the RSS stops growing with the number of stored conversations: the
     slope over the later batches (KiB per conversation) is the figure to read.
     """
-    batch, batches = int(os.environ.get("BENCH_IDLE", "1000")), 6
+    batch, batches = int(os.environ.get("BENCH_IDLE", "2000")), 6
     ids = itertools.count(10_000_000)
     series = []
     for index in range(batches):
@@ -323,12 +323,14 @@ async def run_case(
 FLOORS = {"floor": "python-telegram-bot defaults", "floor-aiohttp": "the bot's transport"}
 
 
-async def main_async(trainer_counts: list[int], database: str | None) -> None:
+async def main_async(trainer_counts: list[int], database: str | None, floors: list[str]) -> None:
     with tempfile.TemporaryDirectory(prefix="qualiopi-bench-") as tmp:
         for trainers in trainer_counts:
             ours = await run_case("bot", trainers, database, Path(tmp))
             print(json.dumps(ours), flush=True)
             for kind, label in FLOORS.items():
+                if kind not in floors:
+                    continue
                 floor = await run_case(kind, trainers, None, Path(tmp))
                 print(json.dumps(floor))
                 print(
@@ -347,8 +349,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.load")
     parser.add_argument("--trainers", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--database", help="DATABASE_URL for the bot (default: a SQLite file)")
+    parser.add_argument(
+        "--floors", nargs="*", default=list(FLOORS), choices=list(FLOORS),
+        help="the floors to run too (none: only the bot)",
+    )  # fmt: skip
     args = parser.parse_args()
-    asyncio.run(main_async(args.trainers, args.database))
+    asyncio.run(main_async(args.trainers, args.database, args.floors))
 
 
 if __name__ == "__main__":

@@ -695,8 +695,11 @@ def _add_tallies(db: Db, tallies: Sequence[Tally]) -> None:
 class SQLiteStore(SQLStore):
     """The default store: one SQLite file, used from worker threads, WAL mode."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, busy_timeout: float = 5.0) -> None:
         self.path = path
+        # How long a step waits for the file while another process (a backup, the CLI export)
+        # holds it, before the person is told to try again.
+        self.busy_timeout = busy_timeout
         self._lock = threading.Lock()
         self._db: Db | None = None
 
@@ -705,7 +708,7 @@ class SQLiteStore(SQLStore):
             if str(self.path) != ":memory:":
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(
-                self.path, check_same_thread=False, timeout=10, isolation_level=None
+                self.path, check_same_thread=False, timeout=self.busy_timeout, isolation_level=None
             )
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")  # durable against a killed process
@@ -743,9 +746,12 @@ class PostgresStore(SQLStore):
     postgres = True
     migrations = PG_MIGRATIONS
 
-    def __init__(self, url: str, max_size: int = 8) -> None:
+    def __init__(self, url: str, max_size: int = 8, pool_timeout: float = 5.0) -> None:
         self.url = url
         self.max_size = max_size
+        # How long a step waits for a connection before the person is told to try again (the
+        # server away, or every connection busy); 5 s is far above the waits measured under load.
+        self.pool_timeout = pool_timeout
         self._pool: Any = None
         self._init_lock = threading.Lock()
 
@@ -767,7 +773,7 @@ class PostgresStore(SQLStore):
                     min_size=1,
                     max_size=self.max_size,
                     kwargs={"autocommit": True, "connect_timeout": 5},
-                    timeout=10,
+                    timeout=self.pool_timeout,
                     open=True,
                 )
             return self._pool

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import random
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from telegram import Update
 
-from tests.bot.fakes import FakeBotAPI, callback_update, make_app, message_update
+from bot.storage import PostgresStore, SQLiteStore
+from tests.bot.conftest import POSTGRES_URL, reset_postgres
+from tests.bot.fakes import FakeBotAPI, Person, callback_update, make_app, message_update
+from tests.bot.proxy import TcpProxy
 
 SCRIPTS = [
     "abcdefghijklmnopqrstuvwxyz",
@@ -113,4 +120,90 @@ async def test_a_flaky_bot_api_still_gets_every_conversation_finished(tmp_path: 
         assert record.snapshot["state"] == "result", chat
         documents = [m for m in api.chat(chat) if m.document is not None]
         assert len(documents) == 1, "one result, one PDF"
+    await store.close()
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="needs PostgreSQL: QUALIOPI_TEST_POSTGRES_URL")
+async def test_database_away_for_a_few_seconds_people_are_told_to_retry_and_it_recovers(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PostgreSQL goes away (connections broken, new ones refused) for 3 seconds while three
+    people answer: each tap in that time gets "try again" quickly and changes nothing; the bot
+    keeps running; once the server is back, the same taps work without any restart, and every
+    person ends with exactly the answers acknowledged."""
+    assert POSTGRES_URL is not None
+    target = urlsplit(POSTGRES_URL)
+    proxy = await TcpProxy(target.hostname or "127.0.0.1", target.port or 5432).start()
+    reset_postgres(POSTGRES_URL)
+    store = PostgresStore(
+        urlunsplit(
+            target._replace(netloc=f"{target.username}:{target.password}@127.0.0.1:{proxy.port}")
+        ),
+        pool_timeout=2.0,
+    )
+    api = FakeBotAPI()
+    app, _ = make_app(tmp_path, api, store)
+    people = [Person(app, api, chat, "fr") for chat in (801, 802, 803)]
+    retry = "Réessayez dans quelques instants"
+    try:
+        async with app:
+            for p in people:
+                await p.say("/start")
+                await p.press("ans:role:independent")
+            await proxy.cut()
+            down_at = time.monotonic()
+            for p in people:
+                started = time.monotonic()
+                await p.press("ans:activities:training")
+                assert time.monotonic() - started < 5  # told quickly, not left waiting
+                toast = api.of("answerCallbackQuery")[-1]
+                assert retry in toast.get("text", "")
+                await p.say("1")  # a typed answer, while the database is away
+                assert retry in p.texts()[-1]
+            await asyncio.sleep(max(0.0, 3 - (time.monotonic() - down_at)))
+            await proxy.restore()
+            for p in people:  # as a person would: try again until it works
+                for _ in range(60):
+                    await p.press("ans:activities:training")
+                    if retry not in api.of("answerCallbackQuery")[-1].get("text", ""):
+                        break
+                    await asyncio.sleep(0.5)
+                await p.press("ok:activities")
+            for p in people:
+                record = await store.load(p.chat_id)
+                assert record.snapshot["answers"] == {
+                    "role": "independent", "activities": ["training"]
+                }  # fmt: skip
+                assert record.snapshot["state"] == "selling"
+    finally:
+        await store.close()
+        await proxy.close()
+    assert "storage unavailable" in caplog.text
+
+
+async def test_sqlite_file_held_by_another_process_people_are_told_to_retry(
+    tmp_path: Path,
+) -> None:
+    """Another process holds the SQLite file (an exclusive lock, as a careless backup would):
+    a tap in that time is told to try again once the wait runs out, other chats are not
+    corrupted, and the same tap works as soon as the file is free."""
+    store = SQLiteStore(tmp_path / "bot.sqlite3", busy_timeout=0.3)
+    api = FakeBotAPI()
+    app, _ = make_app(tmp_path, api, store)
+    retry = "Réessayez dans quelques instants"
+    async with app:
+        p = Person(app, api, 901, "fr")
+        await p.say("/start")
+        other = sqlite3.connect(tmp_path / "bot.sqlite3", isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")
+        try:
+            await p.press("ans:role:independent")
+            assert retry in api.of("answerCallbackQuery")[-1].get("text", "")
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        await p.press("ans:role:independent")
+        record = await store.load(901)
+        assert record.snapshot["answers"] == {"role": "independent"}
+        assert record.snapshot["state"] == "activities"
     await store.close()
