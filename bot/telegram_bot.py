@@ -32,7 +32,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -175,6 +175,11 @@ class RetryingRateLimiter(AIORateLimiter):
             except NetworkError as exc:
                 if attempt == self.network_retries:
                     raise
+                if isinstance(exc, TimedOut) and endpoint.startswith("send"):
+                    # Sent but unanswered: Telegram may have delivered it, and a second try
+                    # would show the person the same message twice. Edits and answers are
+                    # safe to repeat; a new message is not.
+                    raise
                 LOGGER.warning("retrying %s after %s (attempt %d)", endpoint, exc, attempt + 1)
                 await asyncio.sleep(self.backoff * 2**attempt)
         raise AssertionError("unreachable")
@@ -205,14 +210,20 @@ class Port:
 
     async def send(
         self, chat_id: int, text: str, buttons: tuple[tuple[Button, ...], ...] = ()
-    ) -> int:
-        """Sends one message; returns its id."""
-        message: Message = await self.bot.send_message(
-            chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard(buttons)
-        )
+    ) -> int | None:
+        """Sends one message; returns its id (None: sent, but Telegram's answer was lost)."""
+        try:
+            message: Message = await self.bot.send_message(
+                chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard(buttons)
+            )
+        except TimedOut:
+            # Not sent twice (see RetryingRateLimiter): it has probably arrived; the next tap
+            # is read against the saved step whichever message it comes from.
+            LOGGER.warning("message to chat %s unconfirmed (timed out)", chat_ref(chat_id))
+            return None
         return int(message.message_id)
 
-    async def show(self, chat_id: int, screen: Screen, edit: int | None = None) -> int:
+    async def show(self, chat_id: int, screen: Screen, edit: int | None = None) -> int | None:
         """Shows a screen by editing ``edit`` in place, or in a new message; returns its id."""
         if edit is not None:
             try:
@@ -248,8 +259,11 @@ class Port:
     async def send_document(
         self, chat_id: int, content: bytes, filename: str, caption: str
     ) -> None:
-        """Sends a file."""
-        await self.bot.send_document(chat_id, content, filename=filename, caption=caption)
+        """Sends a file (not twice: an unconfirmed one has probably arrived)."""
+        try:
+            await self.bot.send_document(chat_id, content, filename=filename, caption=caption)
+        except TimedOut:
+            LOGGER.warning("document to chat %s unconfirmed (timed out)", chat_ref(chat_id))
 
 
 # --- The handlers -----------------------------------------------------------------------------
@@ -413,12 +427,18 @@ class QualiopiBot:
                 await self._storage_down(port, chat.id, query, lang_guess, exc)
             return
         saved, reply = outcome
-        if query is None:
-            live = await self._reply(port, chat.id, saved, reply, query)
-        else:  # the button's spinner and the new screen: one round trip to Telegram, not two
-            live, _ = await asyncio.gather(
-                self._reply(port, chat.id, saved, reply, query), port.toast(query, reply.toast)
-            )
+        try:
+            if query is None:
+                live = await self._reply(port, chat.id, saved, reply, query)
+            else:  # the button's spinner and the new screen: one round trip to Telegram, not two
+                live, _ = await asyncio.gather(
+                    self._reply(port, chat.id, saved, reply, query), port.toast(query, reply.toast)
+                )
+        except TimedOut:
+            # The step is saved; the reply may or may not have arrived (it is not sent twice).
+            # Whatever the person taps next is read against the saved step.
+            LOGGER.warning("reply to chat %s unconfirmed (timed out)", chat_ref(chat.id))
+            return
         LOGGER.info(
             "update handled",
             extra={
@@ -605,10 +625,10 @@ class QualiopiBot:
             await port.clear_keyboard(chat_id, live)
         return shown
 
-    async def _send_result(self, port: Port, chat_id: int, snapshot: dict[str, Any]) -> int:
+    async def _send_result(self, port: Port, chat_id: int, snapshot: dict[str, Any]) -> int | None:
         """Sends the result in Telegram-sized parts, the last with its buttons, then the PDF."""
         screen, _, _ = result_screen(snapshot)
-        last = 0
+        last: int | None = None
         for index, part in enumerate(screen.parts):
             buttons = screen.buttons if index == len(screen.parts) - 1 else ()
             last = await port.send(chat_id, part, buttons)

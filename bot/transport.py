@@ -95,7 +95,11 @@ class AiohttpRequest(BaseRequest):
         try:
             async with self._session.request(method, url, data=body, timeout=timeout) as response:
                 return response.status, await response.read()
+        except aiohttp.ConnectionTimeoutError as exc:
+            # No connection, so nothing was sent: a plain network error, safe to retry.
+            raise NetworkError(f"aiohttp.{type(exc).__name__}: no connection in time") from exc
         except TimeoutError as exc:
+            # Sent, but no answer in time: Telegram may have done it (see the rate limiter).
             raise TimedOut from exc
         except aiohttp.ClientError as exc:
             raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc

@@ -7,15 +7,18 @@ test can look at the chat as the person sees it. Nothing touches the network.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import itertools
 import json
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from telegram import Update
+from telegram.error import TimedOut
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
@@ -56,6 +59,9 @@ class FakeBotAPI(BaseRequest):
         self.messages: dict[tuple[int, int], Sent] = {}
         self.failures: deque[tuple[str, int, dict[str, Any]]] = deque()
         self._ids = itertools.count(100)
+        self.weather: Callable[[str], tuple[str, float]] | None = None
+        """Per call: ("ok" | "429" | "502" | "lost", seconds of delay). "lost": Telegram did
+        it, but its answer never came back (the transport's timeout)."""
 
     async def initialize(self) -> None:
         """Nothing to open."""
@@ -94,11 +100,21 @@ class FakeBotAPI(BaseRequest):
         if self.failures and self.failures[0][0] == endpoint:
             _, status, body = self.failures.popleft()
             return status, json.dumps(body).encode()
+        kind, delay = self.weather(endpoint) if self.weather else ("ok", 0.0)
+        if delay:
+            await asyncio.sleep(delay)
+        if kind in ("429", "502"):
+            body = {"ok": False, "error_code": int(kind), "description": "flaky"}
+            if kind == "429":
+                body["parameters"] = {"retry_after": 0}
+            return int(kind), json.dumps(body).encode()
         try:
             result = self._answer(endpoint, params, files or {})
         except _BadRequest as exc:
             body = {"ok": False, "error_code": 400, "description": f"Bad Request: {exc}"}
             return 400, json.dumps(body).encode()
+        if kind == "lost":
+            raise TimedOut("the answer did not come back in time")
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
     def _message(self, sent: Sent) -> dict[str, Any]:
