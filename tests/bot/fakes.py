@@ -59,9 +59,9 @@ class FakeBotAPI(BaseRequest):
         self.messages: dict[tuple[int, int], Sent] = {}
         self.failures: deque[tuple[str, int, dict[str, Any]]] = deque()
         self._ids = itertools.count(100)
-        self.weather: Callable[[str], tuple[str, float]] | None = None
-        """Per call: ("ok" | "429" | "502" | "lost", seconds of delay). "lost": Telegram did
-        it, but its answer never came back (the transport's timeout)."""
+        self.weather: Callable[[str, dict[str, Any]], tuple[str, float]] | None = None
+        """Per call (method, parameters): ("ok" | "429" | "502" | "lost", seconds of delay).
+        "lost": Telegram did it, but its answer never came back (the transport's timeout)."""
 
     async def initialize(self) -> None:
         """Nothing to open."""
@@ -100,13 +100,13 @@ class FakeBotAPI(BaseRequest):
         if self.failures and self.failures[0][0] == endpoint:
             _, status, body = self.failures.popleft()
             return status, json.dumps(body).encode()
-        kind, delay = self.weather(endpoint) if self.weather else ("ok", 0.0)
+        kind, delay = self.weather(endpoint, params) if self.weather else ("ok", 0.0)
         if delay:
             await asyncio.sleep(delay)
         if kind in ("429", "502"):
             body = {"ok": False, "error_code": int(kind), "description": "flaky"}
             if kind == "429":
-                body["parameters"] = {"retry_after": 0}
+                body["parameters"] = {"retry_after": 1}  # Telegram's smallest
             return int(kind), json.dumps(body).encode()
         try:
             result = self._answer(endpoint, params, files or {})

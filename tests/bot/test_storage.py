@@ -149,3 +149,40 @@ async def test_tallies_add_up(store: SQLStore) -> None:
     assert [(kind, detail, src, n) for _, kind, detail, src, n in rows] == [
         ("reached", "role", "x", 1)
     ]
+
+
+async def test_sqlite_steps_wait_for_a_file_held_briefly_by_another_process(
+    tmp_path: Path,
+) -> None:
+    """A step normally runs in place; when another process holds the file, it waits for it
+    off the event loop (other work goes on meanwhile) and then applies exactly once."""
+    import sqlite3
+
+    store = SQLiteStore(tmp_path / "bot.sqlite3", busy_timeout=5.0)
+    calls = 0
+
+    def decide(record: Record) -> tuple[Change, int]:
+        nonlocal calls
+        calls += 1
+        count = record.meta.get("count", 0) + 1
+        return Change(Record(None, None, None, 10, {"count": count})), count
+
+    assert await store.update(1, 10, decide) == 1
+    other = sqlite3.connect(tmp_path / "bot.sqlite3", isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    ticks = 0
+
+    async def loop_keeps_running() -> None:
+        nonlocal ticks
+        for _ in range(10):
+            await asyncio.sleep(0.02)
+            ticks += 1
+        other.execute("ROLLBACK")
+        other.close()
+
+    result, _ = await asyncio.gather(store.update(1, 11, decide), loop_keeps_running())
+    assert result == 2
+    assert ticks == 10, "the event loop was not blocked while the step waited"
+    assert (await store.load(1)).meta["count"] == 2
+    assert calls == 2, "decide ran once per applied step (the busy attempt failed before it)"
+    await store.close()
