@@ -10,6 +10,7 @@ python-telegram-bot's own exceptions, so retries and flood control above it are 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
@@ -17,6 +18,7 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 USER_AGENT = "qualiopi-bot (python-telegram-bot; aiohttp)"
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 class AiohttpRequest(BaseRequest):
@@ -85,15 +87,19 @@ class AiohttpRequest(BaseRequest):
             # aiohttp has no separate write timeout: a body must be sent and answered in time.
             sock_read=_sum(read, write),
         )
-        body: aiohttp.FormData | dict[str, str] | None
+        body: aiohttp.FormData | bytes | None = None
+        headers = None
         if files:
             body = aiohttp.FormData(fields)
             for name, (filename, content, mimetype) in files.items():
                 body.add_field(name, content, filename=filename, content_type=mimetype)
-        else:
-            body = fields or None
+        elif fields:  # encoded here: aiohttp's FormData builds a multipart writer every time
+            body = urlencode(fields).encode()
+            headers = FORM
         try:
-            async with self._session.request(method, url, data=body, timeout=timeout) as response:
+            async with self._session.request(
+                method, url, data=body, headers=headers, timeout=timeout
+            ) as response:
                 return response.status, await response.read()
         except aiohttp.ConnectionTimeoutError as exc:
             # No connection, so nothing was sent: a plain network error, safe to retry.
