@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -96,67 +97,16 @@ MIGRATIONS: tuple[str, ...] = (
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
-PG_MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE conversations (
-        chat_id BIGINT PRIMARY KEY,
-        snapshot TEXT,
-        live_message_id BIGINT,
-        source TEXT,
-        last_update_id BIGINT,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL
-    );
-    """,
-    """
-    ALTER TABLE conversations ADD COLUMN meta TEXT;
-    CREATE TABLE questionnaires (
-        id BIGSERIAL PRIMARY KEY,
-        chat_id BIGINT NOT NULL,
-        completed_at TEXT NOT NULL,
-        language TEXT NOT NULL,
-        source TEXT,
-        verdict TEXT NOT NULL,
-        indicator_count INTEGER NOT NULL,
-        referential TEXT NOT NULL,
-        answers TEXT NOT NULL
-    );
-    CREATE INDEX questionnaires_chat ON questionnaires (chat_id);
-    CREATE TABLE leads (
-        id BIGSERIAL PRIMARY KEY,
-        chat_id BIGINT NOT NULL,
-        created_at TEXT NOT NULL,
-        name TEXT,
-        phone TEXT,
-        email TEXT,
-        message TEXT,
-        language TEXT NOT NULL,
-        source TEXT,
-        verdict TEXT NOT NULL,
-        indicator_count INTEGER NOT NULL,
-        answers TEXT NOT NULL
-    );
-    CREATE INDEX leads_chat ON leads (chat_id);
-    CREATE TABLE reminders (
-        id BIGSERIAL PRIMARY KEY,
-        chat_id BIGINT NOT NULL,
-        due_on TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        language TEXT NOT NULL,
-        sent_at TEXT
-    );
-    CREATE INDEX reminders_due ON reminders (sent_at, due_on);
-    CREATE TABLE tallies (
-        day TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        detail TEXT NOT NULL DEFAULT '',
-        source TEXT NOT NULL DEFAULT '',
-        n BIGINT NOT NULL,
-        PRIMARY KEY (day, kind, detail, source)
-    );
-    """,
-)
-"""The same schema for PostgreSQL, step for step (a test checks both have as many steps)."""
+
+def postgres_dialect(sql: str) -> str:
+    """Returns a migration step in PostgreSQL's words: 64-bit ids (Telegram chat ids exceed
+    32 bits; SQLite's INTEGER is already 64-bit) and sequences for generated keys."""
+    sql = sql.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
+    return re.sub(r"\b(\w+_id|n) INTEGER\b", r"\1 BIGINT", sql)
+
+
+PG_MIGRATIONS: tuple[str, ...] = tuple(postgres_dialect(step) for step in MIGRATIONS)
+"""The same schema for PostgreSQL, step for step, written once above."""
 
 MIGRATION_LOCK = 7_354_001
 """PostgreSQL advisory lock taken while migrating, so that workers starting together wait."""
@@ -218,11 +168,14 @@ class Completed:
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """What one update writes: the chat's record, its tallies, maybe a completed questionnaire."""
+    """What one update writes, in one commit: the chat's record, its tallies, and maybe a
+    completed questionnaire, a lead, or the chat's audit reminders (language, due days)."""
 
     record: Record
     tallies: Sequence[Tally] = ()
     completed: Completed | None = None
+    lead: Lead | None = None
+    reminders: tuple[str, Sequence[tuple[dt.date, str]]] | None = None
 
 
 DUPLICATE: Any = object()
@@ -453,8 +406,8 @@ class SQLStore:
                     return DUPLICATE  # type: ignore[no-any-return]
                 change, result = decide(record)
                 if change is not None:
-                    _save(db, chat_id, handled(change.record, record, update_id), change.tallies,
-                          change.completed)  # fmt: skip
+                    _apply(db, chat_id, replace(change, record=handled(change.record, record,
+                                                                        update_id)))  # fmt: skip
                 return result
 
         return await self._run(work)
@@ -495,14 +448,7 @@ class SQLStore:
 
         def work(db: Db) -> None:
             with db.transaction():
-                db.execute(
-                    "INSERT INTO leads (chat_id, created_at, name, phone, email, message,"
-                    " language, source, verdict, indicator_count, answers)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (lead.chat_id, _now(), lead.name, lead.phone, lead.email, lead.message,
-                     lead.language, lead.source, lead.verdict, lead.indicator_count,
-                     json.dumps(lead.answers, ensure_ascii=False)),
-                )  # fmt: skip
+                _insert_lead(db, lead)
                 _add_tallies(db, tallies)
 
         await self._run(work)
@@ -515,13 +461,7 @@ class SQLStore:
 
         def work(db: Db) -> None:
             with db.transaction():
-                db.execute(
-                    "DELETE FROM reminders WHERE chat_id = ? AND sent_at IS NULL", (chat_id,)
-                )
-                db.executemany(
-                    "INSERT INTO reminders (chat_id, due_on, kind, language) VALUES (?, ?, ?, ?)",
-                    [(chat_id, day.isoformat(), kind, language) for day, kind in items],
-                )
+                _replace_reminders(db, chat_id, language, items)
 
         await self._run(work)
 
@@ -641,6 +581,36 @@ def _load(db: Db, chat_id: int) -> Record:
     if row is None:
         return Record()
     return Record(_json(row[0]), row[1], row[2], row[3], _json(row[4]) or {})
+
+
+def _insert_lead(db: Db, lead: Lead) -> None:
+    db.execute(
+        "INSERT INTO leads (chat_id, created_at, name, phone, email, message,"
+        " language, source, verdict, indicator_count, answers)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (lead.chat_id, _now(), lead.name, lead.phone, lead.email, lead.message,
+         lead.language, lead.source, lead.verdict, lead.indicator_count,
+         json.dumps(lead.answers, ensure_ascii=False)),
+    )  # fmt: skip
+
+
+def _replace_reminders(
+    db: Db, chat_id: int, language: str, due: Sequence[tuple[dt.date, str]]
+) -> None:
+    db.execute("DELETE FROM reminders WHERE chat_id = ? AND sent_at IS NULL", (chat_id,))
+    db.executemany(
+        "INSERT INTO reminders (chat_id, due_on, kind, language) VALUES (?, ?, ?, ?)",
+        [(chat_id, day.isoformat(), kind, language) for day, kind in due],
+    )
+
+
+def _apply(db: Db, chat_id: int, change: Change) -> None:
+    """Writes everything a step changes (inside the caller's transaction)."""
+    _save(db, chat_id, change.record, change.tallies, change.completed)
+    if change.lead is not None:
+        _insert_lead(db, change.lead)
+    if change.reminders is not None:
+        _replace_reminders(db, chat_id, *change.reminders)
 
 
 def _save(

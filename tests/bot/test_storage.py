@@ -39,6 +39,12 @@ def test_both_backends_have_the_same_schema_steps() -> None:
     assert len(MIGRATIONS) == len(PG_MIGRATIONS)
     for sqlite_step, pg_step in zip(MIGRATIONS, PG_MIGRATIONS, strict=True):
         assert tables(sqlite_step) == tables(pg_step)
+    every_pg_step = "".join(PG_MIGRATIONS)
+    for column in ("chat_id", "live_message_id", "last_update_id"):
+        assert f"{column} BIGINT" in every_pg_step  # Telegram ids exceed 32 bits
+        assert f"{column} INTEGER" not in every_pg_step
+    assert "AUTOINCREMENT" not in every_pg_step
+    assert every_pg_step.count("BIGSERIAL PRIMARY KEY") == 3
 
 
 def test_database_urls_choose_the_backend(tmp_path: Path) -> None:
