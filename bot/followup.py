@@ -8,6 +8,7 @@ import asyncio
 import datetime as dt
 import logging
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import (
@@ -28,7 +29,7 @@ from bot import stats as stats_module
 from bot.config import Settings
 from bot.export import export_all
 from bot.screens import answers_view, evaluation_of
-from bot.storage import Lead, Record, StorageError, Store, Tally, handled
+from bot.storage import Change, Lead, Record, StorageError, Store, Tally
 from bot.workers import render_pdf
 from flows.rules import Verdict
 
@@ -41,6 +42,17 @@ PERSON_COMMANDS = ("privacy", "delete")
 REMINDER_VERDICTS = (Verdict.REQUIRED.value, Verdict.RECOMMENDED.value)
 
 Event = tuple[str, str, tuple[str, ...]]
+
+
+@dataclass
+class FollowPlan:
+    """What a follow-up step does once committed (decided inside the transaction)."""
+
+    event: Event
+    lang: str
+    record: Record
+    reply: list[tuple[str, Any]] = field(default_factory=list)
+    lead: Lead | None = None
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -168,22 +180,49 @@ class FollowUp:
 
     # --- handling ---
 
-    async def handle(
-        self,
-        update: Update,
-        context: ContextTypes.DEFAULT_TYPE,
-        record: Record,
-        event: Event,
-    ) -> None:
-        """Runs a follow-up event: decide, commit, then reply."""
-        chat = update.effective_chat
-        assert chat is not None
+    def decide(
+        self, event: Event, record: Record, chat_id: int, user_id: int | None, lang_guess: str
+    ) -> tuple[Change | None, FollowPlan]:
+        """Decides a follow-up step from the stored record: pure, so that it runs inside the
+        chat's storage transaction (the chat locked across workers). Returns what to commit
+        (the record, and any lead or reminders, in the same commit) and what to do after."""
         kind, value, args = event
         snapshot = record.snapshot or {}
-        lang = snapshot.get("lang") or messages.language_or_default(
-            update.effective_user.language_code if update.effective_user else None,
-            self.settings.default_language,
+        plan = FollowPlan(event, snapshot.get("lang") or lang_guess, record)
+        if kind == "command" or value.startswith("del:"):
+            return None, plan  # data rights and admin commands write nothing here
+        lang, meta = plan.lang, dict(record.meta)
+        due = None
+        if kind == "button":
+            meta, plan.reply, lead_done = self._button(value, meta, lang)
+        elif kind == "contact":
+            meta, plan.reply = self._contact(value, args, user_id, meta, lang)
+            lead_done = False
+        elif meta.get("reminder") == "asking":
+            meta, plan.reply, due = self._reminder_date(value, meta, lang)
+            lead_done = False
+        else:
+            meta, plan.reply, lead_done = self._lead_text(value, meta, lang)
+        if lead_done:
+            plan.lead = self._lead(chat_id, snapshot, record.source, meta, lang)
+        change = Change(
+            Record(snapshot or None, record.live_message_id, record.source, None, meta),
+            tallies=[Tally("lead", "", record.source or "")] if plan.lead else (),
+            lead=plan.lead,
+            reminders=(lang, due) if due is not None else None,
         )
+        return change, plan
+
+    async def act(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, plan: FollowPlan
+    ) -> None:
+        """Does what a follow-up step decided, once it is committed: replies, notifications,
+        and the data-rights and admin commands."""
+        chat = update.effective_chat
+        assert chat is not None
+        kind, value, args = plan.event
+        lang = plan.lang
+        snapshot = plan.record.snapshot or {}
         bot = context.bot
         query = update.callback_query
         if query is not None:
@@ -231,32 +270,11 @@ class FollowUp:
         if kind == "button" and value.startswith("del:"):
             await self._delete(update, chat.id, value == "del:yes", lang)
             return
-        meta = dict(record.meta)
-        reply: list[tuple[str, Any]] = []
-        lead_done = False
-        if kind == "button":
-            meta, reply, lead_done = self._button(value, meta, lang)
-        elif kind == "contact":
-            meta, reply = self._contact(value, args, update, meta, lang)
-        elif kind == "text" and meta.get("reminder") == "asking":
-            meta, reply = await self._reminder_date(chat.id, value, meta, lang)
-        elif kind == "text":
-            meta, reply, lead_done = self._lead_text(value, meta, lang)
-        await self.store.save(
-            chat.id,
-            handled(
-                Record(snapshot or None, record.live_message_id, record.source, None, meta),
-                record,
-                update.update_id,
-            ),
-        )
-        if lead_done:
-            await self._send_lead(
-                context.application, chat.id, snapshot, source=record.source, meta=meta, lang=lang
-            )
+        if plan.lead is not None:
+            await self._notify_admins(context.application, plan.lead, snapshot)
         if query is not None and isinstance(query.message, Message) and kind == "button":
             await _drop_pressed_row(query.message, value)
-        for line, markup in reply:
+        for line, markup in plan.reply:
             await bot.send_message(chat.id, line, parse_mode=ParseMode.HTML, reply_markup=markup)
 
     def _button(
@@ -299,10 +317,14 @@ class FollowUp:
         return meta, [], False
 
     def _contact(
-        self, phone: str, args: tuple[str, ...], update: Update, meta: dict[str, Any], lang: str
+        self,
+        phone: str,
+        args: tuple[str, ...],
+        user_id: int | None,
+        meta: dict[str, Any],
+        lang: str,
     ) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
-        user = update.effective_user
-        if not args or user is None or args[0] != str(user.id):
+        if not args or user_id is None or args[0] != str(user_id):
             return meta, [(messages.text(lang, "followup", "not_own_contact"), None)]
         meta["lead_draft"] = {**meta.get("lead_draft", {}), "phone": phone[:32]}
         meta["lead"] = "name"
@@ -343,15 +365,14 @@ class FollowUp:
             return meta, [(thanks, ReplyKeyboardRemove())], True
         return meta, [], False
 
-    async def _reminder_date(
-        self, chat_id: int, typed: str, meta: dict[str, Any], lang: str
-    ) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
+    def _reminder_date(
+        self, typed: str, meta: dict[str, Any], lang: str
+    ) -> tuple[dict[str, Any], list[tuple[str, Any]], list[tuple[dt.date, str]] | None]:
         day = parse_day(typed)
         if day is None:
-            return meta, [(messages.text(lang, "followup", "remind_bad_date"), None)]
+            return meta, [(messages.text(lang, "followup", "remind_bad_date"), None)], None
         today = self.now().date()
         due = [(d, kind) for d, kind in reminder_dates(day) if d >= today]
-        await self.store.add_reminders(chat_id, lang, due)
         meta["reminder"] = "set"
         items = [
             {
@@ -360,28 +381,34 @@ class FollowUp:
             }
             for d, k in due
         ]
-        return meta, [(messages.text(lang, "followup", "remind_set", items=items), None)]
+        return meta, [(messages.text(lang, "followup", "remind_set", items=items), None)], due
 
-    async def _send_lead(
+    def _lead(
         self,
-        application: Application[Any, Any, Any, Any, Any, Any],
         chat_id: int,
         snapshot: dict[str, Any],
-        *,
         source: str | None,
         meta: dict[str, Any],
         lang: str,
-    ) -> None:
-        """Stores the lead, then notifies every admin with its summary and the PDF."""
+    ) -> Lead:
+        """The lead a person has just completed (stored with the step that completes it)."""
         ev = evaluation_of(snapshot)
         draft = meta.get("lead_draft", {})
-        lead = Lead(
+        return Lead(
             chat_id=chat_id, language=lang, source=source, verdict=ev.verdict.value,
             indicator_count=len(ev.indicators), answers=dict(snapshot["answers"]),
             name=draft.get("name"), phone=draft.get("phone"), email=draft.get("email"),
             message=draft.get("message"),
         )  # fmt: skip
-        await self.store.add_lead(lead, [Tally("lead", "", source or "")])
+
+    async def _notify_admins(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        lead: Lead,
+        snapshot: dict[str, Any],
+    ) -> None:
+        """Notifies every admin chat of a stored lead: its summary and the PDF."""
+        ev = evaluation_of(snapshot)
         admin_lang = self.settings.default_language
         summary = str(messages.call(
             admin_lang, "followup", "admin_lead", lead=lead,

@@ -47,7 +47,7 @@ from telegram.ext import (
 
 import messages
 from bot.config import Settings
-from bot.followup import FollowUp
+from bot.followup import FollowPlan, FollowUp
 from bot.screens import (
     Button,
     Screen,
@@ -362,6 +362,10 @@ class QualiopiBot:
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Logs an unexpected error (no secrets) and tells the person what to do."""
         error = context.error
+        if update is None and isinstance(error, NetworkError):
+            # Polling could not reach Telegram: python-telegram-bot retries by itself.
+            LOGGER.warning("Telegram unreachable for now: %s", error)
+            return
         chat = update.effective_chat if isinstance(update, Update) else None
         LOGGER.error(
             "unhandled error for chat %s: %s",
@@ -398,9 +402,12 @@ class QualiopiBot:
 
         def decide(current: Record) -> tuple[Change | None, Any]:
             # Runs inside the storage transaction, the chat locked: pure and quick. A follow-up
-            # event (lead, reminder, data rights) is handed back to be handled outside it.
+            # event (lead, reminder, data rights) is decided here too, and acted on after.
             if self.follow.accepts(event, current, chat.id):
-                return None, current
+                user = update.effective_user
+                return self.follow.decide(
+                    event, current, chat.id, user.id if user else None, lang_guess
+                )
             snapshot = current.snapshot if is_snapshot(current.snapshot) else None
             reply = _Reply()
             after, source = self._decide(snapshot, current, event, lang_guess, reply)
@@ -420,9 +427,9 @@ class QualiopiBot:
             if query is not None:
                 await port.toast(query)
             return
-        if isinstance(outcome, Record):
+        if isinstance(outcome, FollowPlan):
             try:
-                await self.follow.handle(update, context, outcome, event)
+                await self.follow.act(update, context, outcome)
             except StorageError as exc:
                 await self._storage_down(port, chat.id, query, lang_guess, exc)
             return

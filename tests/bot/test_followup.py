@@ -385,3 +385,40 @@ async def test_a_version_1_database_is_migrated_without_losing_data(tmp_path: Pa
     assert (record.live_message_id, record.source, record.last_update_id) == (7, "src", 9)
     assert await store.schema_version() == len(MIGRATIONS)
     await store.close()
+
+
+async def test_two_workers_complete_a_lead_once(store: Any, tmp_path: Path) -> None:
+    """The follow-up steps are decided under the chat's lock too: every update of the lead
+    conversation reaches two workers at once, and exactly one lead is stored, complete."""
+    from telegram import Update
+
+    from tests.bot.fakes import message_update
+    from tests.bot.test_storage import second_connection
+
+    other = second_connection(store, tmp_path)
+    api_a, api_b = FakeBotAPI(), FakeBotAPI()
+    admins = frozenset({ADMIN})
+    worker_a, _ = make_app(tmp_path, api_a, store, admin_chat_ids=admins, **BRAND)
+    worker_b, _ = make_app(tmp_path, api_b, other, admin_chat_ids=admins, **BRAND)
+    async with worker_a, worker_b:
+        p = Person(worker_a, api_a, 42)
+        await finish(p)
+        await p.press("lead:yes", offer(p).message_id)
+        await p.press("lead:agree")
+        for typed in ("camille.martin@example.fr", "Camille Martin", "Un rappel mardi"):
+            raw = message_update(42, "fr", text=typed)
+            await asyncio.gather(
+                worker_a.process_update(Update.de_json(raw, worker_a.bot)),
+                worker_b.process_update(Update.de_json(raw, worker_b.bot)),
+            )
+    [lead] = await store.rows("leads")
+    assert (lead["email"], lead["name"], lead["message"]) == (
+        "camille.martin@example.fr",
+        "Camille Martin",
+        "Un rappel mardi",
+    )
+    leads = sum(n for _, kind, _, _, n in await store.tallies(None, None) if kind == "lead")
+    assert leads == 1, "the lead is counted once"
+    notified = [m for m in api_a.chat(ADMIN) + api_b.chat(ADMIN) if m.document is None]
+    assert len(notified) == 1, "the consultancy is told once"
+    await other.close()
