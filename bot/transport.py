@@ -80,10 +80,12 @@ class AiohttpRequest(BaseRequest):
         fields = request_data.json_parameters if request_data else {}
         write = _given(write_timeout, self._media_write_timeout if files else self._write_timeout)
         read = _given(read_timeout, self._read_timeout)
+        connect = _given(connect_timeout, self._connect_timeout)
         timeout = aiohttp.ClientTimeout(
             total=None,
-            connect=_given(pool_timeout, self._pool_timeout),
-            sock_connect=_given(connect_timeout, self._connect_timeout),
+            # aiohttp's "connect" is the wait for a pooled connection plus opening one.
+            connect=_sum(_given(pool_timeout, self._pool_timeout), connect),
+            sock_connect=connect,
             # aiohttp has no separate write timeout: a body must be sent and answered in time.
             sock_read=_sum(read, write),
         )

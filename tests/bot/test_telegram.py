@@ -478,3 +478,15 @@ async def test_a_double_tap_on_a_multi_choice_option_does_not_untick_it(bot: Ctx
     assert (await store.load(42)).snapshot["pending"] == ["training"]
     await p.press("ans:activities:training")  # tapped on the refreshed, ticked button
     assert "pending" not in (await store.load(42)).snapshot
+
+
+async def test_polling_network_errors_are_a_warning_not_an_error(
+    bot: Ctx, caplog: pytest.LogCaptureFixture
+) -> None:
+    from telegram.error import NetworkError
+
+    app, _, _ = bot
+    with caplog.at_level(logging.WARNING):
+        await app.process_error(None, NetworkError("no connection in time"))
+    assert "Telegram unreachable for now" in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
