@@ -245,6 +245,13 @@ def callback_update(
     }
 
 
+async def settle(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Waits for the bot's background work (the PDFs sent after a result)."""
+    handlers = getattr(app, "qualiopi", None)
+    if handlers is not None:
+        await handlers.settle()
+
+
 class Person:
     """A person in a private chat with the bot: sends text, taps buttons, reads the chat."""
 
@@ -262,6 +269,7 @@ class Person:
 
     async def feed(self, raw: dict[str, Any]) -> None:
         await self.app.process_update(Update.de_json(raw, self.app.bot))
+        await settle(self.app)
 
     async def say(self, text: str) -> None:
         await self.feed(message_update(self.chat_id, self.lang, text=text))

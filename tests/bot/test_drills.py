@@ -19,7 +19,14 @@ from telegram import Update
 
 from bot.storage import PostgresStore, SQLiteStore
 from tests.bot.conftest import POSTGRES_URL, reset_postgres
-from tests.bot.fakes import FakeBotAPI, Person, callback_update, make_app, message_update
+from tests.bot.fakes import (
+    FakeBotAPI,
+    Person,
+    callback_update,
+    make_app,
+    message_update,
+    settle,
+)
 from tests.bot.proxy import TcpProxy
 
 SCRIPTS = [
@@ -116,6 +123,7 @@ async def test_a_flaky_bot_api_still_gets_every_conversation_finished(tmp_path: 
                 await app.process_update(
                     Update.de_json(callback_update(chat, data, live), app.bot)
                 )
+                await settle(app)
                 api.failures.clear()
     for chat in range(800, 806):
         record = await store.load(chat)
