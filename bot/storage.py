@@ -24,6 +24,7 @@ import json
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -688,13 +689,33 @@ class SQLiteStore(SQLStore):
             conn = sqlite3.connect(
                 self.path, check_same_thread=False, timeout=self.busy_timeout, isolation_level=None
             )
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")  # durable against a killed process
             db = Db(conn, postgres=False)
-            self._migrate(db)
+            try:
+                self._prepare(db)
+            except BaseException:
+                conn.close()
+                raise
             self._db = db
             self._waits = True
         return self._db
+
+    def _prepare(self, db: Db) -> None:
+        """WAL mode and the schema, once per connection. Workers starting together on one file
+        may find it briefly held (SQLite answers "locked" at once while another process
+        switches the journal mode): they try again until ``busy_timeout``."""
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                db.conn.execute("PRAGMA journal_mode=WAL")
+                db.conn.execute("PRAGMA synchronous=NORMAL")  # durable against a killed process
+                with db.transaction():  # the write lock: one process migrates, the others wait
+                    self._migrate(db)
+                return
+            except sqlite3.OperationalError as exc:
+                busy = exc.sqlite_errorcode & 0xFF in _BUSY_CODES
+                if not busy or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     async def _run(self, work: Callable[[Db], T]) -> T:
         """Runs ``work`` on the event loop when the file is free, else in a thread.
@@ -725,12 +746,12 @@ class SQLiteStore(SQLStore):
 
     def _attempt(self, work: Callable[[Db], T], wait: bool) -> T:
         """Runs ``work`` (the lock held); raises _Busy if the file is held elsewhere."""
-        db = self._connect()
-        if wait != self._waits:
-            timeout_ms = int(self.busy_timeout * 1000) if wait else 0
-            db.conn.execute(f"PRAGMA busy_timeout = {timeout_ms}")
-            self._waits = wait
         try:
+            db = self._connect()
+            if wait != self._waits:
+                timeout_ms = int(self.busy_timeout * 1000) if wait else 0
+                db.conn.execute(f"PRAGMA busy_timeout = {timeout_ms}")
+                self._waits = wait
             return work(db)
         except sqlite3.OperationalError as exc:
             if exc.sqlite_errorcode & 0xFF in _BUSY_CODES:

@@ -330,3 +330,82 @@ def test_sigkill_at_random_points_loses_no_acknowledged_answer(
 
     assert_one_result_each(server, tmp_path, planned)
     assert "Traceback" not in log.read_text(errors="replace")
+
+
+def test_two_webhook_workers_on_one_database_each_update_to_both(
+    server: FakeTelegramServer, tmp_path: Path
+) -> None:
+    """Two real ``qualiopi-bot run`` processes in webhook mode share one database (SQLite here:
+    the file lock is the cross-process lock). Every update of six people is posted to both
+    workers at once, as a proxy retrying on the other worker would: each person completes
+    exactly one questionnaire with exactly its answers, and gets one PDF."""
+    import random
+    import threading
+    import time
+    import urllib.request
+
+    from bench.__main__ import random_answers
+
+    rng = random.Random(3)
+    planned = {chat: random_answers(rng) for chat in range(951, 957)}
+    ports = [free_port(), free_port()]
+    logs = [tmp_path / f"worker-{n}.log" for n in (1, 2)]
+    workers = [
+        start_bot(server, tmp_path, log, WEBHOOK_URL=f"http://127.0.0.1:{port}/hook",
+                  WEBHOOK_SECRET="two-workers", WEBHOOK_LISTEN="127.0.0.1",
+                  WEBHOOK_PORT=str(port))
+        for port, log in zip(ports, logs, strict=True)
+    ]  # fmt: skip
+
+    def post(port: int, update: dict[str, Any]) -> None:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/hook",
+            data=json.dumps(update).encode(),
+            headers={"Content-Type": "application/json",
+                     "X-Telegram-Bot-Api-Secret-Token": "two-workers"},
+        )  # fmt: skip
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(request, timeout=5):
+                    return
+            except OSError:  # the worker's webhook server is starting
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def to_both(update: dict[str, Any]) -> None:
+        threads = [threading.Thread(target=post, args=(port, update)) for port in ports]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    def done(chat: int) -> bool:
+        return any(m.document is not None for m in server.api.chat(chat))
+
+    last: dict[int, Any] = {}
+    deadline = time.monotonic() + 90
+    try:
+        for chat in planned:
+            to_both(message_update(chat, "fr", text="/start"))
+        while not all(done(c) for c in planned):
+            assert time.monotonic() < deadline, "conversations did not finish"
+            for chat, answers in planned.items():
+                shown = [m for m in server.api.chat(chat) if m.buttons]
+                if done(chat) or not shown:
+                    continue
+                live = shown[-1]
+                tap = next_tap(live, answers)
+                seen = (live.message_id, live.text, tuple(live.data()), tap)
+                if tap is None or last.get(chat) == seen:
+                    continue  # already tapped: wait for the screen to change
+                last[chat] = seen
+                to_both(callback_update(chat, tap, live.message_id, "fr", live.buttons))
+            time.sleep(0.1)
+    finally:
+        for worker in workers:
+            stop_bot(worker)
+    assert_one_result_each(server, tmp_path, planned)
+    for log in logs:
+        assert "Traceback" not in log.read_text(errors="replace")
