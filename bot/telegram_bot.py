@@ -209,7 +209,6 @@ class Port:
     """All output to Telegram, so that handlers only decide and tests see one surface."""
 
     def __init__(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        self.application = application
         self.bot = application.bot
 
     async def send(
