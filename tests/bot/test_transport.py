@@ -70,24 +70,16 @@ async def test_a_refused_connection_is_a_network_error() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # nothing listens there once closed
-    request = AiohttpRequest(1)
-    await request.initialize()
-    try:
+    async with AiohttpRequest(1) as request:
         with pytest.raises(NetworkError):
             await request.post(f"http://127.0.0.1:{port}/bot{TOKEN}/getMe")
-    finally:
-        await request.shutdown()
 
 
 async def test_a_slow_answer_is_a_timeout(server: tuple[str, Seen]) -> None:
     base, _ = server
-    request = AiohttpRequest(1, read_timeout=0.2, write_timeout=0.1)
-    await request.initialize()
-    try:
+    async with AiohttpRequest(1, read_timeout=0.2, write_timeout=0.1) as request:
         with pytest.raises(TimedOut):
             await request.post(f"{base}{TOKEN}/slow")
-    finally:
-        await request.shutdown()
 
 
 async def test_an_unopened_transport_refuses_to_send() -> None:
