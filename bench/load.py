@@ -1,17 +1,19 @@
-"""Load benchmark: simulated trainers against the real bot process, and against a floor.
+"""Load benchmark: simulated trainers against the real bot process, and against floors.
 
-``python -m bench.load [--trainers 100 1000] [--database URL]``
+``python -m bench.load [--trainers 100 1000] [--database URL] [--floors [floor floor-aiohttp]]``
 
 A fake Telegram Bot API (aiohttp, on loopback) answers the bot; the bot runs as the real
 ``qualiopi-bot run`` process in webhook mode; each simulated trainer posts its updates to the
 webhook one after the other (/start, then every answer of a full questionnaire to the result,
-each trainer its own random answers),
-waiting each time for the bot's reply, and all trainers run at once. The same harness drives a
-minimal python-telegram-bot bot that sends one reply per update: the floor.
+each trainer its own random answers), waiting each time for the bot's reply, and all trainers
+run at once. The same harness drives a minimal python-telegram-bot bot that sends one reply
+per update, the floor: with python-telegram-bot's defaults, and on the bot's own transport.
 
-Reported: updates per second, p50/p99 from posting an update to the bot's reply, the bot's peak
-memory, and the memory and database bytes each idle stored conversation costs. Figures only:
-nothing here asserts a time.
+Reported: updates per second, p50/p99 from posting an update to the bot's reply, the bot's CPU
+per update and the share of a core it and the harness used, the delay from a finished
+questionnaire to its PDF, peak memory, and the memory each idle stored conversation adds
+(``BENCH_IDLE``: batch size, 0 to skip). ``BENCH_PROFILE=out.txt`` samples the bot with py-spy
+(``pip install py-spy``; collapsed stacks). Figures only: nothing here asserts a time.
 """
 
 from __future__ import annotations
