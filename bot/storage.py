@@ -95,6 +95,11 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (day, kind, detail, source)
     );
     """,
+    # 3: a result's PDF still owed to the person (sent in the background; resent if lost)
+    """
+    ALTER TABLE conversations ADD COLUMN pdf_due TEXT;
+    CREATE INDEX conversations_pdf_due ON conversations (pdf_due);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -177,6 +182,7 @@ class Change:
     completed: Completed | None = None
     lead: Lead | None = None
     reminders: tuple[str, Sequence[tuple[dt.date, str]]] | None = None
+    pdf_due: bool = False
 
 
 DUPLICATE: Any = object()
@@ -225,6 +231,14 @@ class Store(Protocol):
 
     async def add_lead(self, lead: Lead, tallies: Sequence[Tally] = ()) -> None:
         """Stores a lead."""
+        ...
+
+    async def pdf_sent(self, chat_id: int) -> None:
+        """Records that the chat's result PDF was sent."""
+        ...
+
+    async def pdfs_due(self, before: dt.datetime) -> list[tuple[int, dict[str, Any]]]:
+        """Returns the chats still owed a result PDF since before ``before``."""
         ...
 
     async def add_reminders(
@@ -470,6 +484,28 @@ class SQLStore:
         """Returns the unsent reminders due on or before ``today``."""
         return await self._reminders("due_on <= ?", today.isoformat())
 
+    async def pdf_sent(self, chat_id: int) -> None:
+        """Records that the chat's result PDF was sent."""
+
+        def work(db: Db) -> None:
+            with db.transaction():
+                db.execute("UPDATE conversations SET pdf_due = NULL WHERE chat_id = ?", (chat_id,))
+
+        await self._run(work)
+
+    async def pdfs_due(self, before: dt.datetime) -> list[tuple[int, dict[str, Any]]]:
+        """Returns the chats owed a result PDF since before ``before`` (chat id, snapshot)."""
+
+        def work(db: Db) -> list[tuple[int, dict[str, Any]]]:
+            rows = db.execute(
+                "SELECT chat_id, snapshot FROM conversations"
+                " WHERE pdf_due IS NOT NULL AND pdf_due < ? ORDER BY pdf_due",
+                (before.isoformat(timespec="seconds"),),
+            ).fetchall()
+            return [(int(r[0]), snapshot) for r in rows if (snapshot := _json(r[1]))]
+
+        return await self._run(work)
+
     async def pending_reminders(self, chat_id: int) -> list[Reminder]:
         """Returns a chat's unsent reminders."""
         return await self._reminders("chat_id = ?", chat_id)
@@ -612,6 +648,8 @@ def _apply(db: Db, chat_id: int, change: Change) -> None:
         _insert_lead(db, change.lead)
     if change.reminders is not None:
         _replace_reminders(db, chat_id, *change.reminders)
+    if change.pdf_due:
+        db.execute("UPDATE conversations SET pdf_due = ? WHERE chat_id = ?", (_now(), chat_id))
 
 
 def _save(

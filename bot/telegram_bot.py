@@ -83,6 +83,8 @@ HANDLED_COMMANDS = (*COMMANDS, "stats", "export")
 BOT_API_CONNECTIONS = 8
 """Connections to the Bot API, kept alive (bench/load.py: more brings nothing on loopback)."""
 PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+PDF_GRACE = dt.timedelta(minutes=10)
+"""How long a result's PDF may take before the owed-PDF job sends it (bursts queue PDFs)."""
 
 
 def chat_ref(chat_id: int) -> str:
@@ -288,6 +290,7 @@ class QualiopiBot:
         self.now = now or (lambda: dt.datetime.now(dt.UTC))
         self.follow = FollowUp(store, settings, self.now)
         self._background: set[asyncio.Task[Any]] = set()
+        self._pdf_in_flight: set[int] = set()
 
     # helpers
 
@@ -417,7 +420,8 @@ class QualiopiBot:
             after, source = self._decide(snapshot, current, event, lang_guess, reply)
             meta, tallies, completed = self._track(chat.id, snapshot, after, current, source)
             saved = Record(after, current.live_message_id, source, update.update_id, meta)
-            return Change(saved, tallies, completed), (saved, reply)
+            owes_pdf = after["state"] == RESULT and (reply.entered_result or reply.resend_result)
+            return Change(saved, tallies, completed, pdf_due=owes_pdf), (saved, reply)
 
         try:
             outcome = await self.store.update(chat.id, update.update_id, decide)
@@ -658,6 +662,7 @@ class QualiopiBot:
     ) -> None:
         """Builds the checklist PDF (in the worker process) and sends it, then the offer."""
         lang = snapshot["lang"]
+        self._pdf_in_flight.add(chat_id)
         try:
             content = await render_pdf(snapshot, self.follow.brand())
             await port.send_document(
@@ -666,10 +671,32 @@ class QualiopiBot:
                 messages.text(lang, "bot", "pdf_filename"),
                 messages.text(lang, "bot", "pdf_caption"),
             )
+            await self.store.pdf_sent(chat_id)
             if offer is not None:
                 await self.bot_send(port, chat_id, *offer)
         except Exception as exc:  # a background task: nobody else would see it
             LOGGER.error("PDF for chat %s not sent: %s", chat_ref(chat_id), exc, exc_info=exc)
+        finally:
+            self._pdf_in_flight.discard(chat_id)
+
+    async def resend_owed_pdfs(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Sends the result PDFs still owed (a job): the process stopped or was killed between
+        a result and its PDF, or Telegram refused the file. Waits ``PDF_GRACE`` first, so that
+        a PDF queued behind a burst of results is not sent twice."""
+        try:
+            due = await self.store.pdfs_due(self.now() - PDF_GRACE)
+        except StorageError as exc:
+            LOGGER.error("owed PDFs not checked: %s", exc)
+            return
+        port = Port(context.application)
+        for chat_id, snapshot in due:
+            if chat_id in self._pdf_in_flight:
+                continue
+            if snapshot.get("state") != RESULT:  # started again since: nothing is owed
+                await self.store.pdf_sent(chat_id)
+                continue
+            LOGGER.info("sending an owed PDF to chat %s", chat_ref(chat_id))
+            await self._send_pdf(port, chat_id, snapshot, None)
 
     def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
         """Runs work after the update is done, so that it holds none of the update slots.
@@ -832,5 +859,8 @@ def build_application(
         )
         application.job_queue.run_repeating(
             handlers.follow.purge, interval=86400, first=60, name="retention"
+        )
+        application.job_queue.run_repeating(
+            handlers.resend_owed_pdfs, interval=60, first=30, name="owed-pdfs"
         )
     return application

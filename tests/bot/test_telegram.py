@@ -490,3 +490,44 @@ async def test_polling_network_errors_are_a_warning_not_an_error(
         await app.process_error(None, NetworkError("no connection in time"))
     assert "Telegram unreachable for now" in caplog.text
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_pdf_that_could_not_be_sent_is_sent_by_the_owed_pdf_job(bot: Ctx) -> None:
+    """The result is committed with "a PDF is owed"; if the PDF never goes out (Telegram
+    refusing it here; a killed process alike), the job sends it later, once."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    app, api, store = bot
+    for _ in range(4):  # more than the retries
+        api.fail_next("sendDocument", 502, ok=False, error_code=502, description="Bad Gateway")
+    p = person(bot)
+    await p.say("/start")
+    await answer_af_opco(p, FR)
+    await p.tap(FR["result"])
+    assert not [m for m in api.chat(42) if m.document is not None]
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=11)
+    assert [chat for chat, _ in await store.pdfs_due(later)] == [42]
+    handlers = app.qualiopi
+    await handlers.resend_owed_pdfs(SimpleNamespace(application=app))
+    assert not [m for m in api.chat(42) if m.document is not None], "not within the grace"
+    handlers.now = lambda: later
+    await handlers.resend_owed_pdfs(SimpleNamespace(application=app))
+    await handlers.resend_owed_pdfs(SimpleNamespace(application=app))
+    documents = [m for m in api.chat(42) if m.document is not None]
+    assert len(documents) == 1
+    assert documents[0].document.startswith(b"%PDF-")
+    assert await store.pdfs_due(later) == []
+
+
+async def test_a_pdf_sent_normally_is_not_owed(bot: Ctx) -> None:
+    import datetime as dt
+
+    _app, api, store = bot
+    p = person(bot, 43)
+    await p.say("/start")
+    await answer_af_opco(p, FR)
+    await p.tap(FR["result"])
+    assert len([m for m in api.chat(43) if m.document is not None]) == 1
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=11)
+    assert await store.pdfs_due(later) == []
