@@ -25,7 +25,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -229,22 +229,12 @@ class Store(Protocol):
         """Stores the record, its tallies and a completed questionnaire in one commit."""
         ...
 
-    async def add_lead(self, lead: Lead, tallies: Sequence[Tally] = ()) -> None:
-        """Stores a lead."""
-        ...
-
     async def pdf_sent(self, chat_id: int) -> None:
         """Records that the chat's result PDF was sent."""
         ...
 
     async def pdfs_due(self, before: dt.datetime) -> list[tuple[int, dict[str, Any]]]:
         """Returns the chats still owed a result PDF since before ``before``."""
-        ...
-
-    async def add_reminders(
-        self, chat_id: int, language: str, due: Iterable[tuple[dt.date, str]]
-    ) -> None:
-        """Stores reminders (replacing the chat's unsent ones)."""
         ...
 
     async def due_reminders(self, today: dt.date) -> list[Reminder]:
@@ -455,28 +445,6 @@ class SQLStore:
         def work(db: Db) -> None:
             with db.transaction():
                 _save(db, chat_id, record, tallies, completed)
-
-        await self._run(work)
-
-    async def add_lead(self, lead: Lead, tallies: Sequence[Tally] = ()) -> None:
-        """Stores a lead and its tally in one commit."""
-
-        def work(db: Db) -> None:
-            with db.transaction():
-                _insert_lead(db, lead)
-                _add_tallies(db, tallies)
-
-        await self._run(work)
-
-    async def add_reminders(
-        self, chat_id: int, language: str, due: Iterable[tuple[dt.date, str]]
-    ) -> None:
-        """Stores reminders, replacing the chat's unsent ones."""
-        items = list(due)
-
-        def work(db: Db) -> None:
-            with db.transaction():
-                _replace_reminders(db, chat_id, language, items)
 
         await self._run(work)
 

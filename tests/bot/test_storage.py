@@ -131,8 +131,9 @@ async def test_two_workers_share_a_database_safely(store: SQLStore, tmp_path: Pa
 
 
 async def test_delete_and_purge(store: SQLStore) -> None:
-    await store.save(1, Record({"v": 1, "state": "role", "answers": {}, "lang": "fr"}))
-    await store.add_reminders(1, "fr", [(dt.date(2027, 5, 15), "surveillance")])
+    record = Record({"v": 1, "state": "role", "answers": {}, "lang": "fr"})
+    reminders = ("fr", [(dt.date(2027, 5, 15), "surveillance")])
+    await store.update(1, 1, lambda _: (Change(record, reminders=reminders), None))
     assert [r.kind for r in await store.due_reminders(dt.date(2027, 5, 15))] == ["surveillance"]
     counts = await store.delete_person(1)
     assert counts["conversations"] == 1
