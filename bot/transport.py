@@ -120,7 +120,8 @@ def _given(value: Any, default: float | None) -> float | None:
     return None if value is None else float(value)
 
 
-def _sum(read: float | None, write: float | None) -> float | None:
-    if read is None or write is None:
+def _sum(first: float | None, second: float | None) -> float | None:
+    """Adds two timeouts; no limit on either part means no limit."""
+    if first is None or second is None:
         return None
-    return read + write
+    return first + second

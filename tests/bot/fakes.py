@@ -25,6 +25,7 @@ from telegram.request import BaseRequest, RequestData
 from bot.config import Settings
 from bot.storage import SQLiteStore
 from bot.telegram_bot import RetryingRateLimiter, build_application
+from bot.telegram_bot import settle_background as settle
 
 BOT_ID = 999
 BOT_USERNAME = "qualiopi_test_bot"
@@ -245,13 +246,6 @@ def callback_update(
     }
 
 
-async def settle(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Waits for the bot's background work (the PDFs sent after a result)."""
-    handlers = getattr(app, "qualiopi", None)
-    if handlers is not None:
-        await handlers.settle()
-
-
 class Person:
     """A person in a private chat with the bot: sends text, taps buttons, reads the chat."""
 
@@ -269,7 +263,7 @@ class Person:
 
     async def feed(self, raw: dict[str, Any]) -> None:
         await self.app.process_update(Update.de_json(raw, self.app.bot))
-        await settle(self.app)
+        await settle(self.app)  # the PDF and offer after a result go out in the background
 
     async def say(self, text: str) -> None:
         await self.feed(message_update(self.chat_id, self.lang, text=text))
