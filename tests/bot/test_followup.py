@@ -48,6 +48,12 @@ async def finish(p: Person, source: str | None = None) -> None:
         await p.press(data)
 
 
+async def agree_to_be_contacted(p: Person) -> None:
+    """From the offer after the result: "yes", then agreeing to the consent text."""
+    await p.press("lead:yes", offer(p).message_id)
+    await p.press("lead:agree")
+
+
 def offer(p: Person) -> Any:
     return next(
         m
@@ -129,8 +135,7 @@ async def test_a_shared_phone_number_must_be_the_persons_own(bot: Ctx) -> None:
     app, api, store = bot
     p = Person(app, api, 42)
     await finish(p)
-    await p.press("lead:yes", offer(p).message_id)
-    await p.press("lead:agree")
+    await agree_to_be_contacted(p)
     await p.share_contact("+33600000000", owner=999_999)
     assert "votre propre numéro" in p.texts()[-1]
     await p.share_contact("+33612345678")
@@ -188,8 +193,7 @@ async def test_export_sends_two_csv_files_a_french_spreadsheet_opens(bot: Ctx) -
     app, api, _store = bot
     p = Person(app, api, 42)
     await finish(p)
-    await p.press("lead:yes", offer(p).message_id)
-    await p.press("lead:agree")
+    await agree_to_be_contacted(p)
     await p.say("camille.martin@example.fr")
     await p.say('=HYPERLINK("x")')
     await p.press("lead:skip")
@@ -221,8 +225,7 @@ async def test_delete_leaves_nothing_behind_but_statistics_keep_working(bot: Ctx
     await finish(p)
     await p.press("remind:yes", offer(p).message_id)
     await p.say("15/03/2026")
-    await p.press("lead:yes", offer(p).message_id)
-    await p.press("lead:agree")
+    await agree_to_be_contacted(p)
     await p.say("camille.martin@example.fr")
     await p.press("lead:skip")
     await p.press("lead:skip")
@@ -403,8 +406,7 @@ async def test_two_workers_complete_a_lead_once(store: Any, tmp_path: Path) -> N
     async with worker_a, worker_b:
         p = Person(worker_a, api_a, 42)
         await finish(p)
-        await p.press("lead:yes", offer(p).message_id)
-        await p.press("lead:agree")
+        await agree_to_be_contacted(p)
         for typed in ("camille.martin@example.fr", "Camille Martin", "Un rappel mardi"):
             raw = message_update(42, "fr", text=typed)
             await asyncio.gather(
