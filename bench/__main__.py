@@ -23,9 +23,10 @@ from typing import Any
 from transitions import Machine
 
 from bot.report import build_report
+from flows.advice import evaluate
 from flows.contract import QUESTION_LIST, QUESTIONS, Kind
 from flows.flow import MULTI, REVIEW, STATES, new_snapshot, step, transition_table
-from flows.rules import evaluate, is_asked, validate
+from flows.path import is_asked, validate
 
 
 def random_answers(rng: random.Random) -> dict[str, Any]:

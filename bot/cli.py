@@ -12,8 +12,9 @@ from typing import Any, TextIO
 
 import messages
 from bot.report import build_report, render_result_text
+from flows.advice import evaluate
+from flows.path import ContractError, validate
 from flows.referential import NoReferentialError
-from flows.rules import ContractError, evaluate, validate
 
 MAX_ANSWERS_BYTES = 1_000_000
 """An answers object is a few hundred bytes; anything this large is not one."""

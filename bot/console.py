@@ -22,7 +22,7 @@ from bot.screens import (
 )
 from flows.contract import QUESTIONS
 from flows.flow import MULTI, RESULT, REVIEW, Step, new_snapshot, step
-from flows.rules import path_questions
+from flows.path import path_questions
 
 QUIT, BACK, RESTART = "q", "b", "r"
 MAX_LINE = 4096

@@ -68,9 +68,10 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 
 def reminder_dates(certified: dt.date) -> list[tuple[dt.date, str]]:
-    """Returns when to remind: the surveillance window opening (14th month) and 6 months
-    before the end of the 3-year validity (arrêté du 6 juin 2019 as amended)."""
-    return [(add_months(certified, 14), "surveillance"), (add_months(certified, 30), "renewal")]
+    """Returns when to remind: the surveillance window opening (14th month, arrêté du 6 juin
+    2019 as amended) and the time to book the renewal audit, 8 months before the certificate's
+    third anniversary (28th month; certifiers' practice)."""
+    return [(add_months(certified, 14), "surveillance"), (add_months(certified, 28), "renewal")]
 
 
 def parse_day(text: str) -> dt.date | None:
@@ -153,9 +154,10 @@ class FollowUp:
         }
 
     def offers(
-        self, lang: str, verdict: str, meta: dict[str, Any]
+        self, lang: str, verdict: str, meta: dict[str, Any], next_audit: str | None = None
     ) -> tuple[str, InlineKeyboardMarkup | None] | None:
-        """Returns the message offering contact and reminders after a result, if any."""
+        """Returns the message offering contact and reminders after a result, if any; the
+        reminder offer names the person's next audit when it is known."""
         rows: list[list[tuple[str, str]]] = []
         text_parts = []
         brand = self.brand_text(lang)
@@ -172,7 +174,9 @@ class FollowUp:
                 ]
             )
         if verdict in REMINDER_VERDICTS:
-            text_parts.append(messages.text(lang, "followup", "remind_question"))
+            text_parts.append(
+                messages.text(lang, "followup", "remind_question", next_audit=next_audit)
+            )
             rows.append([(messages.text(lang, "followup", "remind_offer"), "remind:yes")])
         if not text_parts:
             return None
@@ -194,7 +198,8 @@ class FollowUp:
         lang, meta = plan.lang, dict(record.meta)
         due = None
         if kind == "button":
-            meta, plan.reply, lead_done = self._button(value, meta, lang)
+            certified = snapshot.get("answers", {}).get("certified") == "yes"
+            meta, plan.reply, lead_done = self._button(value, meta, lang, certified)
         elif kind == "contact":
             meta, plan.reply = self._contact(value, args, user_id, meta, lang)
             lead_done = False
@@ -278,7 +283,7 @@ class FollowUp:
             await bot.send_message(chat.id, line, parse_mode=ParseMode.HTML, reply_markup=markup)
 
     def _button(
-        self, data: str, meta: dict[str, Any], lang: str
+        self, data: str, meta: dict[str, Any], lang: str, certified: bool
     ) -> tuple[dict[str, Any], list[tuple[str, Any]], bool]:
         def t(macro: str, **data: Any) -> str:
             return messages.text(lang, "followup", macro, **data)
@@ -313,7 +318,7 @@ class FollowUp:
             return self._lead_text("", meta, lang, skipped=True)
         if data == "remind:yes":
             meta["reminder"] = "asking"
-            return meta, [(t("remind_ask"), None)], False
+            return meta, [(t("remind_ask", certified=certified), None)], False
         return meta, [], False
 
     def _contact(

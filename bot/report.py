@@ -5,38 +5,51 @@ from __future__ import annotations
 from typing import Any
 
 import messages
-from flows.rules import Evaluation, Finding
+from flows.advice import Evaluation, proofs_for
+from flows.rules import Finding
 
 
 def _finding(lang: str, template: str, finding: Finding) -> dict[str, Any]:
     return {
         "code": finding.code,
         "text": messages.text(lang, template, finding.code, **finding.data),
-        "source": finding.source,
+        "source": messages.typography(lang, finding.source[lang]),
         "uncertain": finding.uncertain,
     }
+
+
+def _checklist(ev: Evaluation, lang: str) -> list[dict[str, Any]]:
+    ref = ev.referential
+    deferred = set(ev.deferred_for_new_entrant)
+    changed = set(ev.changed_at_next_audit)
+
+    def typeset(text: str) -> str:
+        return messages.typography(lang, text)
+
+    items = []
+    for number in ev.indicators:
+        ind = ref.indicator(number)
+        items.append(
+            {
+                "number": number,
+                "criterion": ind.criterion,
+                "criterion_title": typeset(ref.criteria[ind.criterion][lang]),
+                "title": typeset(ind.short_title[lang]),
+                "requirement": typeset(ind.requirement[lang]),
+                "proofs": [typeset(p) for p in proofs_for(ind, ev.answers, lang)],
+                "deferred": number in deferred,
+                "major_only": ind.major_only,
+                "change": typeset(ind.change[lang]) if ind.change else None,
+                "changed_at_next_audit": number in changed,
+                "source": typeset(ind.source[lang]),
+            }
+        )
+    return items
 
 
 def build_report(ev: Evaluation, lang: str) -> dict[str, Any]:
     """Returns the machine-readable result of the contract, texts in ``lang``."""
     ref = ev.referential
-    deferred = set(ev.deferred_for_new_entrant)
-    checklist = []
-    for number in ev.indicators:
-        ind = ref.indicator(number)
-        checklist.append(
-            {
-                "number": number,
-                "criterion": ind.criterion,
-                "criterion_title": ref.criteria[ind.criterion][lang],
-                "title": ind.short_title[lang],
-                "requirement": ind.requirement[lang],
-                "proofs": list(ind.proofs[lang]),
-                "deferred": number in deferred,
-                "change": ind.change[lang] if ind.change else None,
-                "source": ind.source,
-            }
-        )
     return {
         "verdict": ev.verdict.value,
         "headline": messages.text(lang, "labels", "headline", verdict=ev.verdict.value),
@@ -44,15 +57,18 @@ def build_report(ev: Evaluation, lang: str) -> dict[str, Any]:
         "indicators": list(ev.indicators),
         "deferred_for_new_entrant": list(ev.deferred_for_new_entrant),
         "referential": ref.id,
-        "referential_label": ref.label[lang],
+        "referential_label": messages.typography(lang, ref.label[lang]),
         "referential_reported_only": ref.reported_only,
         "referential_size": len(ref.indicators),
+        "next_audit": ev.next_audit,
+        "changed_at_next_audit": list(ev.changed_at_next_audit),
+        "mission_checklist": ev.mission_checklist,
         "date": ev.date.isoformat(),
         "language": lang,
         "reasons": [_finding(lang, "reasons", f) for f in ev.reasons],
         "checklist_notes": [_finding(lang, "notes", f) for f in ev.checklist_notes],
         "next_steps": [_finding(lang, "steps", f) for f in ev.next_steps],
-        "checklist": checklist,
+        "checklist": _checklist(ev, lang),
         "answers": {k: v if isinstance(v, str) else list(v) for k, v in ev.answers.items()},
     }
 

@@ -19,9 +19,10 @@ from typing import Any
 
 import messages
 from bot.report import build_report, render_result_html
+from flows.advice import Evaluation, evaluate
 from flows.contract import QUESTIONS, Kind
 from flows.flow import MULTI, RESULT, REVIEW, Outcome, progress
-from flows.rules import Evaluation, evaluate, path_questions
+from flows.path import path_questions
 
 MAX_CALLBACK_BYTES = 64
 
@@ -82,10 +83,12 @@ def question_screen(snapshot: Mapping[str, Any], hint: str | None = None) -> Scr
     where = progress(snapshot)
     multi = question in MULTI
     chosen = list(snapshot.get("pending", ()))
+    answers = snapshot["answers"]
     text = messages.render(
         lang,
         "question",
         question=question,
+        cpf="cpf" in answers.get("funders", ()) and "training" in answers.get("activities", ()),
         number=where.number,
         total=where.total,
         multi=multi,
@@ -93,15 +96,15 @@ def question_screen(snapshot: Mapping[str, Any], hint: str | None = None) -> Scr
         hint=hint_text(lang, hint),
     )
     options = QUESTIONS[question].options
-    answers = []
+    buttons = []
     for option in options:
         text_label = label(lang, question, option)
         if multi and option in chosen:
             text_label = f"✅ {text_label}"
-        answers.append(Button(text_label, f"ans:{question}:{option}"))
+        buttons.append(Button(text_label, f"ans:{question}:{option}"))
     per_row = 2 if len(options) > 5 else 1  # long lists (funders) stay short on a phone
     rows: list[tuple[Button, ...]] = [
-        tuple(answers[i : i + per_row]) for i in range(0, len(answers), per_row)
+        tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)
     ]
     if multi:
         rows.append(

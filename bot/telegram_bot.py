@@ -74,7 +74,7 @@ from bot.tracking import track
 from bot.transport import AiohttpRequest
 from bot.workers import render_pdf
 from flows.contract import QUESTIONS
-from flows.flow import MULTI, RESULT, REVIEW, Outcome, is_snapshot, new_snapshot, step
+from flows.flow import MULTI, RESULT, REVIEW, Outcome, is_snapshot, new_snapshot, resume, step
 
 LOGGER = logging.getLogger("qualiopi_bot")
 COMMANDS = ("start", "back", "summary", "restart", "language", "help", "privacy", "delete")
@@ -415,7 +415,8 @@ class QualiopiBot:
                 return self.follow.decide(
                     event, current, chat.id, user.id if user else None, lang_guess
                 )
-            snapshot = current.snapshot if is_snapshot(current.snapshot) else None
+            stored = current.snapshot
+            snapshot = resume(stored) if stored is not None and is_snapshot(stored) else None
             reply = _Reply()
             after, source = self._decide(snapshot, current, event, lang_guess, reply)
             meta, tallies, completed = self._track(chat.id, snapshot, after, current, source)
@@ -617,7 +618,8 @@ class QualiopiBot:
                 await port.clear_keyboard(chat_id, pressed)
             if live is not None and live != pressed:
                 await port.clear_keyboard(chat_id, live)
-            offer = self.follow.offers(lang, evaluation_of(snapshot).verdict.value, record.meta)
+            ev = evaluation_of(snapshot)
+            offer = self.follow.offers(lang, ev.verdict.value, record.meta, ev.next_audit)
             return await self._send_result(port, chat_id, snapshot, offer)
         screen = (
             Screen(messages.text(lang, "bot", "result_menu"), result_buttons(lang))

@@ -42,7 +42,8 @@ def _multi(qid: str, *options: str, exclusive: str) -> Question:
 _YES_NO = ("yes", "no")
 
 # In the order a person is asked them: who you are, what you do, how you sell and who pays
-# (everything the verdict needs), then the details that shape the checklist, then the stage.
+# (everything the verdict needs), then the details that shape the checklist, then where the
+# provider stands with certification (not yet, or certified: audit cycle and scope), then sites.
 QUESTION_LIST: tuple[Question, ...] = (
     _single(
         "role",
@@ -85,7 +86,16 @@ QUESTION_LIST: tuple[Question, ...] = (
     _single("long_courses", *_YES_NO),
     _single("work_based", "alternance", "work_periods", "no"),
     _single("uses_subcontractors", *_YES_NO),
+    _single("certified", "no", "in_progress", "yes"),
     _single("stage", "established", "new_entrant", "nda_pending", "not_started"),
+    _single(
+        "audit_cycle",
+        "before_surveillance",
+        "surveillance_window",
+        "before_renewal",
+        "renewal_window",
+    ),
+    _single("scope", "covers_all", "missing_category"),
     _single("sites", "one", "several"),
 )
 

@@ -28,7 +28,7 @@ from typing import Any, Final
 from transitions import EventData, Machine
 
 from flows.contract import QUESTION_IDS, QUESTION_LIST, QUESTIONS, Answer, Kind
-from flows.rules import is_asked, path_questions
+from flows.path import is_asked, path_questions
 
 REVIEW: Final = "review"
 RESULT: Final = "result"
@@ -45,14 +45,14 @@ NEXT: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "role": ("higher_education", "activities", "sites", REVIEW),
         "higher_education": ("activities", REVIEW),
-        "activities": ("selling", "future_public", "certifying", "stage", REVIEW),
+        "activities": ("selling", "future_public", "certifying", "certified", REVIEW),
         "selling": ("funders", "cpf_subcontracting", "future_public", REVIEW),
         "funders": (
             "cpf_subcontracting",
             "future_public",
             "certifying",
             "uses_subcontractors",
-            "stage",
+            "certified",
             REVIEW,
         ),
         "cpf_subcontracting": (
@@ -66,15 +66,18 @@ NEXT: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "future_public",
             "certifying",
             "uses_subcontractors",
-            "stage",
+            "certified",
             REVIEW,
         ),
-        "future_public": ("certifying", "uses_subcontractors", "stage", REVIEW),
+        "future_public": ("certifying", "uses_subcontractors", "certified", REVIEW),
         "certifying": ("long_courses", REVIEW),
         "long_courses": ("work_based", REVIEW),
-        "work_based": ("uses_subcontractors", "stage", REVIEW),
-        "uses_subcontractors": ("stage", REVIEW),
-        "stage": ("sites", REVIEW),
+        "work_based": ("uses_subcontractors", "certified", REVIEW),
+        "uses_subcontractors": ("certified", REVIEW),
+        "certified": ("stage", "audit_cycle", "sites", REVIEW),
+        "stage": ("certified", "sites", REVIEW),
+        "audit_cycle": ("scope", REVIEW),
+        "scope": ("sites", REVIEW),
         "sites": (REVIEW,),
     }
 )
@@ -369,8 +372,25 @@ def new_snapshot(lang: str) -> dict[str, Any]:
     return {"v": SNAPSHOT_VERSION, "state": START, "answers": {}, "lang": lang}
 
 
+def resume(snapshot: Mapping[str, Any]) -> dict[str, Any]:
+    """Returns the snapshot to carry on from, for one stored before the questions changed.
+
+    A review whose answers now lack a question the path asks (a question added since) goes to
+    that question first, as a change from the review would; anything else is returned as is.
+    A finished questionnaire stays at its result.
+    """
+    if snapshot["state"] != REVIEW:
+        return dict(snapshot)
+    needed = next_needed(Conversation(snapshot).answers)
+    if needed == REVIEW:
+        return dict(snapshot)
+    kept = {key: value for key, value in snapshot.items() if key != "pending"}
+    return {**kept, "state": needed, "editing": True}
+
+
 def step(snapshot: Mapping[str, Any], trigger: str, *args: Any) -> Step:
     """Applies one trigger to a snapshot; an input that does not apply changes nothing."""
+    snapshot = resume(snapshot)
     if trigger not in TRIGGERS:
         return Step(dict(snapshot), Outcome.STALE)
     model = Conversation(snapshot)

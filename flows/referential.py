@@ -8,6 +8,7 @@ as a change set over ``rnq-2019`` plus indicator 33.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -19,6 +20,7 @@ from typing import Any
 import yaml
 
 from flows.contract import CATEGORIES
+from flows.sources import Source, indicator_source
 
 LANGUAGES: tuple[str, ...] = ("fr", "en")
 
@@ -70,9 +72,42 @@ class Indicator:
     nc_minor_possible: bool | None
     subcontracted_action: SubcontractedAction
     proofs: Mapping[str, tuple[str, ...]]
-    source: str
+    """Examples of evidence per language (guide V9: examples, not a mandatory list)."""
+    proof_tags: tuple[str | None, ...]
+    """Per example, who it is for (``PROOF_TAGS``), None for everyone."""
+    source: Source
     change: Text | None = None
-    """What the newer text changed in this indicator, when it changed (rnq-2026)."""
+    """What the newer text changed in this indicator, or that it is new (rnq-2026)."""
+
+    @property
+    def major_only(self) -> bool | None:
+        """True when a gap can only be a major non-conformity; None while not graded."""
+        return None if self.nc_minor_possible is None else not self.nc_minor_possible
+
+
+PROOF_TAGS: frozenset[str] = frozenset({"vae", "staff", "funder"})
+"""``vae``: providers with the VAE category; ``staff``: not sole traders; ``funder``: not
+providers of bilans de compétences only."""
+
+_TAG = re.compile(r"^\[([a-z]+)\] ")
+
+
+def _proofs(
+    raw: Mapping[str, Any],
+) -> tuple[Mapping[str, tuple[str, ...]], tuple[str | None, ...]]:
+    texts: dict[str, tuple[str, ...]] = {}
+    tags: dict[str, tuple[str | None, ...]] = {}
+    for lang in LANGUAGES:
+        items = [str(p) for p in raw[f"proofs_{lang}"]]
+        found = [_TAG.match(p) for p in items]
+        tags[lang] = tuple(m.group(1) if m else None for m in found)
+        texts[lang] = tuple(p[m.end() :] if m else p for p, m in zip(items, found, strict=True))
+    if len({tags[lang] for lang in LANGUAGES}) != 1:
+        raise ReferentialError(f"indicator {raw['number']}: proof tags differ between languages")
+    first = tags[LANGUAGES[0]]
+    if not {t for t in first if t} <= PROOF_TAGS:
+        raise ReferentialError(f"indicator {raw['number']}: unknown proof tag in {first}")
+    return MappingProxyType(texts), first
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -85,7 +120,7 @@ class Referential:
     in_force_until: dt.date | None
     reported_only: bool
     """True while the text is known from secondary sources only (say so to the user)."""
-    source: str
+    source: Source
     criteria: Mapping[int, Text]
     indicators: tuple[Indicator, ...]
 
@@ -109,11 +144,23 @@ def _text(raw: Mapping[str, Any], stem: str) -> Text:
     return MappingProxyType({lang: str(raw[f"{stem}_{lang}"]) for lang in LANGUAGES})
 
 
+def _source(raw: Mapping[str, Any], stem: str = "source") -> Source:
+    return Source(str(raw[f"{stem}_fr"]), str(raw[f"{stem}_en"]))
+
+
+def _indicator_source(raw: Mapping[str, Any]) -> Source:
+    if "source_fr" in raw:
+        return _source(raw)
+    base = indicator_source(int(raw["number"]))
+    return base & _source(raw, "source_note") if "source_note_fr" in raw else base
+
+
 def _indicator(raw: Mapping[str, Any]) -> Indicator:
     try:
         applies_to = frozenset(raw["applies_to"])
         if not applies_to or not applies_to <= set(CATEGORIES):
             raise ReferentialError(f"indicator {raw['number']}: bad applies_to {applies_to}")
+        proofs, proof_tags = _proofs(raw)
         return Indicator(
             number=int(raw["number"]),
             criterion=int(raw["criterion"]),
@@ -124,10 +171,10 @@ def _indicator(raw: Mapping[str, Any]) -> Indicator:
             new_entrant_deferred=bool(raw["new_entrant_deferred"]),
             nc_minor_possible=raw.get("nc_minor_possible"),
             subcontracted_action=SubcontractedAction(raw["subcontracted_action"]),
-            proofs=MappingProxyType(
-                {lang: tuple(str(p) for p in raw[f"proofs_{lang}"]) for lang in LANGUAGES}
-            ),
-            source=str(raw["source"]),
+            proofs=proofs,
+            proof_tags=proof_tags,
+            source=_indicator_source(raw),
+            change=_text(raw, "change") if "change_fr" in raw else None,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ReferentialError(f"indicator {raw.get('number', '?')}: {exc!r}") from exc
@@ -153,10 +200,10 @@ def _build(raw: Mapping[str, Any], base: Referential | None) -> Referential:
             replace(
                 i,
                 change=MappingProxyType(dict(changes[i.number])),
-                source=f"{i.source} ; {raw['source_changed']}",
+                source=i.source & _source(raw, "source_changed"),
             )
             if i.number in changes
-            else replace(i, source=f"{i.source} ; {raw['source_unchanged']}")
+            else replace(i, source=i.source & _source(raw, "source_unchanged"))
             for i in base.indicators
         ]
         indicators += [_indicator(i) for i in raw.get("added", [])]
@@ -173,7 +220,7 @@ def _build(raw: Mapping[str, Any], base: Referential | None) -> Referential:
         in_force_from=raw["in_force_from"],
         in_force_until=raw.get("in_force_until"),
         reported_only=bool(raw["reported_only"]),
-        source=str(raw["source"]),
+        source=_source(raw),
         criteria=criteria,
         indicators=tuple(indicators),
     )
@@ -217,3 +264,35 @@ def referential_on(day: dt.date) -> Referential:
         if ref.is_in_force_on(day):
             return ref
     raise NoReferentialError(day, refs[0].in_force_from)
+
+
+@dataclass(frozen=True, slots=True)
+class MicroCeiling:
+    """The micro-entrepreneur turnover ceiling (services) for one period."""
+
+    start: dt.date
+    end: dt.date
+    amount_eur: int
+    confirmed: bool
+    source: Source
+
+
+@cache
+def micro_ceilings() -> tuple[MicroCeiling, ...]:
+    """Returns the known ceilings, oldest first (flows/referentials/micro-ceiling.yaml)."""
+    raw = _read("micro-ceiling")
+    return tuple(
+        MicroCeiling(
+            start=p["from"],
+            end=p["until"],
+            amount_eur=int(p["amount_eur"]),
+            confirmed=bool(p["confirmed"]),
+            source=_source(p),
+        )
+        for p in raw["periods"]
+    )
+
+
+def micro_ceiling_on(day: dt.date) -> MicroCeiling | None:
+    """Returns the ceiling in force on that day, or None when no known period covers it."""
+    return next((c for c in micro_ceilings() if c.start <= day <= c.end), None)

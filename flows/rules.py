@@ -12,23 +12,35 @@ subcontracting), then why it is not, then the outlook (future public funding).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
 from flows.contract import (
     CATEGORY_OF_ACTIVITY,
     L6316_1_FUNDERS,
-    QUESTION_LIST,
-    QUESTIONS,
-    Answer,
     Answers,
-    Kind,
 )
-from flows.referential import Condition, Referential, SubcontractedAction, referential_on
+from flows.referential import (
+    micro_ceiling_on,
+)
+from flows.sources import (
+    ANNEX_2019,
+    CENTRE_INFFO,
+    CPF_SUBCONTRACTING,
+    DGEFP_ADVICE,
+    FRANCE_COMPETENCES,
+    GUIDE_V9,
+    L6313_1,
+    L6316_1,
+    L6316_4,
+    OBLIGATION_START,
+    SEED_FAQ,
+    SEED_WHO,
+    Source,
+)
 
 
 class Verdict(StrEnum):
@@ -55,48 +67,38 @@ class Finding:
     """A reason, a checklist note or a next step: a code, its source and its data."""
 
     code: str
-    source: str
+    source: Source
     data: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
     uncertain: bool = False
     """The point is not settled (domain reference §6): the person is told so."""
 
 
-# --- Sources ----------------------------------------------------------------------------------
-# Citations are kept in one place so that every rule names its source the same way.
+# --- Dates on which rules start ------------------------------------------------------------
 
-SEED_ARTICLE = "Article « Qualiopi Certification: What is it and who is concerned? »"
-"""The article the product grew from (its FAQ settles the subcontractor and future-funds cases)."""
-SEED_FAQ = f"{SEED_ARTICLE}, FAQ"
-SEED_WHO = f"{SEED_ARTICLE}, « Who is concerned? »"
-L6313_1 = "Code du travail, art. L6313-1"
-L6316_1 = "Code du travail, art. L6316-1"
-L6316_2 = "Code du travail, art. L6316-2"
-L6316_4 = "Code du travail, art. L6316-4"
-L6351_1 = "Code du travail, art. L6351-1"
-CPF_SUBCONTRACTING = (
-    "Code du travail, art. L6323-9-2 (loi n° 2022-1587) ; art. R6333-6-2 et R6333-6-3 "
-    "(décret n° 2023-1350), contrats signés depuis le 1er avril 2024"
+OBLIGATION_SINCE = dt.date(2022, 1, 1)
+"""L6316-1 applies since 1 January 2022 (ordonnance 2020-387)."""
+CPF_SUBCONTRACTING_SINCE = dt.date(2024, 4, 1)
+"""CPF subcontractors: contracts signed from 1 April 2024 (décret 2023-1350)."""
+
+Day = dt.date | None
+"""The evaluation date; None stands for the rules in force today and from now on."""
+
+# Sources combined once, so that every rule names them the same way.
+V9_27 = GUIDE_V9.indicator(27)
+PLAN_2018 = L6316_1 & Source(
+    "réforme de 2018 (plan de développement des compétences)",
+    "2018 reform (skills development plan)",
 )
-GUIDE_V9 = "Guide de lecture du RNQ, V9 du 8 janvier 2024"
-ANNEX_2019 = "Décret n° 2019-565, annexe"
-DECREE_2026 = "Décret n° 2026-728 du 1er août 2026 (rapporté, à confirmer sur Légifrance)"
-AUDIT_ARRETE = "Arrêté du 6 juin 2019 (audits), modifié par l'arrêté du 31 mai 2023"
-ARRETE_2023 = "Arrêté du 31 mai 2023 (en vigueur le 1er septembre 2023)"
-ARRETE_CPF_2024 = "Arrêté du 3 janvier 2024 ; sources secondaires (Centre Inffo, OPCO EP)"
-CERTIFIER_PRACTICE = "Pratique des certificateurs (AFNOR, Proneo, SGS)"
-OPCO_GREY_ZONE = (
-    f"{L6316_1} ; aucune source primaire sur les contributions volontaires des entreprises "
-    "de 50 salariés et plus"
-)
-PRIVATE_HE_BILL = (
-    "Projet de loi relatif à l'enseignement supérieur privé (30 juillet 2025), art. 5"
+LISTED_FUNDERS = L6316_1.at("liste limitative des financeurs", "closed list of funders")
+OUTLOOK_SOURCE = SEED_FAQ.at(
+    "financements publics ou mutualisés à venir", "public or mutualised funding to come"
 )
 
 
 # --- Reading the answers ----------------------------------------------------------------------
 
 
-def _has(answers: Answers, question: str, option: str) -> bool:
+def has_option(answers: Answers, question: str, option: str) -> bool:
     value = answers.get(question)
     return value == option if isinstance(value, str) else value is not None and option in value
 
@@ -146,15 +148,31 @@ Test = Callable[[Answers], bool | Mapping[str, Any] | None]
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """A named rule: when ``test`` holds it yields a finding with its code and source."""
+    """A named rule: when ``test`` holds it yields a finding with its code and source.
+
+    A dated rule holds only on days from ``since`` (included) to ``until`` (included); with no
+    evaluation date (``None``), the rules in force today and from now on apply.
+    """
 
     code: str
-    source: str
+    source: Source
     test: Test
     uncertain: bool = False
+    since: dt.date | None = None
+    until: dt.date | None = None
 
-    def __call__(self, answers: Answers) -> Finding | None:
-        """Returns the finding when the rule holds for these answers."""
+    def in_force(self, on: Day) -> bool:
+        """Tells whether the rule applies on that day."""
+        if on is None:
+            return self.until is None
+        return (self.since is None or self.since <= on) and (
+            self.until is None or on <= self.until
+        )
+
+    def __call__(self, answers: Answers, on: Day = None) -> Finding | None:
+        """Returns the finding when the rule is in force and holds for these answers."""
+        if not self.in_force(on):
+            return None
         result = self.test(answers)
         if not result:
             return None
@@ -162,11 +180,18 @@ class Rule:
         return Finding(self.code, self.source, data, self.uncertain)
 
 
-def rule(code: str, source: str, *, uncertain: bool = False) -> Callable[[Test], Rule]:
+def rule(
+    code: str,
+    source: Source,
+    *,
+    uncertain: bool = False,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> Callable[[Test], Rule]:
     """Declares a rule: the decorated predicate returns True (or data) when it holds."""
 
     def declare(test: Test) -> Rule:
-        return Rule(code, source, test, uncertain)
+        return Rule(code, source, test, uncertain, since, until)
 
     return declare
 
@@ -174,26 +199,33 @@ def rule(code: str, source: str, *, uncertain: bool = False) -> Callable[[Test],
 # R0-R3: who is outside the obligation, whatever the money. The first that holds decides.
 
 
-@rule("out_of_scope_activity", f"{L6313_1} ; Centre Inffo (le CEP est hors obligation)")
+@rule(
+    "out_of_scope_activity",
+    L6313_1 & CENTRE_INFFO.at("le CEP est hors obligation", "career counselling is outside it"),
+)
 def activity_outside_vocational_training(answers: Answers) -> bool:
-    """Leisure, personal development, school teaching or career counselling are out of scope."""
+    """Leisure or hobby courses, school teaching or career counselling are out of scope."""
     return "activities" in answers and not delivers_vocational_actions(answers)
 
 
-@rule("employed_trainer", f"{L6316_1} ; {SEED_WHO}")
+@rule("employed_trainer", L6316_1 & SEED_WHO)
 def employed_trainers_are_covered_by_their_employer(answers: Answers) -> bool:
     """A salaried or occasional trainer is not bound personally: the provider paying them is."""
     return answers.get("role") == "employed_trainer"
 
 
-@rule("internal_training", f"{L6316_1} ; {SEED_WHO} (conseil de la DGEFP)")
+@rule("internal_training", L6316_1 & SEED_WHO & DGEFP_ADVICE)
 def internal_training_is_not_bound(answers: Answers) -> bool:
     """An employer training only its own staff with its own means needs no certification."""
     return answers.get("role") == "employer_internal"
 
 
 @rule(
-    "deemed_compliant_public_he", f"{L6316_4} (établissements accrédités après évaluation Hcéres)"
+    "deemed_compliant_public_he",
+    L6316_4.at(
+        "établissements accrédités après évaluation du Hcéres",
+        "institutions accredited after Hcéres evaluation",
+    ),
 )
 def accredited_public_higher_education_is_deemed_compliant(answers: Answers) -> bool:
     """Accredited public higher education is deemed to meet the obligation (no audit)."""
@@ -202,7 +234,10 @@ def accredited_public_higher_education_is_deemed_compliant(answers: Answers) -> 
 
 @rule(
     "deemed_compliant_private_he",
-    f"{L6316_4} ; France compétences (établissements évalués par le CCESP ou la CTI)",
+    L6316_4
+    & FRANCE_COMPETENCES.at(
+        "établissements évalués par le CCESP ou la CTI", "institutions evaluated by CCESP or CTI"
+    ),
     uncertain=True,
 )
 def evaluated_private_higher_education_is_deemed_compliant(answers: Answers) -> bool:
@@ -223,9 +258,9 @@ SCOPE_RULES: tuple[tuple[Rule, Verdict], ...] = (
 
 
 def _funded_by(funder: str) -> Rule:
-    @rule(f"funded_by_{funder}", L6316_1)
+    @rule(f"funded_by_{funder}", OBLIGATION_START, since=OBLIGATION_SINCE)
     def funded(answers: Answers) -> bool:
-        return _has(answers, "funders", funder)
+        return has_option(answers, "funders", funder)
 
     funded.test.__doc__ = f"Actions paid by {funder}, an L6316-1 funder, require certification."
     return funded
@@ -238,15 +273,19 @@ FUNDER_RULES: tuple[Rule, ...] = tuple(
 assert {r.code.removeprefix("funded_by_") for r in FUNDER_RULES} == L6316_1_FUNDERS
 
 
-@rule("apprenticeship", f"{L6316_1} ; {L6316_4} ; {ANNEX_2019} (toutes les colonnes CFA)")
+@rule(
+    "apprenticeship",
+    OBLIGATION_START & L6316_4 & ANNEX_2019.at("colonne CFA", "CFA column"),
+    since=OBLIGATION_SINCE,
+)
 def apprenticeship_requires_certification(answers: Answers) -> bool:
-    """A CFA needs certification to be paid for apprenticeship contracts by the OPCO."""
-    return _has(answers, "activities", "apprenticeship")
+    """A CFA selling apprenticeship needs certification to be paid by the OPCO for it."""
+    return has_option(answers, "activities", "apprenticeship") and sells_directly(answers)
 
 
-@rule("cpf_subcontractor", CPF_SUBCONTRACTING)
+@rule("cpf_subcontractor", CPF_SUBCONTRACTING, since=CPF_SUBCONTRACTING_SINCE)
 def cpf_subcontractors_must_be_certified(answers: Answers) -> bool:
-    """Since 1 April 2024, delivering CPF-sold actions for another provider requires it."""
+    """From 1 April 2024, delivering CPF-sold actions for another provider requires it."""
     return answers.get("cpf_subcontracting") == "yes" and answers.get("micro_enterprise") == "no"
 
 
@@ -260,16 +299,54 @@ OBLIGATION_RULES: tuple[Rule, ...] = (
 # R4b, R4c, R5a: why certification is not compulsory (when nothing above holds).
 
 
+def ceiling_data(on: Day) -> dict[str, Any]:
+    """The micro-entrepreneur ceiling in force on the day (today when None), as plain data."""
+    ceiling = micro_ceiling_on(on or dt.date.today())
+    if ceiling is None:
+        return {"amount": None, "confirmed": False, "start": None, "end": None}
+    return {
+        "amount": ceiling.amount_eur,
+        "confirmed": ceiling.confirmed,
+        "start": ceiling.start.year,
+        "end": ceiling.end.year,
+    }
+
+
 @rule(
     "cpf_subcontractor_micro_exempt",
-    f"{CPF_SUBCONTRACTING} ; plafond du régime micro-social (77 700 € HT cité en 2024)",
+    CPF_SUBCONTRACTING.at("R6333-6-3 : régime micro-social", "R6333-6-3: micro-social regime"),
+    since=CPF_SUBCONTRACTING_SINCE,
 )
 def micro_entrepreneurs_subcontracting_on_cpf_are_exempt(answers: Answers) -> bool:
-    """A micro-entrepreneur under the turnover ceiling is exempt as a CPF subcontractor."""
+    """A micro-entrepreneur (micro-social regime) is exempt as a CPF subcontractor."""
     return answers.get("cpf_subcontracting") == "yes" and answers.get("micro_enterprise") == "yes"
 
 
-@rule("subcontractor_not_bound", f"{SEED_FAQ} ; {GUIDE_V9}, indicateur 27 ; Centre Inffo")
+@rule(
+    "cpf_subcontracting_not_yet",
+    CPF_SUBCONTRACTING & SEED_FAQ,
+    until=CPF_SUBCONTRACTING_SINCE - dt.timedelta(days=1),
+)
+def cpf_subcontractors_were_not_bound_before_april_2024(answers: Answers) -> bool:
+    """Before 1 April 2024 a CPF subcontractor was bound like any other subcontractor: not."""
+    return answers.get("cpf_subcontracting") == "yes"
+
+
+@rule(
+    "apprenticeship_subcontractor",
+    V9_27 & L6316_1 & SEED_FAQ,
+    uncertain=True,
+    since=OBLIGATION_SINCE,
+)
+def cfa_subcontractors_are_checked_by_the_cfa(answers: Answers) -> bool:
+    """The OPCO funds the CFA, not its subcontractor; the CFA checks it (guide V9, ind. 27)."""
+    return (
+        has_option(answers, "activities", "apprenticeship")
+        and answers.get("selling") == "subcontractor_only"
+    )
+
+
+@rule("subcontractor_not_bound", SEED_FAQ & V9_27 & CENTRE_INFFO)
 def subcontractors_are_controlled_by_their_contractor(
     answers: Answers,
 ) -> Mapping[str, Any] | None:
@@ -279,29 +356,29 @@ def subcontractors_are_controlled_by_their_contractor(
     return {"only": answers.get("selling") == "subcontractor_only"}
 
 
-@rule(
-    "private_funding_only", f"{L6316_1} ; réforme de 2018 (plan de développement des compétences)"
-)
+@rule("private_funding_only", PLAN_2018 & SEED_WHO)
 def private_money_alone_does_not_require_certification(answers: Answers) -> bool:
     """Companies' own budgets (including 50+ employees) and individuals are not L6316-1 funders."""
     funders = _options(answers, "funders")
     return bool(funders) and set(funders) <= {"companies_own_budget", "individuals"}
 
 
-@rule("other_funds_not_listed", f"{L6316_1} (liste limitative des financeurs)")
+@rule("other_funds_not_listed", LISTED_FUNDERS)
 def funds_outside_the_list_do_not_require_certification(answers: Answers) -> bool:
     """FAF, communes, départements and foundations are not L6316-1 funders (contracts may ask)."""
-    return _has(answers, "funders", "other_funds")
+    return has_option(answers, "funders", "other_funds")
 
 
 @rule("no_funding_yet", L6316_1)
 def no_funder_yet(answers: Answers) -> bool:
     """Nobody pays yet: no obligation today."""
-    return _has(answers, "funders", "none_yet")
+    return has_option(answers, "funders", "none_yet")
 
 
 EXEMPTION_RULES: tuple[Rule, ...] = (
     micro_entrepreneurs_subcontracting_on_cpf_are_exempt,
+    cpf_subcontractors_were_not_bound_before_april_2024,
+    cfa_subcontractors_are_checked_by_the_cfa,
     subcontractors_are_controlled_by_their_contractor,
     private_money_alone_does_not_require_certification,
     funds_outside_the_list_do_not_require_certification,
@@ -311,29 +388,28 @@ EXEMPTION_RULES: tuple[Rule, ...] = (
 
 # R8: the outlook, when nothing requires certification today.
 
-OUTLOOK_SOURCE = f"{SEED_FAQ} (financements publics ou mutualisés à venir)"
 OUTLOOK: Mapping[str, Verdict] = MappingProxyType(
     {"certain": Verdict.RECOMMENDED, "maybe": Verdict.OPTIONAL, "no": Verdict.OPTIONAL}
 )
 
 
-def obligations(answers: Answers) -> tuple[Finding, ...]:
-    """Returns every reason that makes certification compulsory for these answers."""
-    return tuple(f for r in OBLIGATION_RULES if (f := r(answers)) is not None)
+def obligations(answers: Answers, on: Day = None) -> tuple[Finding, ...]:
+    """Returns every reason that makes certification compulsory for these answers that day."""
+    return tuple(f for r in OBLIGATION_RULES if (f := r(answers, on)) is not None)
 
 
-def decide(answers: Answers) -> tuple[Verdict, tuple[Finding, ...]] | None:
+def decide(answers: Answers, on: Day = None) -> tuple[Verdict, tuple[Finding, ...]] | None:
     """Returns the verdict and its reasons, or None while an answer it needs is missing."""
     for scope_rule, verdict in SCOPE_RULES:
-        finding = scope_rule(answers)
+        finding = scope_rule(answers, on)
         if finding is not None:
             return verdict, (finding,)
     if not delivers_vocational_actions(answers):
         return None
-    required = obligations(answers)
+    required = obligations(answers, on)
     if required:
         return Verdict.REQUIRED, required
-    reasons = tuple(f for r in EXEMPTION_RULES if (f := r(answers)) is not None)
+    reasons = tuple(f for r in EXEMPTION_RULES if (f := r(answers, on)) is not None)
     future = answers.get("future_public")
     if not isinstance(future, str):
         return None
@@ -342,310 +418,3 @@ def decide(answers: Answers) -> tuple[Verdict, tuple[Finding, ...]] | None:
     else:
         verdict = OUTLOOK[future]
     return verdict, (*reasons, Finding(f"future_public_{future}", OUTLOOK_SOURCE))
-
-
-# --- Which questions a path asks (the contract's "asked when" column) ---------------------------
-
-
-def _asks_stage(answers: Answers) -> bool:
-    decided = decide(answers)
-    return decided is not None and decided[0] in CERTIFICATION_PATH
-
-
-ASKED_WHEN: Mapping[str, Callable[[Answers], bool]] = MappingProxyType(
-    {
-        "role": lambda a: True,
-        "higher_education": lambda a: a.get("role") == "higher_education",
-        "activities": is_in_scope_provider,
-        "selling": delivers_vocational_actions,
-        "funders": sells_directly,
-        "cpf_subcontracting": subcontracts_for_others,
-        "micro_enterprise": lambda a: a.get("cpf_subcontracting") == "yes",
-        "future_public": lambda a: delivers_vocational_actions(a) and not obligations(a),
-        "certifying": lambda a: _has(a, "activities", "training"),
-        "long_courses": lambda a: _has(a, "activities", "training"),
-        "work_based": lambda a: _has(a, "activities", "training"),
-        "uses_subcontractors": delivers_vocational_actions,
-        "stage": _asks_stage,
-        "sites": lambda a: (
-            a.get("role") in ("organisation", "higher_education") and _asks_stage(a)
-        ),
-    }
-)
-"""Whether a question is asked, given the answers to the questions before it."""
-
-
-def is_asked(question: str, answers: Answers) -> bool:
-    """Tells whether the path of these answers asks that question."""
-    return ASKED_WHEN[question](answers)
-
-
-def path_questions(answers: Answers) -> Iterator[str]:
-    """Yields the questions asked on this path, in order, stopping at the first unanswered."""
-    for question in QUESTION_LIST:
-        if is_asked(question.id, answers):
-            yield question.id
-            if question.id not in answers:
-                return
-
-
-# --- Validation ---------------------------------------------------------------------------------
-
-
-class ContractError(ValueError):
-    """The answers break the questionnaire contract; ``code`` names the kind of fault."""
-
-    def __init__(self, code: str, question: str | None = None, **data: Any) -> None:
-        super().__init__(f"{code}: {question or ''} {data or ''}".strip())
-        self.code = code
-        self.question = question
-        self.data: Mapping[str, Any] = MappingProxyType(data)
-
-
-def _check_shape(question: str, value: object) -> Answer:
-    spec = QUESTIONS[question]
-    allowed = spec.options
-    if spec.kind is Kind.SINGLE:
-        if not isinstance(value, str):
-            raise ContractError("not_single", question, allowed=allowed, given=value)
-        if value not in allowed:
-            raise ContractError("unknown_option", question, allowed=allowed, given=value)
-        return value
-    if not isinstance(value, list | tuple):
-        raise ContractError("not_multi", question, allowed=allowed, given=value)
-    if not value:
-        raise ContractError("empty_multi", question, allowed=allowed)
-    seen: set[str] = set()
-    for option in value:
-        if not isinstance(option, str) or option not in allowed:
-            raise ContractError("unknown_option", question, allowed=allowed, given=option)
-        if option in seen:
-            raise ContractError("duplicate_option", question, allowed=allowed, given=option)
-        seen.add(option)
-    if spec.exclusive in seen and len(seen) > 1:
-        raise ContractError("exclusive_option", question, allowed=allowed, given=spec.exclusive)
-    return tuple(o for o in allowed if o in seen)
-
-
-def validate(raw: object) -> dict[str, Answer]:
-    """Returns the answers in canonical form, or raises ContractError on the first fault."""
-    if not isinstance(raw, Mapping):
-        raise ContractError("not_an_object")
-    for key in raw:
-        if key not in QUESTIONS:
-            raise ContractError("unknown_question", str(key), allowed=tuple(QUESTIONS))
-    shaped = {q.id: _check_shape(q.id, raw[q.id]) for q in QUESTION_LIST if q.id in raw}
-    answers: dict[str, Answer] = {}
-    for question in QUESTION_LIST:
-        asked = is_asked(question.id, answers)
-        if asked and question.id not in shaped:
-            raise ContractError("missing_question", question.id, allowed=question.options)
-        if not asked and question.id in shaped:
-            raise ContractError("skipped_question", question.id, given=shaped[question.id])
-        if asked:
-            answers[question.id] = shaped[question.id]
-    return answers
-
-
-# --- Which indicators -----------------------------------------------------------------------
-
-
-def _condition_holds(condition: Condition, category: str, answers: Answers) -> bool:
-    """Tells whether an indicator's condition holds for one category (decree, guide V9)."""
-    match condition:
-        case Condition.NONE:
-            return True
-        case Condition.CERTIFYING:  # VAE and apprenticeship always lead to a certification
-            return category in ("VAE", "CFA") or answers.get("certifying") == "yes"
-        case Condition.ALTERNANCE:
-            return category == "CFA" or answers.get("work_based") == "alternance"
-        case Condition.WORK_BASED:
-            return category == "CFA" or answers.get("work_based") in ("alternance", "work_periods")
-        case Condition.SUBCONTRACTING:
-            return answers.get("uses_subcontractors") == "yes"
-        case Condition.CFA_ONLY:
-            return category == "CFA"
-        case Condition.LONG_COURSES:  # guide V9: 12 concerns trainings longer than 2 days
-            return category != "AF" or answers.get("long_courses") == "yes"
-
-
-@lru_cache(maxsize=4096)
-def _indicators(ref: Referential, profile: tuple[tuple[str, Answer], ...]) -> tuple[int, ...]:
-    answers = dict(profile)
-    categories = categories_of(answers)
-    only_subcontracted = answers.get("selling") == "subcontractor_only"
-    return tuple(
-        ind.number
-        for ind in ref.indicators
-        if any(
-            c in ind.applies_to and _condition_holds(ind.condition, c, answers) for c in categories
-        )
-        and not (
-            only_subcontracted and ind.subcontracted_action is SubcontractedAction.NOT_APPLICABLE
-        )
-    )
-
-
-_CHECKLIST_QUESTIONS = (
-    "activities",
-    "selling",
-    "certifying",
-    "long_courses",
-    "work_based",
-    "uses_subcontractors",
-)
-
-
-def indicators_for(ref: Referential, answers: Answers) -> tuple[int, ...]:
-    """Returns, ascending, the indicators of ``ref`` that concern a provider with these answers."""
-    profile = tuple((q, answers[q]) for q in _CHECKLIST_QUESTIONS if q in answers)
-    return _indicators(ref, profile)
-
-
-def _checklist_notes(ref: Referential, answers: Answers) -> Iterator[Finding]:
-    """Yields why the checklist holds what it holds (and not more)."""
-    categories = categories_of(answers)
-    yield Finding("scope_categories", f"{L6313_1} ; {ANNEX_2019}", {"categories": categories})
-    if answers.get("selling") == "subcontractor_only":
-        yield Finding("scope_subcontracted_actions", f"{GUIDE_V9} (sous-traitance)")
-    if answers.get("certifying") == "yes":
-        yield Finding("scope_certifying", f"{ANNEX_2019}, indicateurs 3, 7 et 16")
-    if answers.get("work_based") in ("alternance", "work_periods"):
-        yield Finding(
-            "scope_work_based",
-            f"{ANNEX_2019}, indicateurs 13 et 28 ; {GUIDE_V9}",
-            {"alternance": answers.get("work_based") == "alternance"},
-        )
-    if categories == ("AF",) and answers.get("long_courses") == "no":
-        yield Finding("scope_short_courses", f"{GUIDE_V9}, indicateur 12")
-    if answers.get("uses_subcontractors") == "no":
-        yield Finding("scope_no_subcontractors", f"{ANNEX_2019}, indicateur 27")
-    if "CFA" in categories and ref.id == "rnq-2026":
-        yield Finding("scope_indicator_33", f"{DECREE_2026}, indicateur 33", uncertain=True)
-
-
-# --- Next steps -------------------------------------------------------------------------------
-
-
-def _certification_steps(
-    verdict: Verdict, answers: Answers, deferred: tuple[int, ...]
-) -> Iterator[Finding]:
-    stage = answers.get("stage")
-    if verdict is Verdict.RECOMMENDED:
-        yield Finding(
-            "certify_ahead_of_funding", f"{SEED_FAQ} ; {ARRETE_2023} ; {CERTIFIER_PRACTICE}"
-        )
-    elif verdict is Verdict.OPTIONAL:
-        yield Finding("weigh_voluntary_certification", f"{SEED_FAQ} ; {CERTIFIER_PRACTICE}")
-    if answers.get("cpf_subcontracting") == "yes" and answers.get("micro_enterprise") == "no":
-        yield Finding("cpf_subcontracting_contract", ARRETE_CPF_2024)
-    if stage == "not_started":
-        yield Finding("deliver_first_action", ARRETE_2023)
-    if stage in ("not_started", "nda_pending"):
-        yield Finding("declare_activity", f"{L6351_1} ; {AUDIT_ARRETE}, art. 1", {"stage": stage})
-    yield Finding("choose_certifier", L6316_2)
-    yield Finding("initial_audit", f"{AUDIT_ARRETE}, art. 1")
-    if deferred:
-        yield Finding("new_entrant_two_steps", GUIDE_V9, {"deferred": deferred})
-    yield Finding("surveillance_audit", AUDIT_ARRETE, {"new_entrant": bool(deferred)})
-    yield Finding("renewal_audit", f"{AUDIT_ARRETE} ; {CERTIFIER_PRACTICE}")
-    if answers.get("sites") == "several":
-        yield Finding("several_sites", f"{ARRETE_2023} ; {CERTIFIER_PRACTICE}")
-    yield Finding(
-        "public_list", f"{ARRETE_2023} ; liste publique des organismes certifiés (DGEFP)"
-    )
-
-
-def _other_steps(verdict: Verdict, answers: Answers) -> Iterator[Finding]:
-    role = answers.get("role")
-    if verdict is Verdict.NOT_APPLICABLE:
-        yield Finding("no_declaration_needed", f"{L6313_1} ; {L6351_1}")
-    elif verdict is Verdict.DEEMED_COMPLIANT:
-        yield Finding("deemed_compliant_public_list", L6316_4)
-    elif role == "employed_trainer":
-        yield Finding("employer_holds_certification", f"{SEED_WHO} ; {GUIDE_V9}, indicateur 27")
-    elif role == "employer_internal":
-        yield Finding("internal_no_declaration", f"{L6351_1} ; {SEED_WHO}")
-    else:  # a subcontractor that nothing obliges
-        yield Finding(
-            "follow_contractor_quality_system", f"{SEED_FAQ} ; {GUIDE_V9}, indicateur 27"
-        )
-        yield Finding("certify_if_invoicing_public_funds", L6316_1)
-
-
-def _uncertain_steps(
-    verdict: Verdict, answers: Answers, ref: Referential, has_checklist: bool
-) -> Iterator[Finding]:
-    """Yields the open questions of the domain reference (§6) that concern this person."""
-    if has_checklist and ref.reported_only:
-        yield Finding("uncertain_rnq_2026", DECREE_2026, uncertain=True)
-    if _has(answers, "funders", "companies_own_budget") and verdict is not Verdict.REQUIRED:
-        yield Finding(
-            "uncertain_opco_voluntary_contributions",
-            OPCO_GREY_ZONE,
-            uncertain=True,
-        )
-    if answers.get("micro_enterprise") == "yes":
-        yield Finding("uncertain_micro_ceiling", CPF_SUBCONTRACTING, uncertain=True)
-    if answers.get("higher_education") == "private_evaluated":
-        yield Finding("uncertain_private_he_boundary", L6316_4, uncertain=True)
-    if verdict is not Verdict.REQUIRED and (
-        answers.get("certifying") == "yes" or _has(answers, "funders", "other_funds")
-    ):
-        yield Finding("uncertain_private_education_bill", PRIVATE_HE_BILL, uncertain=True)
-    if "AF" in categories_of(answers) and answers.get("work_based") == "alternance":
-        yield Finding(
-            "uncertain_alternance_scope", f"{GUIDE_V9}, glossaire (alternance)", uncertain=True
-        )
-
-
-# --- Evaluation -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Evaluation:
-    """The result for one set of answers on one date."""
-
-    verdict: Verdict
-    categories: tuple[str, ...]
-    indicators: tuple[int, ...]
-    deferred_for_new_entrant: tuple[int, ...]
-    referential: Referential
-    date: dt.date
-    reasons: tuple[Finding, ...]
-    checklist_notes: tuple[Finding, ...]
-    next_steps: tuple[Finding, ...]
-    answers: Mapping[str, Answer]
-
-
-def evaluate(answers: Answers, on: dt.date) -> Evaluation:
-    """Computes the verdict, the indicators and the next steps for validated answers."""
-    ref = referential_on(on)
-    decided = decide(answers)
-    if decided is None:
-        missing = next(q for q in path_questions(answers) if q not in answers)
-        raise ContractError("missing_question", missing, allowed=QUESTIONS[missing].options)
-    verdict, reasons = decided
-    delivers = verdict is not Verdict.NOT_APPLICABLE and delivers_vocational_actions(answers)
-    indicators = indicators_for(ref, answers) if delivers else ()
-    deferred: tuple[int, ...] = ()
-    if answers.get("stage") in NEW_ENTRANT_STAGES:
-        deferred = tuple(n for n in indicators if ref.indicator(n).new_entrant_deferred)
-    notes = tuple(_checklist_notes(ref, answers)) if indicators else ()
-    if verdict in CERTIFICATION_PATH:
-        steps = list(_certification_steps(verdict, answers, deferred))
-    else:
-        steps = list(_other_steps(verdict, answers))
-    steps += _uncertain_steps(verdict, answers, ref, bool(indicators))
-    return Evaluation(
-        verdict=verdict,
-        categories=categories_of(answers) if delivers else (),
-        indicators=indicators,
-        deferred_for_new_entrant=deferred,
-        referential=ref,
-        date=on,
-        reasons=reasons,
-        checklist_notes=notes,
-        next_steps=tuple(steps),
-        answers=MappingProxyType(dict(answers)),
-    )

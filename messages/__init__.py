@@ -65,7 +65,7 @@ def call(lang: str, name: str, macro: str, /, **data: Any) -> Markup:
     fn = getattr(_module(lang, name), macro, None)
     if fn is None:
         raise KeyError(f"{lang}/{name}.html.j2 has no macro {macro!r}")
-    return Markup(str(fn(**data)).strip())
+    return Markup(typography(lang, str(fn(**data)).strip()))
 
 
 def text(lang: str, name: str, macro: str, /, **data: Any) -> str:
@@ -77,10 +77,60 @@ def render(lang: str, name: str, **context: Any) -> str:
     """Renders a whole template (``<lang>/<name>.html.j2``) with plain data."""
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}")
-    return _ENV.get_template(f"{lang}/{name}.html.j2").render(**context).strip()
+    return typography(lang, _ENV.get_template(f"{lang}/{name}.html.j2").render(**context).strip())
 
 
 _TAG = re.compile(r"<[^>]+>")
+
+NNBSP = "\u202f"
+"""Narrow no-break space: before ; ! ? and inside « » in French."""
+NBSP = "\u00a0"
+"""No-break space: before : and €, and between groups of digits, in French."""
+
+# What typography never touches: tags, entities, addresses, e-mail addresses, commands.
+_KEEP = re.compile(
+    r"(<[^>]+>|&#?[a-zA-Z0-9]+;|(?:https?|tg)://[^\s<>\"]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+|/[a-z_]+)"
+)
+_SPACES = f"[ {NBSP}{NNBSP}]"
+_FRENCH_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"'"), "’"),
+    (re.compile(rf"(?<=\S){_SPACES}?([;!?])(?=\s|$|[)»\U000F0000-\U000FFFFD])"), NNBSP + r"\1"),
+    (re.compile(rf"(?<=\S){_SPACES}?:(?=\s|$)"), NBSP + ":"),
+    (re.compile(rf"«{_SPACES}?"), "«" + NNBSP),
+    (re.compile(rf"(?<=\S){_SPACES}?»"), NNBSP + "»"),
+    (re.compile(rf"(?<=\d){_SPACES}?€"), NBSP + "€"),
+    (re.compile(rf"(?<=\d){_SPACES}?%"), NNBSP + "%"),
+    (re.compile(r"(?<=\d) (?=\d{3}(?!\d))"), NBSP),
+)
+_ENTITY_APOSTROPHE = re.compile(r"&#(?:39|x27);")
+_HELD = 0xF0000
+"""Kept pieces stand in as characters of a private-use plane while the rules run."""
+_HELD_MAX = 0xFFFD
+_HELD_CHAR = re.compile("[\U000f0000-\U000ffffd]")
+
+
+def french_typography(text: str) -> str:
+    """Applies French typography to text or Telegram HTML, leaving tags, links and commands.
+
+    A narrow no-break space before ; ! ? and % and inside « », a no-break space before : and €
+    and between groups of thousands, and typographic apostrophes. Idempotent.
+    """
+    text = _ENTITY_APOSTROPHE.sub("’", text)
+    kept: list[str] = []
+
+    def hold(match: re.Match[str]) -> str:
+        kept.append(match.group(0))
+        return chr(_HELD + len(kept) - 1)
+
+    held = _KEEP.sub(hold, text) if len(_KEEP.findall(text)) < _HELD_MAX else text
+    for pattern, replacement in _FRENCH_RULES:
+        held = pattern.sub(replacement, held)
+    return _HELD_CHAR.sub(lambda m: kept[ord(m.group(0)) - _HELD], held) if kept else held
+
+
+def typography(lang: str, text: str) -> str:
+    """Applies the typography of ``lang`` (French rules; English keeps its own)."""
+    return french_typography(text) if lang == "fr" else text
 
 
 def to_plain(markup: str) -> str:

@@ -13,6 +13,7 @@ INDEPENDENT_OPCO: dict[str, Any] = {
     "long_courses": "yes",
     "work_based": "no",
     "uses_subcontractors": "no",
+    "certified": "no",
     "stage": "established",
 }
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from hypothesis import strategies as st
 
 from flows.contract import QUESTION_LIST, Kind, Question
-from flows.rules import is_asked
+from flows.path import is_asked
 
 
 def _options(question: Question) -> st.SearchStrategy[Any]:
@@ -19,12 +20,13 @@ def _options(question: Question) -> st.SearchStrategy[Any]:
 
 
 @st.composite
-def valid_answers(draw: st.DrawFn) -> dict[str, Any]:
-    """Draws an answers object as an integration would send it (lists for multi questions)."""
+def valid_answers(draw: st.DrawFn, on: dt.date | None = None) -> dict[str, Any]:
+    """Draws an answers object as an integration would send it (lists for multi questions),
+    following the path of the rules in force on ``on`` (today's rules when None)."""
     answers: dict[str, Any] = {}
     canonical: dict[str, Any] = {}
     for question in QUESTION_LIST:
-        if not is_asked(question.id, canonical):
+        if not is_asked(question.id, canonical, on):
             continue
         value = draw(_options(question))
         answers[question.id] = value

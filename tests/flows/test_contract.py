@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from flows.rules import ContractError, validate
+from flows.path import ContractError, validate
 from tests.answers import INDEPENDENT_OPCO
 
 BASE: dict[str, Any] = INDEPENDENT_OPCO

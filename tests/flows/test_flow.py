@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from flows.advice import evaluate
 from flows.contract import QUESTION_IDS, QUESTIONS
 from flows.flow import (
     MULTI,
@@ -24,7 +25,7 @@ from flows.flow import (
     prune,
     step,
 )
-from flows.rules import evaluate, validate
+from flows.path import validate
 from tests.answers import INDEPENDENT_OPCO
 from tests.strategies import valid_answers
 

@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 
+from flows.advice import evaluate, indicators_for
+from flows.path import validate
 from flows.referential import referential, referential_on
-from flows.rules import Verdict, evaluate, indicators_for, validate
+from flows.rules import Verdict
 from tests.strategies import valid_answers
 
 RNQ_2019 = referential("rnq-2019")
@@ -24,6 +26,7 @@ def provider(activities: list[str], **training: str) -> dict[str, Any]:
         "selling": "direct",
         "funders": ["opco"],
         "uses_subcontractors": "yes",
+        "certified": "no",
         "stage": "established",
         "sites": "one",
     }
@@ -119,7 +122,8 @@ def contract_indicators(answers: dict[str, Any], version: str) -> set[int]:
         ids |= {3, 7, 8, 13, 14, 15, 16, 20, 28, 29}
         if version == "rnq-2026":
             ids.add(33)
-    if answers.get("selling") == "subcontractor_only":
+    selling_soon = answers.get("future_public") == "certain"
+    if answers.get("selling") == "subcontractor_only" and not selling_soon:
         ids -= {1, 2, 3}
     return ids
 

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from flows.rules import evaluate, validate
+from flows.advice import evaluate
+from flows.path import validate
 from tests.answers import INDEPENDENT_OPCO
 
 BEFORE_2026 = dt.date(2026, 10, 31)
@@ -87,7 +88,7 @@ CASES = [
         af(funders=["companies_own_budget"], future_public="maybe"),
         "optional",
         reasons=("future_public_maybe",),
-        steps=("weigh_voluntary_certification", "uncertain_opco_voluntary_contributions"),
+        steps=("weigh_voluntary_certification",),
     ),
     Case(
         "A provider wanting only the quality mark may certify voluntarily",
@@ -194,7 +195,6 @@ CASES = [
         af(funders=["companies_own_budget", "individuals"], future_public="no"),
         "optional",
         reasons=("private_funding_only",),
-        steps=("uncertain_opco_voluntary_contributions",),
     ),
     Case(
         "Training insurance funds and communes are not L6316-1 funders",
@@ -220,6 +220,7 @@ CASES = [
             cpf_subcontracting="yes",
             micro_enterprise="no",
             future_public=None,
+            certified="no",
             stage="new_entrant",
         ),
         "required",
@@ -251,6 +252,7 @@ CASES = [
             "selling": "direct",
             "funders": ["companies_own_budget"],
             "uses_subcontractors": "yes",
+            "certified": "no",
             "stage": "established",
             "sites": "one",
         },
@@ -267,6 +269,7 @@ CASES = [
             "selling": "direct",
             "funders": ["opco"],
             "uses_subcontractors": "yes",
+            "certified": "no",
             "stage": "established",
             "sites": "one",
         },
@@ -284,6 +287,7 @@ CASES = [
             "selling": "direct",
             "funders": ["opco"],
             "uses_subcontractors": "no",
+            "certified": "no",
             "stage": "new_entrant",
             "sites": "one",
         },
@@ -309,7 +313,7 @@ CASES = [
     Case(
         "A subcontractor planning to invoice public funders itself should certify now",
         "Seed article FAQ 2; rules R5c and R8",
-        sub(future_public="certain", stage="established"),
+        sub(future_public="certain", certified="no", stage="established"),
         "recommended",
     ),
 ]
@@ -334,7 +338,8 @@ def test_every_reason_and_step_cites_a_source() -> None:
     for case in CASES:
         result = evaluate(validate(case.answers), case.on)
         for finding in (*result.reasons, *result.checklist_notes, *result.next_steps):
-            assert finding.source.strip(), finding.code
+            assert finding.source.fr.strip(), finding.code
+            assert finding.source.en.strip(), finding.code
 
 
 def test_stage_is_asked_only_on_the_certification_path() -> None:

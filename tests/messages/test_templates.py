@@ -13,8 +13,9 @@ from hypothesis import given, settings
 
 import messages
 from bot.report import build_report, render_result_html, render_result_text
-from flows import rules
-from flows.rules import evaluate, validate
+from flows import advice, rules
+from flows.advice import evaluate
+from flows.path import validate
 from tests.strategies import valid_answers
 
 ROOT = Path(messages.__file__).parent
@@ -36,10 +37,11 @@ def test_every_macro_exists_in_both_languages(name: str) -> None:
 
 
 def _codes_in_rules() -> set[str]:
-    """Every finding code flows.rules can emit, read from its source and its rule tables."""
-    tree = ast.parse(Path(rules.__file__).read_text("utf-8"))
+    """Every finding code flows.rules and flows.advice can emit, read from their source."""
+    trees = [ast.parse(Path(m.__file__).read_text("utf-8")) for m in (rules, advice)]
     codes = {
         node.args[0].value
+        for tree in trees
         for node in ast.walk(tree)
         if isinstance(node, ast.Call)
         and getattr(node.func, "id", None) in ("Finding", "rule")
