@@ -22,8 +22,8 @@ def drive(lines: list[str], lang: str = "en") -> tuple[int, str]:
 
 
 # independent, training, direct, OPCO, certifying no, long yes, no work periods, no subcontractors,
-# established, then Enter at the review, then Enter (no PDF).
-HAPPY = ["1", "1", "1", "1", "2", "1", "3", "2", "1", "", ""]
+# not certified yet, established, then Enter at the review, then Enter (no PDF).
+HAPPY = ["1", "1", "1", "1", "2", "1", "3", "2", "1", "1", "", ""]
 
 
 def test_a_whole_questionnaire_through_a_pipe() -> None:
@@ -90,4 +90,4 @@ def test_the_console_command_runs_through_a_real_pipe() -> None:
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    assert "Non : la certification Qualiopi ne vous est pas demandée." in done.stdout
+    assert "Non\u00a0: la certification Qualiopi ne vous est pas demandée." in done.stdout

@@ -105,7 +105,7 @@ async def test_a_flaky_bot_api_still_gets_every_conversation_finished(tmp_path: 
     presses = ["ans:role:independent", "ans:activities:training", "ok:activities",
                "ans:selling:direct", "ans:funders:opco", "ok:funders", "ans:certifying:no",
                "ans:long_courses:yes", "ans:work_based:no", "ans:uses_subcontractors:no",
-               "ans:stage:established", "result"]  # fmt: skip
+               "ans:certified:no", "ans:stage:established", "result"]  # fmt: skip
     async with app:
         for chat in range(800, 806):
             await app.process_update(Update.de_json(message_update(chat, "fr", text="/start"),

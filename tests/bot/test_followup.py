@@ -178,11 +178,11 @@ async def test_stats_in_an_admin_chat_with_a_chart(bot: Ctx) -> None:
     admin = Person(app, api, ADMIN)
     await admin.say("/stats")
     text = next(t for t in admin.texts() if "Statistiques" in t)
-    assert "Commencés : 2" in text
-    assert "Terminés : 1 (50 %)" in text
-    assert "Obligatoire : 1" in text
-    assert "newsletter : 1 · 1 · 0" in text
-    assert "• Prestations : 2 · 1" in text, "both reached the services question, one stopped"
+    assert "Commencés\u00a0: 2" in text
+    assert "Terminés\u00a0: 1 (50\u202f%)" in text
+    assert "Obligatoire\u00a0: 1" in text
+    assert "newsletter\u00a0: 1 · 1 · 0" in text
+    assert "• Prestations\u00a0: 2 · 1" in text, "both reached the services question, one stopped"
     photo = next(m.photo for m in api.chat(ADMIN) if m.photo)
     assert photo.startswith(b"\x89PNG")
     await admin.say("/stats nonsense")
@@ -235,7 +235,7 @@ async def test_delete_leaves_nothing_behind_but_statistics_keep_working(bot: Ctx
     shown = p.texts()[-1]
     assert "1 demande(s) de contact, 2 rappel(s)" in shown
     assert "camille.martin@example.fr" in shown
-    assert "Financeurs : OPCO" in shown
+    assert "Financeurs\u00a0: OPCO" in shown
     assert "Rappel le 15 mai 2027" in shown
     await p.say("/delete")
     await p.press("del:no", p.last().message_id)
@@ -276,7 +276,7 @@ async def test_retention_purge_erases_old_personal_data_only(tmp_path: Path) -> 
 def test_reminder_dates_follow_the_audit_cycle() -> None:
     assert reminder_dates(dt.date(2026, 3, 15)) == [
         (dt.date(2027, 5, 15), "surveillance"),
-        (dt.date(2028, 9, 15), "renewal"),
+        (dt.date(2028, 7, 15), "renewal"),  # 28th month: 8 months before the 3rd anniversary
     ]
     assert add_months(dt.date(2026, 1, 31), 1) == dt.date(2026, 2, 28)
 
@@ -292,7 +292,7 @@ async def test_reminders_are_stored_and_sent_after_a_restart(tmp_path: Path) -> 
         assert "JJ/MM/AAAA" in p.texts()[-1]
         await p.say("15/03/2026")
         assert "15 mai 2027" in p.texts()[-1]
-        assert "15 septembre 2028" in p.texts()[-1]
+        assert "15 juillet 2028" in p.texts()[-1]
     await store.close()
 
     later = FakeBotAPI()

@@ -27,6 +27,7 @@ CFA_EVERYTHING: dict[str, Any] = {
     "long_courses": "yes",
     "work_based": "alternance",
     "uses_subcontractors": "yes",
+    "certified": "no",
     "stage": "new_entrant",
     "sites": "several",
 }
@@ -49,7 +50,7 @@ def test_the_pdf_holds_the_verdict_and_every_indicator(lang: str, day: str) -> N
     headline = messages.text(lang, "labels", "headline", verdict=ev.verdict.value)
     assert " ".join(headline.split()) in flat
     for number in ev.indicators:
-        title = ev.referential.indicator(number).short_title[lang]
+        title = messages.typography(lang, ev.referential.indicator(number).short_title[lang])
         assert f"{number}. {title}" in flat, number
     assert ("Critère 3" if lang == "fr" else "Criterion 3") in text, "accents survive the font"
     assert pages >= 3

@@ -51,6 +51,7 @@ async def answer_af_opco(p: Person, words: dict[str, str]) -> None:
     await p.press("ans:long_courses:yes")
     await p.press("ans:work_based:no")
     await p.press("ans:uses_subcontractors:no")
+    await p.press("ans:certified:no")
     await p.press("ans:stage:established")
 
 
@@ -73,7 +74,7 @@ EN = {
 @pytest.mark.parametrize(
     ("lang", "words", "headline"),
     [
-        ("fr", FR, "Oui : la certification Qualiopi est obligatoire pour vous."),
+        ("fr", FR, "Oui\u00a0: la certification Qualiopi est obligatoire pour vous."),
         ("en", EN, "Yes: Qualiopi certification is compulsory for you."),
     ],
 )
@@ -291,6 +292,7 @@ async def test_the_result_comes_in_several_messages_then_the_pdf(bot: Ctx) -> No
         "ans:long_courses:yes",
         "ans:work_based:alternance",
         "ans:uses_subcontractors:yes",
+        "ans:certified:no",
         "ans:stage:new_entrant",
         "ans:sites:several",
     ]:
@@ -531,3 +533,31 @@ async def test_a_pdf_sent_normally_is_not_owed(bot: Ctx) -> None:
     assert len([m for m in api.chat(43) if m.document is not None]) == 1
     later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=11)
     assert await store.pdfs_due(later) == []
+
+
+async def test_a_review_stored_before_the_certified_question_asks_it_then_shows_the_result(
+    bot: Ctx,
+) -> None:
+    from bot.storage import Change, Record
+    from tests.answers import INDEPENDENT_OPCO
+
+    _, _, store = bot
+    old = {k: v for k, v in INDEPENDENT_OPCO.items() if k != "certified"}
+    stored = {"v": 1, "state": "review", "answers": old, "lang": "fr"}
+    await store.update(42, 1, lambda _: (Change(Record(stored)), None))
+    p = person(bot)
+    await p.say("bonjour")  # the person comes back after the deployment
+    assert "Êtes-vous déjà certifié Qualiopi" in p.live().text
+    await p.press("result")  # an old "see the result" button changes nothing
+    assert "Êtes-vous déjà certifié Qualiopi" in p.live().text
+    await p.press("ans:certified:yes")
+    await p.press("ans:audit_cycle:before_renewal")
+    await p.press("ans:scope:covers_all")
+    assert "Vos réponses" in p.live().text
+    await p.tap("Voir le résultat")
+    result = "\n".join(p.texts())
+    assert "Ce qui change pour vous au 1er novembre 2026" in result
+    assert "Votre prochain audit est le renouvellement" in result
+    record = await store.load(42)
+    assert record.snapshot["answers"]["certified"] == "yes"
+    assert "stage" not in record.snapshot["answers"]

@@ -136,7 +136,9 @@ def test_a_subcontractor_about_to_sell_directly_keeps_indicators_1_to_3() -> Non
     assert ev.verdict == "recommended"
     assert {1, 2, 3} <= set(ev.indicators)
     assert "scope_selling_soon" in codes(ev.checklist_notes)
-    maybe = run({**SUBCONTRACTOR, "future_public": "maybe", "certified": "no", "stage": "established"})
+    maybe = run(
+        {**SUBCONTRACTOR, "future_public": "maybe", "certified": "no", "stage": "established"}
+    )
     assert not {1, 2, 3} & set(maybe.indicators)
 
 
@@ -150,7 +152,9 @@ def test_a_cpf_seller_answering_not_certifying_is_warned() -> None:  # item 4
     said = text(answers(funders=["cpf"], certifying="no"))
     assert "3, 7 et 16" in said
     assert "permis de conduire" in said
-    assert "cpf_not_certifying" not in codes(run(answers(funders=["cpf"], certifying="yes")).reasons)
+    assert "cpf_not_certifying" not in codes(
+        run(answers(funders=["cpf"], certifying="yes")).reasons
+    )
     helped = messages.text("fr", "questions", "help", question="certifying", cpf=True)
     assert "Mon Compte Formation" in helped
     plain = messages.text("fr", "questions", "help", question="certifying")
@@ -238,7 +242,9 @@ def test_a_new_entrant_in_several_categories_is_told_the_deferral_covers_new_one
     assert step.data["several_categories"]
     assert "catégories dans lesquelles vous êtes nouveau" in text(raw)
     single = next(
-        f for f in run(answers(stage="new_entrant")).next_steps if f.code == "new_entrant_two_steps"
+        f
+        for f in run(answers(stage="new_entrant")).next_steps
+        if f.code == "new_entrant_two_steps"
     )
     assert not single.data["several_categories"]
 
@@ -360,7 +366,9 @@ def test_the_cfa_reason_speaks_of_the_indicators_that_apply() -> None:
 
 
 def test_the_opco_reason_speaks_of_companies_under_50_employees() -> None:
-    assert "des entreprises de moins de 50 salariés" in messages.text("fr", "reasons", "funded_by_opco")
+    assert "des entreprises de moins de 50 salariés" in messages.text(
+        "fr", "reasons", "funded_by_opco"
+    )
 
 
 def test_indicator_7_in_2026_speaks_of_being_authorised_to_prepare() -> None:
@@ -436,3 +444,72 @@ def test_french_typography_leaves_links_commands_times_and_markup_alone() -> Non
     once = typeset("Pourquoi ? L'OPCO : 80 %")
     assert typeset(once) == once
     assert messages.typography("en", "Why? It's: 80 %") == "Why? It's: 80 %"
+
+
+# --- Conversations stored before the new questions ---------------------------------------------
+
+OLD_ANSWERS = {k: v for k, v in answers().items() if k != "certified"}
+"""What a finished questionnaire held before ``certified`` existed."""
+
+
+def old_snapshot(state: str, answered: dict[str, Any]) -> dict[str, Any]:
+    return {"v": 1, "state": state, "answers": answered, "lang": "fr"}
+
+
+def test_an_old_review_without_the_new_question_asks_it_first() -> None:
+    from flows.flow import resume, step
+
+    stored = old_snapshot("review", OLD_ANSWERS)
+    assert resume(stored)["state"] == "certified"
+    shown = step(stored, "show_result", TODAY)
+    assert shown.snapshot["state"] == "certified", "no result before the new question"
+    answered = step(stored, "answer", "certified", "no")
+    assert answered.snapshot["state"] == "review", "the stage answered before is kept"
+    assert answered.snapshot["answers"]["stage"] == "established"
+    assert step(answered.snapshot, "show_result", TODAY).snapshot["state"] == "result"
+
+
+def test_an_old_conversation_at_the_stage_question_is_asked_the_new_one_next() -> None:
+    from flows.flow import step
+
+    before = {k: v for k, v in OLD_ANSWERS.items() if k != "stage"}
+    moved = step(old_snapshot("stage", before), "answer", "stage", "established")
+    assert moved.snapshot["state"] == "certified"
+    done = step(moved.snapshot, "answer", "certified", "no")
+    assert done.snapshot["state"] == "review"
+
+
+def test_a_finished_old_questionnaire_keeps_its_result() -> None:
+    from bot.screens import evaluation_of
+    from flows.flow import resume
+
+    stored = {**old_snapshot("result", OLD_ANSWERS), "date": "2026-10-15"}
+    assert resume(stored) == stored
+    ev = evaluation_of(stored)
+    assert ev.verdict == "required"
+    assert ev.next_audit == "initial"
+
+
+def test_progress_counts_the_certified_providers_questions() -> None:
+    from flows.flow import progress, step
+
+    snapshot = old_snapshot("certified", {k: v for k, v in OLD_ANSWERS.items() if k != "stage"})
+    assert progress(snapshot).total == 10  # 8 answered, certified, then stage (assumed "no")
+    after = step(snapshot, "answer", "certified", "yes").snapshot
+    assert after["state"] == "audit_cycle"
+    assert progress(after).total == 11  # certified, audit_cycle, scope
+
+
+@pytest.mark.parametrize("lang", messages.LANGUAGES)
+def test_answers_from_before_the_amendment_exit_2_naming_the_new_question(lang: str) -> None:
+    import io
+
+    from bot.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    status = main(["evaluate", "--lang", lang], io.StringIO(json.dumps(OLD_ANSWERS)), out, err)
+    assert status == 2
+    assert out.getvalue() == ""
+    lines = err.getvalue().splitlines()
+    assert len(lines) == 1
+    assert "certified" in lines[0]

@@ -31,8 +31,8 @@ from tests.strategies import valid_answers
 
 DAY = dt.date(2026, 11, 26)
 
-# Multi-choice values that cover every distinction the routing makes (a vocational activity
-# or not, training, apprenticeship; an L6316-1 funder or not), plus combinations.
+# Values that cover every distinction the routing makes (a vocational activity or not,
+# training, apprenticeship; an L6316-1 funder or not; certified or not), plus combinations.
 REPRESENTATIVE: dict[str, list[tuple[str, ...]]] = {
     "activities": [
         ("other",),
@@ -51,6 +51,9 @@ REPRESENTATIVE: dict[str, list[tuple[str, ...]]] = {
         ("other_funds",),
         ("none_yet",),
     ],
+    # One cycle of each kind of next audit; the certificate's scope changes no route.
+    "audit_cycle": ["surveillance_window", "renewal_window"],
+    "scope": ["missing_category"],
 }
 
 
