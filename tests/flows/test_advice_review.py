@@ -202,7 +202,8 @@ def test_soft_skills_training_is_not_filed_with_leisure(lang: str) -> None:  # i
 def test_the_micro_entrepreneur_ceiling_is_dated_data() -> None:  # item 9
     old = micro_ceiling_on(dt.date(2025, 6, 1))
     new = micro_ceiling_on(dt.date(2026, 6, 1))
-    assert old is not None and new is not None
+    assert old is not None
+    assert new is not None
     assert (old.amount_eur, old.confirmed) == (77_700, True)
     assert (new.amount_eur, new.confirmed) == (83_600, False)
     assert "Urssaf" in new.source.fr
@@ -226,7 +227,7 @@ def test_the_initial_audit_promises_no_30_day_delay() -> None:  # item 10
 def test_the_renewal_reminder_comes_8_months_before_the_third_anniversary() -> None:  # item 11
     from bot.followup import reminder_dates
 
-    dates = dict((kind, day) for day, kind in reminder_dates(dt.date(2026, 1, 15)))
+    dates = {kind: day for day, kind in reminder_dates(dt.date(2026, 1, 15))}
     assert dates == {"surveillance": dt.date(2027, 3, 15), "renewal": dt.date(2028, 5, 15)}
 
 
