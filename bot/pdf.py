@@ -107,16 +107,32 @@ def build_pdf(
         doc.para(doc.t("source", text=step["source"]), size=8, color=MUTED, indent=4)
 
     checklist = report["checklist"]
-    doc.heading(doc.t("checklist_heading", count=len(checklist), total=report["referential_size"]))
+    missions = report["mission_checklist"]
+    changed = [item for item in checklist if item["changed_at_next_audit"]]
+    if changed:
+        doc.heading(doc.t("changed_heading"))
+        doc.para(doc.t("changed_intro"), size=9, color=MUTED)
+        for item in changed:
+            doc.para(f"• {item['number']}. {item['title']} — {item['change']}", size=9.5)
+    doc.heading(
+        doc.t(
+            "checklist_heading",
+            count=len(checklist),
+            total=report["referential_size"],
+            missions=missions,
+        )
+    )
     if not checklist:
         doc.para(doc.t("no_checklist"))
     for note in report["checklist_notes"]:
         doc.para(f"• {note['text']}", size=9)
+    if checklist:
+        doc.para(doc.t("legend", missions=missions), size=9, color=MUTED)
     for criterion, items in groupby(checklist, key=lambda i: i["criterion"]):
         group = list(items)
         doc.heading(doc.t("criterion", number=criterion, title=group[0]["criterion_title"]), 11)
         for item in group:
-            _indicator_row(doc, item)
+            _indicator_row(doc, item, missions)
 
     if brand:
         text = messages.to_plain(str(messages.call(lang, "followup", "brand", **brand))).strip()
@@ -129,8 +145,9 @@ def build_pdf(
     return bytes(doc.output())
 
 
-def _indicator_row(doc: _Document, item: dict[str, Any]) -> None:
-    """One indicator: a box to tick, its number and title, what to prepare, notes."""
+def _indicator_row(doc: _Document, item: dict[str, Any], missions: bool) -> None:
+    """One indicator: a box to tick, its number and title (‼ when any gap is a major
+    non-conformity), examples of evidence, notes."""
     if doc.will_page_break(22):
         doc.add_page()
     box = 4.2
@@ -138,8 +155,13 @@ def _indicator_row(doc: _Document, item: dict[str, Any]) -> None:
     doc.set_draw_color(*INK)
     doc.set_line_width(0.3)
     doc.rect(doc.l_margin, top, box, box)
+    major = " ‼" if item["major_only"] and not missions else ""
     doc.para(
-        f"{item['number']}. {item['title']}", size=10.5, bold=True, indent=box + 3, height=5.5
+        f"{item['number']}. {item['title']}{major}",
+        size=10.5,
+        bold=True,
+        indent=box + 3,
+        height=5.5,
     )
     doc.para(doc.t("to_prepare", proofs=item["proofs"]), size=9, indent=box + 3, height=4.6)
     if item["deferred"]:

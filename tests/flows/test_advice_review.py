@@ -260,7 +260,7 @@ def test_the_result_says_how_audits_judge_and_marks_major_only_indicators() -> N
     assert "non-conformité mineure" in said
     assert "6 mois" in said
     assert "3 mois" in said
-    assert "☐ 4. Analyse du besoin ❗" in said
+    assert "☐ 4. Analyse du besoin ‼" in said
     assert "☐ 1. Information du public sur l’offre\n" in said
 
 
@@ -330,7 +330,7 @@ def test_a_not_required_subcontractor_is_not_told_indicators_concern_it() -> Non
     assert not re.search(r"\d+ indicateurs sur \d+ vous concernent", said)
     assert "Les indicateurs que vos missions touchent : 20 sur 33" in said.replace("\u00a0", " ")
     assert "peut vous demander des preuves" in said
-    assert "❗" not in said
+    assert "‼" not in said
     assert build_report(run(SUBCONTRACTOR), "fr")["mission_checklist"]
 
 
