@@ -45,7 +45,8 @@ class RedactingFormatter(logging.Formatter):
 def configure_logging(
     level: str, secrets: list[str], stream: TextIO | None = None, json_lines: bool = True
 ) -> None:
-    """Sends logs to stderr at ``level``, secrets redacted, chatty HTTP loggers quietened."""
+    """Sends logs to stderr at ``level``, secrets redacted, chatty loggers quietened (the HTTP
+    client's, and the state machine's, which logs every halted transition at DEBUG)."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(RedactingFormatter(secrets, json_lines))
     root = logging.getLogger()
@@ -53,5 +54,5 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore"):
+    for noisy in ("httpx", "httpcore", "transitions"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
