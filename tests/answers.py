@@ -1,4 +1,5 @@
-"""Answers the tests share: an independent trainer paid by an OPCO, not certifying."""
+"""Answers the tests share: an independent trainer paid by an OPCO, not certifying; the same
+trainer delivering only as a subcontractor."""
 
 from __future__ import annotations
 
@@ -16,6 +17,19 @@ INDEPENDENT_OPCO: dict[str, Any] = {
     "certified": "no",
     "stage": "established",
 }
+
+SUBCONTRACTOR: dict[str, Any] = {
+    "role": "independent",
+    "activities": ["training"],
+    "selling": "subcontractor_only",
+    "cpf_subcontracting": "no",
+    "future_public": "no",
+    "certifying": "no",
+    "long_courses": "yes",
+    "work_based": "no",
+    "uses_subcontractors": "no",
+}
+"""An independent trainer delivering only as a subcontractor, outside CPF."""
 
 
 def presses(answers: dict[str, Any]) -> list[str]:

@@ -19,7 +19,7 @@ from flows.advice import Evaluation, evaluate
 from flows.path import ContractError, validate
 from flows.referential import micro_ceiling_on, referential
 from flows.rules import CPF_SUBCONTRACTING_SINCE, cpf_subcontractors_must_be_certified
-from tests.answers import INDEPENDENT_OPCO
+from tests.answers import INDEPENDENT_OPCO, SUBCONTRACTOR
 
 TODAY = dt.date(2026, 11, 27)
 BEFORE_2026 = dt.date(2026, 10, 31)
@@ -36,17 +36,6 @@ def answers(**changes: Any) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v is not None}
 
 
-SUBCONTRACTOR: dict[str, Any] = {
-    "role": "independent",
-    "activities": ["training"],
-    "selling": "subcontractor_only",
-    "cpf_subcontracting": "no",
-    "future_public": "no",
-    "certifying": "no",
-    "long_courses": "yes",
-    "work_based": "no",
-    "uses_subcontractors": "no",
-}
 CFA_SUBCONTRACTOR: dict[str, Any] = {
     "role": "organisation",
     "activities": ["apprenticeship"],

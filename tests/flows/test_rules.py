@@ -14,24 +14,13 @@ import pytest
 
 from flows.advice import evaluate
 from flows.path import validate
-from tests.answers import INDEPENDENT_OPCO
+from tests.answers import INDEPENDENT_OPCO, SUBCONTRACTOR
 
 BEFORE_2026 = dt.date(2026, 10, 31)
 AFTER_2026 = dt.date(2026, 11, 26)
 
 # A plain independent trainer selling AF directly; cases override what they are about.
 AF_DIRECT: dict[str, Any] = INDEPENDENT_OPCO
-SUBCONTRACTOR: dict[str, Any] = {
-    "role": "independent",
-    "activities": ["training"],
-    "selling": "subcontractor_only",
-    "cpf_subcontracting": "no",
-    "future_public": "no",
-    "certifying": "no",
-    "long_courses": "yes",
-    "work_based": "no",
-    "uses_subcontractors": "no",
-}
 
 
 def af(**changes: Any) -> dict[str, Any]:
