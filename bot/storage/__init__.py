@@ -1,0 +1,70 @@
+"""Where conversations, leads and statistics live, committed before the bot replies.
+
+SQLite by default (a file under ``./data/``, created on first start), in WAL mode so that a
+process killed at any moment loses nothing it had committed. The schema carries a version and
+is migrated forward at start, never losing data.
+
+- ``conversations``: one row per chat: the flow snapshot, the id of the message that shows the
+  question (the "live" message), the deep-link source, the last update handled (an update
+  delivered twice is applied once), and ``meta`` (when it started, how far it went, the lead
+  and reminder offers).
+- ``questionnaires``: one row per completed questionnaire (answers, verdict), for export.
+- ``leads``: what a person agreed to send to the consultancy.
+- ``reminders``: audit reminders to send.
+- ``tallies``: anonymous counters per day and source (started, reached a question, stopped at a
+  question, completed with a verdict, time to complete, leads). They hold no id at all, so
+  statistics survive a person's deletion without keeping anything about them.
+"""
+
+from __future__ import annotations
+
+from bot.storage.db import sqlite_path
+from bot.storage.postgres import PostgresStore
+from bot.storage.records import (
+    DUPLICATE,
+    Change,
+    Completed,
+    Lead,
+    Record,
+    Reminder,
+    StorageError,
+    Store,
+    Tally,
+)
+from bot.storage.schema import MIGRATIONS, PG_MIGRATIONS, SCHEMA_VERSION, postgres_dialect
+from bot.storage.sql import RECENT_UPDATES, SQLStore, handled, is_handled
+from bot.storage.sqlite import SQLiteStore
+
+
+def open_store(database_url: str) -> SQLStore:
+    """Returns the store for a DATABASE_URL: ``sqlite:///…`` or ``postgresql://…``."""
+    if database_url.startswith("sqlite:///"):
+        return SQLiteStore(sqlite_path(database_url))
+    if database_url.startswith(("postgresql://", "postgres://")):
+        return PostgresStore(database_url)
+    raise StorageError("DATABASE_URL must start with sqlite:/// or postgresql://")
+
+
+__all__ = [
+    "DUPLICATE",
+    "MIGRATIONS",
+    "PG_MIGRATIONS",
+    "RECENT_UPDATES",
+    "SCHEMA_VERSION",
+    "Change",
+    "Completed",
+    "Lead",
+    "PostgresStore",
+    "Record",
+    "Reminder",
+    "SQLStore",
+    "SQLiteStore",
+    "StorageError",
+    "Store",
+    "Tally",
+    "handled",
+    "is_handled",
+    "open_store",
+    "postgres_dialect",
+    "sqlite_path",
+]

@@ -1,0 +1,70 @@
+"""One database connection, SQLite or PostgreSQL, behind the few calls the store makes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+
+def sqlite_path(database_url: str) -> Path:
+    """Returns the file of a ``sqlite:///relative`` or ``sqlite:////absolute`` URL."""
+    return Path(urlsplit(database_url).path[1:])
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+class Db:
+    """One connection, SQLite or PostgreSQL, behind the few calls the store makes.
+
+    SQL is written once with ``?`` placeholders (converted for psycopg) and portable syntax.
+    """
+
+    def __init__(self, conn: Any, postgres: bool) -> None:
+        self.conn = conn
+        self.postgres = postgres
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.postgres else sql
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        """Runs one statement; returns its cursor."""
+        return self.conn.execute(self._sql(sql), tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Runs one statement for every row."""
+        if not rows:
+            return
+        if self.postgres:
+            with self.conn.cursor() as cursor:
+                cursor.executemany(self._sql(sql), rows)
+        else:
+            self.conn.executemany(sql, rows)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Commits what the block does, or nothing of it."""
+        if self.postgres:
+            with self.conn.transaction():
+                yield
+            return
+        if self.conn.in_transaction:  # nested in update(): the outer block commits
+            yield
+            return
+        self.conn.execute("BEGIN IMMEDIATE")  # takes the write lock: other processes wait
+        try:
+            yield
+        except BaseException:
+            self.conn.rollback()
+            raise
+        self.conn.commit()
+
+    def lock_chat(self, chat_id: int) -> None:
+        """Holds the chat until the transaction ends (PostgreSQL: advisory lock per chat)."""
+        if self.postgres:
+            self.execute("SELECT pg_advisory_xact_lock(?)", (chat_id,))

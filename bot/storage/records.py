@@ -1,0 +1,164 @@
+"""What is stored about a chat and what one step writes; the ``Store`` protocol."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+
+
+class StorageError(RuntimeError):
+    """The database cannot be used right now (the person is told to retry)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """What is stored about one chat."""
+
+    snapshot: dict[str, Any] | None = None
+    live_message_id: int | None = None
+    source: str | None = None
+    last_update_id: int | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """One anonymous count to add (no id of any person)."""
+
+    kind: str
+    detail: str = ""
+    source: str = ""
+    n: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Lead:
+    """What a person agreed to send, with the result it concerns."""
+
+    chat_id: int
+    language: str
+    source: str | None
+    verdict: str
+    indicator_count: int
+    answers: dict[str, Any]
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Completed:
+    """One completed questionnaire (for export)."""
+
+    chat_id: int
+    language: str
+    source: str | None
+    verdict: str
+    indicator_count: int
+    referential: str
+    answers: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What one update writes, in one commit: the chat's record, its tallies, and maybe a
+    completed questionnaire, a lead, or the chat's audit reminders (language, due days)."""
+
+    record: Record
+    tallies: Sequence[Tally] = ()
+    completed: Completed | None = None
+    lead: Lead | None = None
+    reminders: tuple[str, Sequence[tuple[dt.date, str]]] | None = None
+    pdf_due: bool = False
+
+
+DUPLICATE: Any = object()
+"""Returned by ``Store.update`` for an update already handled for that chat."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    """An audit reminder due on a day."""
+
+    id: int
+    chat_id: int
+    due_on: dt.date
+    kind: str
+    language: str
+
+
+class Store(Protocol):
+    """The storage port the Telegram adapter uses."""
+
+    async def update(
+        self, chat_id: int, update_id: int, decide: Callable[[Record], tuple[Change | None, T]]
+    ) -> T:
+        """Runs ``decide`` on the chat's record and commits its change (None: nothing to
+        write), the chat locked for the whole step (across processes too); returns DUPLICATE
+        for an update seen before."""
+        ...
+
+    async def load(self, chat_id: int) -> Record:
+        """Returns what is stored for the chat (an empty record if nothing)."""
+        ...
+
+    async def set_live_message(self, chat_id: int, message_id: int | None) -> None:
+        """Records which message shows the chat's current question."""
+        ...
+
+    async def save(
+        self,
+        chat_id: int,
+        record: Record,
+        tallies: Sequence[Tally] = (),
+        completed: Completed | None = None,
+    ) -> None:
+        """Stores the record, its tallies and a completed questionnaire in one commit."""
+        ...
+
+    async def pdf_sent(self, chat_id: int) -> None:
+        """Records that the chat's result PDF was sent."""
+        ...
+
+    async def pdfs_due(self, before: dt.datetime) -> list[tuple[int, dict[str, Any]]]:
+        """Returns the chats still owed a result PDF since before ``before``."""
+        ...
+
+    async def due_reminders(self, today: dt.date) -> list[Reminder]:
+        """Returns the unsent reminders due on or before ``today``."""
+        ...
+
+    async def mark_sent(self, reminder_id: int) -> None:
+        """Records that a reminder was sent."""
+        ...
+
+    async def delete_person(self, chat_id: int) -> dict[str, int]:
+        """Erases everything about a chat; returns how many rows of each kind went."""
+        ...
+
+    async def purge_before(self, cutoff: dt.datetime) -> dict[str, int]:
+        """Erases personal data not touched since ``cutoff`` (tallies are kept)."""
+        ...
+
+    async def tallies(
+        self, since: dt.date | None, until: dt.date | None
+    ) -> list[tuple[str, str, str, str, int]]:
+        """Returns (day, kind, detail, source, n) rows in the period."""
+        ...
+
+    async def rows(self, table: str) -> list[dict[str, Any]]:
+        """Returns every row of ``leads`` or ``questionnaires`` (for export)."""
+        ...
+
+    async def dump_chat(self, chat_id: int) -> dict[str, Any]:
+        """Returns everything stored about a chat (shown to the person)."""
+        ...
+
+    async def close(self) -> None:
+        """Releases the connection."""
+        ...

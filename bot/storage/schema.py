@@ -1,0 +1,92 @@
+"""The schema as one list of forward migrations (SQLite syntax), and its PostgreSQL dialect."""
+
+from __future__ import annotations
+
+import re
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: conversations
+    """
+    CREATE TABLE conversations (
+        chat_id INTEGER PRIMARY KEY,
+        snapshot TEXT,
+        live_message_id INTEGER,
+        source TEXT,
+        last_update_id INTEGER,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    """,
+    # 2: consultancy features and statistics
+    """
+    ALTER TABLE conversations ADD COLUMN meta TEXT;
+    CREATE TABLE questionnaires (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        chat_id INTEGER NOT NULL,
+        completed_at TEXT NOT NULL,
+        language TEXT NOT NULL,
+        source TEXT,
+        verdict TEXT NOT NULL,
+        indicator_count INTEGER NOT NULL,
+        referential TEXT NOT NULL,
+        answers TEXT NOT NULL
+    );
+    CREATE INDEX questionnaires_chat ON questionnaires (chat_id);
+    CREATE TABLE leads (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        chat_id INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        name TEXT,
+        phone TEXT,
+        email TEXT,
+        message TEXT,
+        language TEXT NOT NULL,
+        source TEXT,
+        verdict TEXT NOT NULL,
+        indicator_count INTEGER NOT NULL,
+        answers TEXT NOT NULL
+    );
+    CREATE INDEX leads_chat ON leads (chat_id);
+    CREATE TABLE reminders (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        chat_id INTEGER NOT NULL,
+        due_on TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        language TEXT NOT NULL,
+        sent_at TEXT
+    );
+    CREATE INDEX reminders_due ON reminders (sent_at, due_on);
+    CREATE TABLE tallies (
+        day TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL DEFAULT '',
+        n INTEGER NOT NULL,
+        PRIMARY KEY (day, kind, detail, source)
+    );
+    """,
+    # 3: a result's PDF still owed to the person (sent in the background; resent if lost)
+    """
+    ALTER TABLE conversations ADD COLUMN pdf_due TEXT;
+    CREATE INDEX conversations_pdf_due ON conversations (pdf_due);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def postgres_dialect(sql: str) -> str:
+    """Returns a migration step in PostgreSQL's words: 64-bit ids (Telegram chat ids exceed
+    32 bits; SQLite's INTEGER is already 64-bit) and sequences for generated keys."""
+    sql = sql.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
+    return re.sub(r"\b(\w+_id|n) INTEGER\b", r"\1 BIGINT", sql)
+
+
+PG_MIGRATIONS: tuple[str, ...] = tuple(postgres_dialect(step) for step in MIGRATIONS)
+"""The same schema for PostgreSQL, step for step, written once above."""
+
+MIGRATION_LOCK = 7_354_001
+"""PostgreSQL advisory lock taken while migrating, so that workers starting together wait."""

@@ -1,0 +1,269 @@
+"""The store both databases share: the per-chat step in one transaction, and every read."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any, TypeVar
+
+from bot.storage.db import Db, now_iso
+from bot.storage.records import (
+    DUPLICATE,
+    Change,
+    Completed,
+    Record,
+    Reminder,
+    StorageError,
+    Tally,
+)
+from bot.storage.rows import apply_change, load_record, parse_json, save_record
+from bot.storage.schema import MIGRATIONS
+
+T = TypeVar("T")
+
+RECENT_UPDATES = 64
+"""How many handled update ids a chat remembers, to refuse a second delivery of any of them."""
+
+
+def is_handled(record: Record, update_id: int) -> bool:
+    """Tells whether this update was already applied to the chat.
+
+    Workers may receive a chat's updates out of order, so a newer handled update does not make
+    an older one a duplicate: only the ids actually handled (the recent ones) do.
+    """
+    seen = record.meta.get("handled_updates")
+    if not isinstance(seen, list):  # rows written before the list existed
+        return record.last_update_id is not None and update_id <= record.last_update_id
+    return update_id in seen or (len(seen) >= RECENT_UPDATES and update_id < min(seen))
+
+
+def handled(record: Record, before: Record, update_id: int) -> Record:
+    """Returns the record to save, remembering that ``update_id`` is now handled."""
+    seen = before.meta.get("handled_updates")
+    seen = seen if isinstance(seen, list) else []
+    meta = {**record.meta, "handled_updates": [*seen, update_id][-RECENT_UPDATES:]}
+    last = max(update_id, before.last_update_id or update_id, record.last_update_id or update_id)
+    return replace(record, meta=meta, last_update_id=last)
+
+
+class SQLStore:
+    """The store, over a ``Db``; subclasses say how to get a connection."""
+
+    postgres = False
+    migrations: tuple[str, ...] = MIGRATIONS
+
+    async def _run(self, work: Callable[[Db], T]) -> T:
+        raise NotImplementedError
+
+    def _migrate(self, db: Db) -> None:
+        db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = db.execute("SELECT version FROM schema_version").fetchone()
+        if row is None:
+            exists = db.execute(
+                "SELECT 1 FROM information_schema.tables WHERE table_name = 'conversations'"
+                if self.postgres
+                else "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'conversations'"
+            ).fetchone()
+            version = 1 if exists else 0
+            db.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+        else:
+            version = int(row[0])
+        if version > len(self.migrations):
+            raise StorageError(f"database schema {version} is newer than this program")
+        for number in range(version, len(self.migrations)):
+            with db.transaction():  # each step commits with its version, or not at all
+                for statement in self.migrations[number].split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute("UPDATE schema_version SET version = ?", (number + 1,))
+
+    async def open(self) -> None:
+        """Connects, and creates or migrates the schema (fails early on a bad URL or path)."""
+        await self._run(lambda db: None)
+
+    async def schema_version(self) -> int:
+        """Returns the schema version of the database."""
+        return await self._run(
+            lambda db: int(db.execute("SELECT version FROM schema_version").fetchone()[0])
+        )
+
+    async def update(
+        self, chat_id: int, update_id: int, decide: Callable[[Record], tuple[Change | None, T]]
+    ) -> T:
+        """Runs one step for a chat under its lock and commits it (see ``Store.update``)."""
+
+        def work(db: Db) -> T:
+            with db.transaction():
+                db.lock_chat(chat_id)
+                record = load_record(db, chat_id)
+                if is_handled(record, update_id):
+                    return DUPLICATE  # type: ignore[no-any-return]
+                change, result = decide(record)
+                if change is not None:
+                    apply_change(db, chat_id, replace(change, record=handled(change.record, record,
+                                                                        update_id)))  # fmt: skip
+                return result
+
+        return await self._run(work)
+
+    async def load(self, chat_id: int) -> Record:
+        """Returns what is stored for the chat."""
+        return await self._run(lambda db: load_record(db, chat_id))
+
+    async def set_live_message(self, chat_id: int, message_id: int | None) -> None:
+        """Records which message shows the chat's current question (that column only)."""
+
+        def work(db: Db) -> None:
+            with db.transaction():
+                db.execute(
+                    "UPDATE conversations SET live_message_id = ? WHERE chat_id = ?",
+                    (message_id, chat_id),
+                )
+
+        await self._run(work)
+
+    async def save(
+        self,
+        chat_id: int,
+        record: Record,
+        tallies: Sequence[Tally] = (),
+        completed: Completed | None = None,
+    ) -> None:
+        """Stores the record, its tallies and a completed questionnaire in one commit."""
+
+        def work(db: Db) -> None:
+            with db.transaction():
+                save_record(db, chat_id, record, tallies, completed)
+
+        await self._run(work)
+
+    async def due_reminders(self, today: dt.date) -> list[Reminder]:
+        """Returns the unsent reminders due on or before ``today``."""
+        return await self._reminders("due_on <= ?", today.isoformat())
+
+    async def pdf_sent(self, chat_id: int) -> None:
+        """Records that the chat's result PDF was sent."""
+
+        def work(db: Db) -> None:
+            with db.transaction():
+                db.execute("UPDATE conversations SET pdf_due = NULL WHERE chat_id = ?", (chat_id,))
+
+        await self._run(work)
+
+    async def pdfs_due(self, before: dt.datetime) -> list[tuple[int, dict[str, Any]]]:
+        """Returns the chats owed a result PDF since before ``before`` (chat id, snapshot)."""
+
+        def work(db: Db) -> list[tuple[int, dict[str, Any]]]:
+            rows = db.execute(
+                "SELECT chat_id, snapshot FROM conversations"
+                " WHERE pdf_due IS NOT NULL AND pdf_due < ? ORDER BY pdf_due",
+                (before.isoformat(timespec="seconds"),),
+            ).fetchall()
+            return [(int(r[0]), snapshot) for r in rows if (snapshot := parse_json(r[1]))]
+
+        return await self._run(work)
+
+    async def pending_reminders(self, chat_id: int) -> list[Reminder]:
+        """Returns a chat's unsent reminders."""
+        return await self._reminders("chat_id = ?", chat_id)
+
+    async def _reminders(self, condition: str, value: object) -> list[Reminder]:
+        def work(db: Db) -> list[Reminder]:
+            rows = db.execute(
+                "SELECT id, chat_id, due_on, kind, language FROM reminders"
+                f" WHERE sent_at IS NULL AND {condition} ORDER BY due_on, id",
+                (value,),
+            ).fetchall()
+            return [Reminder(r[0], r[1], dt.date.fromisoformat(r[2]), r[3], r[4]) for r in rows]
+
+        return await self._run(work)
+
+    async def mark_sent(self, reminder_id: int) -> None:
+        """Records that a reminder was sent."""
+
+        def work(db: Db) -> None:
+            with db.transaction():
+                db.execute(
+                    "UPDATE reminders SET sent_at = ? WHERE id = ?", (now_iso(), reminder_id)
+                )
+
+        await self._run(work)
+
+    async def delete_person(self, chat_id: int) -> dict[str, int]:
+        """Erases everything about a chat; returns how many rows of each table went."""
+
+        def work(db: Db) -> dict[str, int]:
+            counts = {}
+            with db.transaction():
+                for table in ("conversations", "questionnaires", "leads", "reminders"):
+                    cursor = db.execute(f"DELETE FROM {table} WHERE chat_id = ?", (chat_id,))
+                    counts[table] = cursor.rowcount
+            return counts
+
+        return await self._run(work)
+
+    async def purge_before(self, cutoff: dt.datetime) -> dict[str, int]:
+        """Erases personal data older than ``cutoff`` (tallies, being anonymous, stay)."""
+        stamp = cutoff.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+        def work(db: Db) -> dict[str, int]:
+            with db.transaction():
+                return {
+                    "conversations": db.execute(
+                        "DELETE FROM conversations WHERE updated_at < ?", (stamp,)
+                    ).rowcount,
+                    "questionnaires": db.execute(
+                        "DELETE FROM questionnaires WHERE completed_at < ?", (stamp,)
+                    ).rowcount,
+                    "leads": db.execute(
+                        "DELETE FROM leads WHERE created_at < ?", (stamp,)
+                    ).rowcount,
+                    "reminders": db.execute(
+                        "DELETE FROM reminders WHERE sent_at IS NOT NULL AND sent_at < ?", (stamp,)
+                    ).rowcount,
+                }
+
+        return await self._run(work)
+
+    async def tallies(
+        self, since: dt.date | None, until: dt.date | None
+    ) -> list[tuple[str, str, str, str, int]]:
+        """Returns (day, kind, detail, source, n) rows in the period (inclusive)."""
+
+        def work(db: Db) -> list[tuple[str, str, str, str, int]]:
+            rows = db.execute(
+                "SELECT day, kind, detail, source, n FROM tallies WHERE day >= ? AND day <= ?",
+                ((since or dt.date.min).isoformat(), (until or dt.date.max).isoformat()),
+            ).fetchall()
+            return [(r[0], r[1], r[2], r[3], int(r[4])) for r in rows]
+
+        return await self._run(work)
+
+    async def rows(self, table: str) -> list[dict[str, Any]]:
+        """Returns every row of ``leads`` or ``questionnaires``, oldest first."""
+        if table not in ("leads", "questionnaires"):
+            raise ValueError(table)
+
+        def work(db: Db) -> list[dict[str, Any]]:
+            cursor = db.execute(f"SELECT * FROM {table} ORDER BY id")
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+        return await self._run(work)
+
+    async def dump_chat(self, chat_id: int) -> dict[str, Any]:
+        """Returns everything stored about a chat, table by table."""
+
+        def work(db: Db) -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            for table in ("conversations", "questionnaires", "leads", "reminders"):
+                cursor = db.execute(f"SELECT * FROM {table} WHERE chat_id = ?", (chat_id,))
+                names = [d[0] for d in cursor.description]
+                out[table] = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            return out
+
+        return await self._run(work)
+
+    async def close(self) -> None:
+        """Releases the connections."""
