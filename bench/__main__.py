@@ -22,7 +22,7 @@ from typing import Any
 
 from transitions import Machine
 
-from bot.report import build_report
+from bot.render.report import build_report
 from flows.advice import evaluate
 from flows.contract import QUESTION_LIST, QUESTIONS, Kind
 from flows.flow import MULTI, REVIEW, STATES, new_snapshot, step, transition_table

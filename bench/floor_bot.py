@@ -31,7 +31,7 @@ def main() -> None:
         .concurrent_updates(256)
     )
     if os.environ.get("FLOOR_TRANSPORT") == "aiohttp":
-        from bot.transport import AiohttpRequest
+        from bot.telegram.transport import AiohttpRequest
 
         builder = builder.request(AiohttpRequest(8, pool_timeout=30))
     application = builder.build()

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import messages
-from bot.report import build_report, render_result_text
+from bot.render.report import build_report, render_result_text
 from flows.advice import evaluate
 from flows.path import ContractError, validate
 from flows.referential import NoReferentialError
@@ -91,8 +91,8 @@ def run_evaluate(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> Non
     if args.format == "pdf":
         if not args.out:
             raise UsageError("pdf_needs_out")
-        from bot.pdf import build_pdf, write_pdf
-        from bot.screens import answers_view
+        from bot.render.pdf import build_pdf, write_pdf
+        from bot.render.screens import answers_view
 
         content = build_pdf(report, answers_view(answers, args.lang), day)
         try:

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import messages
-from bot.pdf import build_pdf, write_pdf
-from bot.screens import (
+from bot.render.pdf import build_pdf, write_pdf
+from bot.render.screens import (
     answers_view,
     label,
     match_option,

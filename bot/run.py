@@ -48,7 +48,7 @@ def run_bot(stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
         stderr.write(f"qualiopi-bot: {line}\n")
         return 2
 
-    from bot.telegram_bot import build_application
+    from bot.telegram import build_application
 
     application = build_application(settings, store)
     if settings.uses_webhook and settings.health_port:
@@ -86,8 +86,8 @@ def run_report(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 async def _report(
     args: argparse.Namespace, database_url: str, lang: str, stdout: TextIO, stderr: TextIO
 ) -> int:
-    from bot import stats
-    from bot.export import export_all
+    from bot.consultancy import stats
+    from bot.consultancy.export import export_all
 
     store = open_store(database_url)
     try:

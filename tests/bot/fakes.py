@@ -24,8 +24,8 @@ from telegram.request import BaseRequest, RequestData
 
 from bot.config import Settings
 from bot.storage import SQLiteStore
-from bot.telegram_bot import RetryingRateLimiter, build_application
-from bot.telegram_bot import settle_background as settle
+from bot.telegram import RetryingRateLimiter, build_application
+from bot.telegram import settle_background as settle
 
 BOT_ID = 999
 BOT_USERNAME = "qualiopi_test_bot"

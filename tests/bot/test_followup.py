@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from bot import stats
 from bot.cli import main
-from bot.followup import add_months, reminder_dates
+from bot.consultancy import stats
+from bot.consultancy.followup import add_months, reminder_dates
+from bot.consultancy.tracking import track
 from bot.storage import MIGRATIONS, SQLiteStore, Tally
-from bot.tracking import track
 from tests.answers import INDEPENDENT_OPCO_PRESSES
 from tests.bot.fakes import FakeBotAPI, Person, make_app
 

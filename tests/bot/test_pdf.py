@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 import messages
 from bot.cli import main
-from bot.screens import evaluation_of, result_pdf
+from bot.render.screens import evaluation_of, result_pdf
 
 CFA_EVERYTHING: dict[str, Any] = {
     "role": "organisation",

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import messages
-from bot.screens import (
+from bot.render.screens import (
     MAX_CALLBACK_BYTES,
     match_option,
     match_options,

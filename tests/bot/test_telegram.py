@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 from telegram import Update
 
-from bot.telegram_bot import set_commands
+from bot.telegram import set_commands
 from tests.bot.fakes import (
     TOKEN,
     FakeBotAPI,
@@ -366,7 +366,7 @@ async def test_commands_are_registered_in_both_languages(bot: Ctx) -> None:
 async def test_an_unexpected_error_is_logged_without_the_token_and_told_to_the_person(
     bot: Ctx, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.telegram_bot as module
+    import bot.telegram.handlers as module
 
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError(f"kaboom with {TOKEN}")

@@ -12,7 +12,7 @@ from aiohttp import web
 from telegram import Bot, InputFile
 from telegram.error import NetworkError, TimedOut
 
-from bot.transport import AiohttpRequest
+from bot.telegram.transport import AiohttpRequest
 from tests.bot.fakes import TOKEN
 
 Seen = list[dict[str, Any]]

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import messages
-from bot.report import build_report, render_result_text
+from bot.render.report import build_report, render_result_text
 from flows.advice import Evaluation, evaluate
 from flows.path import ContractError, validate
 from flows.referential import micro_ceiling_on, referential
@@ -214,7 +214,7 @@ def test_the_initial_audit_promises_no_30_day_delay() -> None:  # item 10
 
 
 def test_the_renewal_reminder_comes_8_months_before_the_third_anniversary() -> None:  # item 11
-    from bot.followup import reminder_dates
+    from bot.consultancy.followup import reminder_dates
 
     dates = {kind: day for day, kind in reminder_dates(dt.date(2026, 1, 15))}
     assert dates == {"surveillance": dt.date(2027, 3, 15), "renewal": dt.date(2028, 5, 15)}
@@ -470,7 +470,7 @@ def test_an_old_conversation_at_the_stage_question_is_asked_the_new_one_next() -
 
 
 def test_a_finished_old_questionnaire_keeps_its_result() -> None:
-    from bot.screens import evaluation_of
+    from bot.render.screens import evaluation_of
     from flows.flow import resume
 
     stored = {**old_snapshot("result", OLD_ANSWERS), "date": "2026-10-15"}

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 
 import messages
-from bot.report import build_report, render_result_html, render_result_text
+from bot.render.report import build_report, render_result_html, render_result_text
 from flows import advice, rules
 from flows.advice import evaluate
 from flows.path import validate

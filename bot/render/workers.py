@@ -32,7 +32,7 @@ def _executor() -> ProcessPoolExecutor:
 
 async def render_pdf(snapshot: Mapping[str, Any], brand: Mapping[str, Any] | None) -> bytes:
     """Returns the checklist PDF of a finished conversation, built in the worker process."""
-    from bot.screens import result_pdf
+    from bot.render.screens import result_pdf
 
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(_executor(), result_pdf, dict(snapshot), brand)

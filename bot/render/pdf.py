@@ -2,7 +2,7 @@
 
 fpdf2 is pure Python, well kept, and embeds a subset of a TrueType font, so French accents,
 typographic apostrophes and the euro sign render everywhere. We ship DejaVu Sans (free
-licence, in ``bot/fonts``) rather than rely on the machine's fonts.
+licence, in ``bot/render/fonts``) rather than rely on the machine's fonts.
 """
 
 from __future__ import annotations

@@ -25,12 +25,12 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
 import messages
-from bot import stats as stats_module
 from bot.config import Settings
-from bot.export import export_all
-from bot.screens import answers_view, evaluation_of
+from bot.consultancy import stats as stats_module
+from bot.consultancy.export import export_all
+from bot.render.screens import answers_view, evaluation_of
+from bot.render.workers import render_pdf
 from bot.storage import Change, Lead, Record, StorageError, Store, Tally
-from bot.workers import render_pdf
 from flows.rules import Verdict
 
 LOGGER = logging.getLogger("qualiopi_bot")

@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 import messages
-from bot.report import build_report, render_result_html
+from bot.render.report import build_report, render_result_html
 from flows.advice import Evaluation, evaluate
 from flows.contract import QUESTIONS, Kind
 from flows.flow import MULTI, RESULT, REVIEW, Outcome, progress
@@ -288,7 +288,7 @@ def result_pdf(snapshot: Mapping[str, Any], brand: Mapping[str, Any] | None = No
 def _pdf_for(key: str) -> bytes:
     """Builds a PDF once per distinct result: the same answers, day, language and branding
     always give the same document, and laying one out costs about 150 ms of CPU."""
-    from bot.pdf import build_pdf  # fpdf2 loads only when a PDF is asked for
+    from bot.render.pdf import build_pdf  # fpdf2 loads only when a PDF is asked for
 
     lang, day, answers, brand = json.loads(key)
     ev = evaluate(_canonical(answers), dt.date.fromisoformat(day) if day else dt.date.today())

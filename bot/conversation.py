@@ -1,0 +1,238 @@
+"""What one update does to a conversation, decided without Telegram: pure and quick.
+
+``decide_conversation`` runs inside the storage transaction (the chat locked): from the stored
+record, the event and the clock it returns what to commit and what to say. The front end only
+turns updates into events and the ``Reply`` into messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import messages
+from bot.consultancy.tracking import track
+from bot.render.screens import (
+    evaluation_of,
+    hint_text,
+    match_option,
+    match_options,
+    parse_button,
+    review_screen,
+)
+from bot.storage import Change, Completed, Record, Tally
+from flows.contract import QUESTIONS
+from flows.flow import MULTI, RESULT, REVIEW, Outcome, is_snapshot, new_snapshot, resume, step
+
+Event = tuple[str, str, tuple[str, ...]]
+"""(kind, value, arguments): a command, a button, a typed text, a contact, anything else."""
+
+PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+"""A deep-link payload kept as the conversation's source."""
+
+
+class Reply:
+    """What to say after a step (decided with the step, sent by the front end)."""
+
+    __slots__ = ("edit", "entered_result", "hint", "intro", "resend_result", "summary", "toast")
+
+    def __init__(self) -> None:
+        self.intro: str | None = None
+        self.hint: str | None = None
+        self.toast: str | None = None
+        self.summary = False
+        self.edit = False
+        self.entered_result = False
+        self.resend_result = False
+
+
+def decide_conversation(
+    record: Record,
+    event: Event,
+    *,
+    lang: str,
+    chat_id: int,
+    update_id: int,
+    today: dt.date,
+    now: dt.datetime,
+) -> tuple[Change, tuple[Record, Reply]]:
+    """Applies one event to the chat's stored conversation: what to commit, what to say."""
+    stored = record.snapshot
+    snapshot = resume(stored) if stored is not None and is_snapshot(stored) else None
+    reply = Reply()
+    after, source = _apply(snapshot, record, event, lang, reply, today=today)
+    meta, tallies, completed = track_step(chat_id, snapshot, after, record, source, now=now)
+    saved = Record(after, record.live_message_id, source, update_id, meta)
+    owes_pdf = after["state"] == RESULT and (reply.entered_result or reply.resend_result)
+    return Change(saved, tallies, completed, pdf_due=owes_pdf), (saved, reply)
+
+
+def track_step(
+    chat_id: int,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+    record: Record,
+    source: str | None,
+    *,
+    now: dt.datetime,
+) -> tuple[dict[str, Any], list[Tally], Completed | None]:
+    """Returns the new meta, the anonymous tallies and, at a result, the questionnaire row."""
+    verdict = None
+    completed = None
+    if after["state"] == RESULT and not record.meta.get("completed"):
+        ev = evaluation_of(after)
+        verdict = ev.verdict.value
+        completed = Completed(
+            chat_id=chat_id,
+            language=after["lang"],
+            source=source,
+            verdict=verdict,
+            indicator_count=len(ev.indicators),
+            referential=ev.referential.id,
+            answers=dict(after["answers"]),
+        )
+    meta, tallies = track(before, after, dict(record.meta), source, now=now, verdict=verdict)
+    if not any(t.kind == "completed" for t in tallies):
+        completed = None
+    return meta, tallies, completed
+
+
+def _apply(
+    snapshot: dict[str, Any] | None,
+    record: Record,
+    event: tuple[str, str, tuple[str, ...]],
+    lang: str,
+    reply: Reply,
+    *,
+    today: dt.date,
+) -> tuple[dict[str, Any], str | None]:
+    """Applies the event to the snapshot; fills ``reply`` with what to say."""
+    kind, value, args = event
+    source = record.source
+    if snapshot is None:
+        snapshot = new_snapshot(lang)
+        reply.intro = "welcome"
+    if kind == "command":
+        if value == "start" and args and PAYLOAD.match(args[0]):
+            source = args[0]
+        return _command(snapshot, value, reply), source
+    if kind == "button":
+        return _button(snapshot, value, reply, today, args), source
+    if kind == "text":
+        snapshot, understood = typed_answer(snapshot, value)
+        if not understood:
+            reply.hint = "use_buttons"
+        return snapshot, source
+    reply.hint = "use_buttons"
+    return snapshot, source
+
+
+def _command(snapshot: dict[str, Any], name: str, reply: Reply) -> dict[str, Any]:
+    """Applies a command."""
+    if name == "start":
+        if snapshot["state"] == RESULT:
+            snapshot = step(snapshot, "restart").snapshot
+        reply.intro = "welcome"
+    elif name == "restart":
+        snapshot = step(snapshot, "restart").snapshot
+    elif name == "back":
+        done = step(snapshot, "back")
+        snapshot = done.snapshot
+        reply.hint = None if done.changed else done.outcome
+    elif name == "help":
+        reply.intro = "help"
+    elif name == "language":
+        snapshot = switch_language(snapshot)
+        reply.intro = "language_switched"
+        reply.resend_result = snapshot["state"] == RESULT
+    elif name == "summary":
+        reply.summary = True
+    else:  # a command that does not exist here (/stats outside an admin chat…)
+        reply.hint = "use_buttons"
+    return snapshot
+
+
+def _button(
+    snapshot: dict[str, Any],
+    data: str,
+    reply: Reply,
+    today: dt.date,
+    seen: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Applies a button press; a forged one changes nothing.
+
+    A multi-choice option does what the person saw it would do: tick an option shown
+    unticked, untick one shown ticked. A double tap on a screen that has not refreshed yet
+    therefore changes nothing the second time, instead of unticking again.
+    """
+    current_lang = snapshot["lang"]
+    action = parse_button(data)
+    if action is None:
+        reply.toast = hint_text(current_lang, Outcome.STALE)
+        reply.edit = snapshot["state"] != RESULT
+        return snapshot
+    trigger, action_args = action
+    if trigger == "lang":
+        if action_args[0] != current_lang:
+            snapshot = switch_language(snapshot)
+        reply.edit = snapshot["state"] != RESULT
+        reply.resend_result = snapshot["state"] == RESULT
+        return snapshot
+    if trigger == "result":
+        trigger, action_args = "show_result", (today,)
+    if trigger == "toggle" and seen and snapshot["state"] == action_args[0]:
+        wants_ticked = seen[0] == "unticked"
+        if (action_args[1] in snapshot.get("pending", ())) == wants_ticked:
+            reply.edit = True  # already as intended: show the screen as it is
+            return snapshot
+    was = snapshot["state"]
+    done = step(snapshot, trigger, *action_args)
+    snapshot = done.snapshot
+    if not done.changed:
+        reply.toast = hint_text(current_lang, done.outcome)
+    reply.edit = was != RESULT and snapshot["state"] != RESULT
+    reply.entered_result = snapshot["state"] == RESULT and was != RESULT
+    return snapshot
+
+
+def other_language(lang: str) -> str:
+    """Returns the other language."""
+    return "en" if lang == "fr" else "fr"
+
+
+def switch_language(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """Returns the snapshot in the other language."""
+    return {**snapshot, "lang": other_language(snapshot["lang"])}
+
+
+def summary_text(snapshot: dict[str, Any]) -> str:
+    """Returns every answer so far, as /summary shows them."""
+    lang = snapshot["lang"]
+    if not snapshot["answers"]:
+        return messages.text(lang, "bot", "summary_empty")
+    return review_screen(snapshot).text.rsplit("\n\n", 1)[0]
+
+
+def typed_answer(snapshot: dict[str, Any], typed: str) -> tuple[dict[str, Any], bool]:
+    """Applies a typed answer to the current question; tells whether it was understood."""
+    state = snapshot["state"]
+    lang = snapshot["lang"]
+    if state in (REVIEW, RESULT) or state not in QUESTIONS:
+        return snapshot, False
+    if state in MULTI:
+        chosen = match_options(state, typed, lang)
+        exclusive = QUESTIONS[state].exclusive
+        if not chosen or (exclusive in chosen and len(chosen) > 1):
+            return snapshot, False
+        for option in list(snapshot.get("pending", [])):
+            if option not in chosen:
+                snapshot = step(snapshot, "toggle", state, option).snapshot
+        for option in chosen:
+            if option not in snapshot.get("pending", []):
+                snapshot = step(snapshot, "toggle", state, option).snapshot
+        return step(snapshot, "confirm", state).snapshot, True
+    option = match_option(state, typed, lang)
+    if option is None:
+        return snapshot, False
+    return step(snapshot, "answer", state, option).snapshot, True

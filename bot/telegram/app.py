@@ -1,0 +1,94 @@
+"""Building the application: handlers, per-chat processor, rate limiter, jobs, command menu."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from telegram import (
+    BotCommand,
+)
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+)
+
+import messages
+from bot.config import Settings
+from bot.storage import (
+    Store,
+)
+from bot.telegram.handlers import COMMANDS, QualiopiBot
+from bot.telegram.processing import BotApplication, PerChatUpdateProcessor
+from bot.telegram.ratelimit import RetryingRateLimiter
+from bot.telegram.transport import AiohttpRequest
+
+BOT_API_CONNECTIONS = 8
+"""Connections to the Bot API, kept alive (bench/load.py: more brings nothing on loopback)."""
+
+
+async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Registers the command menu in French and in English (the default)."""
+    for lang in messages.LANGUAGES:
+        commands = [
+            BotCommand(name, messages.text(lang, "bot", "command", name=name)) for name in COMMANDS
+        ]
+        await application.bot.set_my_commands(
+            commands, language_code=lang if lang != "en" else None
+        )
+
+
+async def settle_background(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Finishes the background work (PDFs in hand) when the bot stops."""
+    handlers = getattr(application, "qualiopi", None)
+    if handlers is not None:
+        await handlers.settle()
+
+
+def build_application(
+    settings: Settings,
+    store: Store,
+    *,
+    request: Any = None,
+    updates_request: Any = None,
+    today: Callable[[], dt.date] = dt.date.today,
+    rate_limiter: AIORateLimiter | None = None,
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """Builds the application: handlers, per-chat processor, rate limiter, command menu."""
+    assert settings.token is not None
+    builder = (
+        ApplicationBuilder()
+        .application_class(BotApplication)
+        .token(settings.token)
+        .base_url(settings.base_url)
+        .base_file_url(settings.base_file_url)
+        .concurrent_updates(PerChatUpdateProcessor())
+        .rate_limiter(
+            rate_limiter or RetryingRateLimiter(overall_max_rate=settings.max_messages_per_second)
+        )
+        .post_init(set_commands)
+        .post_stop(settle_background)
+    )
+    # aiohttp rather than python-telegram-bot's default httpx: a quarter of the CPU per Bot API
+    # call (bot/transport.py); requests wait their turn for one of the pooled connections.
+    builder = builder.request(
+        request or AiohttpRequest(BOT_API_CONNECTIONS, pool_timeout=30)
+    ).get_updates_request(updates_request or AiohttpRequest(1))
+    application = builder.build()
+    handlers: QualiopiBot = QualiopiBot(store, settings, today)
+    handlers.register(application)
+    if isinstance(application, BotApplication):
+        application.qualiopi = handlers
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            handlers.follow.send_due_reminders, interval=3600, first=10, name="reminders"
+        )
+        application.job_queue.run_repeating(
+            handlers.follow.purge, interval=86400, first=60, name="retention"
+        )
+        application.job_queue.run_repeating(
+            handlers.resend_owed_pdfs, interval=60, first=30, name="owed-pdfs"
+        )
+    return application

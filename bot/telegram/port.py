@@ -1,0 +1,108 @@
+"""The one way out: every message, edit, button answer and file goes through the ``Port``."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any
+
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TimedOut
+from telegram.ext import (
+    Application,
+)
+
+from bot.render.screens import (
+    Button,
+    Screen,
+)
+from bot.telegram.logref import chat_ref
+
+LOGGER = logging.getLogger("qualiopi_bot")
+
+
+def keyboard(buttons: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
+    """Returns the inline keyboard of a screen."""
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in buttons]
+    )
+
+
+def _harmless(exc: BadRequest) -> bool:
+    text = str(exc).lower()
+    return "not modified" in text or "query is too old" in text or "query id is invalid" in text
+
+
+class Port:
+    """All output to Telegram, so that handlers only decide and tests see one surface."""
+
+    def __init__(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        self.bot = application.bot
+
+    async def send(
+        self, chat_id: int, text: str, buttons: tuple[tuple[Button, ...], ...] = ()
+    ) -> int | None:
+        """Sends one message; returns its id (None: sent, but Telegram's answer was lost)."""
+        try:
+            message: Message = await self.bot.send_message(
+                chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard(buttons)
+            )
+        except TimedOut:
+            # Not sent twice (see RetryingRateLimiter): it has probably arrived; the next tap
+            # is read against the saved step whichever message it comes from.
+            LOGGER.warning("message to chat %s unconfirmed (timed out)", chat_ref(chat_id))
+            return None
+        return int(message.message_id)
+
+    async def show(self, chat_id: int, screen: Screen, edit: int | None = None) -> int | None:
+        """Shows a screen by editing ``edit`` in place, or in a new message; returns its id."""
+        if edit is not None:
+            try:
+                await self.bot.edit_message_text(
+                    screen.text,
+                    chat_id=chat_id,
+                    message_id=edit,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard(screen.buttons),
+                )
+                return edit
+            except BadRequest as exc:
+                if "not modified" in str(exc).lower():
+                    return edit
+                LOGGER.info("edit failed (%s): sending a new message instead", exc)
+        return await self.send(chat_id, screen.text, screen.buttons)
+
+    async def clear_keyboard(self, chat_id: int, message_id: int | None) -> None:
+        """Removes the buttons of an older message (best effort)."""
+        if message_id is None:
+            return
+        with contextlib.suppress(BadRequest):  # gone, too old, or already without buttons
+            await self.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+
+    async def toast(self, query: CallbackQuery, text: str | None = None) -> None:
+        """Answers a button press (quickly; an expired query is a normal outcome)."""
+        try:
+            await query.answer(text[:200] if text else None)
+        except BadRequest as exc:
+            if not _harmless(exc):
+                raise
+
+    async def send_document(
+        self, chat_id: int, content: bytes, filename: str, caption: str
+    ) -> None:
+        """Sends a file (not twice: an unconfirmed one has probably arrived)."""
+        try:
+            await self.bot.send_document(chat_id, content, filename=filename, caption=caption)
+        except TimedOut:
+            LOGGER.warning("document to chat %s unconfirmed (timed out)", chat_ref(chat_id))
+
+
+# --- The handlers -----------------------------------------------------------------------------
