@@ -16,7 +16,7 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatType
 from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.ext import (
     Application,
@@ -31,6 +31,7 @@ import messages
 from bot.config import Settings
 from bot.consultancy.followup import FollowPlan, FollowUp
 from bot.conversation import Reply, decide_conversation, summary_text
+from bot.outbox import Out
 from bot.render.screens import (
     Screen,
     evaluation_of,
@@ -72,7 +73,7 @@ class QualiopiBot:
         self.settings = settings
         self.today = today
         self.now = now or (lambda: dt.datetime.now(dt.UTC))
-        self.follow = FollowUp(store, settings, self.now)
+        self.follow = FollowUp(store, settings, self.now, outbox_of=_port_of)
         self._background: set[asyncio.Task[Any]] = set()
         self._pdf_in_flight: set[int] = set()
 
@@ -222,10 +223,7 @@ class QualiopiBot:
                 await port.toast(query)
             return
         if isinstance(outcome, FollowPlan):
-            try:
-                await self.follow.act(update, context, outcome)
-            except StorageError as exc:
-                await self._storage_down(port, chat.id, query, lang_guess, exc)
+            await self._follow_up(port, chat.id, query, outcome, lang_guess)
             return
         saved, reply = outcome
         try:
@@ -308,7 +306,7 @@ class QualiopiBot:
         port: Port,
         chat_id: int,
         snapshot: dict[str, Any],
-        offer: tuple[str, Any] | None = None,
+        offer: Out | None = None,
     ) -> int | None:
         """Sends the result in Telegram-sized parts, the last with its buttons; then, in the
         background, the PDF and the consultancy's offer (contact, reminders) if any."""
@@ -325,7 +323,7 @@ class QualiopiBot:
         port: Port,
         chat_id: int,
         snapshot: dict[str, Any],
-        offer: tuple[str, Any] | None,
+        offer: Out | None,
     ) -> None:
         """Builds the checklist PDF (in the worker process) and sends it, then the offer."""
         lang = snapshot["lang"]
@@ -340,7 +338,7 @@ class QualiopiBot:
             )
             await self.store.pdf_sent(chat_id)
             if offer is not None:
-                await self.bot_send(port, chat_id, *offer)
+                await port.deliver(chat_id, offer)
         except Exception as exc:  # a background task: nobody else would see it
             LOGGER.error("PDF for chat %s not sent: %s", chat_ref(chat_id), exc, exc_info=exc)
         finally:
@@ -383,11 +381,25 @@ class QualiopiBot:
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
 
-    async def bot_send(self, port: Port, chat_id: int, text: str, markup: Any) -> None:
-        """Sends a follow-up offer (its own keyboard)."""
-        await port.bot.send_message(
-            chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup or None
-        )
+    async def _follow_up(
+        self,
+        port: Port,
+        chat_id: int,
+        query: CallbackQuery | None,
+        plan: FollowPlan,
+        lang: str,
+    ) -> None:
+        """Carries out a committed follow-up step: the button answered, the used row of the
+        offer removed, then what the step decided, through the port."""
+        if query is not None:
+            await port.toast(query)
+            data = query.data or ""
+            if isinstance(query.message, Message) and not data.startswith("del:"):
+                await port.drop_buttons(query.message, data.split(":", 1)[0] + ":")
+        try:
+            await self.follow.act(plan, chat_id, port)
+        except StorageError as exc:
+            await self._storage_down(port, chat_id, query, lang, exc)
 
     async def _storage_down(
         self, port: Port, chat_id: int, query: CallbackQuery | None, lang: str, exc: Exception
@@ -398,6 +410,11 @@ class QualiopiBot:
             await port.toast(query, text)
         else:
             await port.send(chat_id, text)
+
+
+def _port_of(context: Any) -> Port:
+    """The port of a job's context (or of the application itself)."""
+    return Port(getattr(context, "application", context))
 
 
 def _seen(query: CallbackQuery) -> tuple[str, ...]:

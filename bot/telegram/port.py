@@ -10,14 +10,18 @@ from telegram import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    KeyboardButton,
     Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, TimedOut
+from telegram.error import BadRequest, TelegramError, TimedOut
 from telegram.ext import (
     Application,
 )
 
+from bot.outbox import Out
 from bot.render.screens import (
     Button,
     Screen,
@@ -96,13 +100,56 @@ class Port:
                 raise
 
     async def send_document(
-        self, chat_id: int, content: bytes, filename: str, caption: str
+        self, chat_id: int, content: bytes, filename: str, caption: str | None = None
     ) -> None:
         """Sends a file (not twice: an unconfirmed one has probably arrived)."""
         try:
             await self.bot.send_document(chat_id, content, filename=filename, caption=caption)
         except TimedOut:
             LOGGER.warning("document to chat %s unconfirmed (timed out)", chat_ref(chat_id))
+
+    async def send_photo(self, chat_id: int, content: bytes) -> None:
+        """Sends a picture (not twice: an unconfirmed one has probably arrived)."""
+        try:
+            await self.bot.send_photo(chat_id, content)
+        except TimedOut:
+            LOGGER.warning("picture to chat %s unconfirmed (timed out)", chat_ref(chat_id))
+
+    async def deliver(self, chat_id: int, out: Out) -> int | None:
+        """Sends a message decided elsewhere, with its inline buttons or reply keyboard."""
+        markup: Any = keyboard(out.buttons)
+        if out.ask_contact is not None:
+            markup = ReplyKeyboardMarkup(
+                [[KeyboardButton(out.ask_contact, request_contact=True)]],
+                one_time_keyboard=True,
+                resize_keyboard=True,
+            )
+        elif out.clear_keyboard:
+            markup = ReplyKeyboardRemove()
+        try:
+            message: Message = await self.bot.send_message(
+                chat_id,
+                out.text,
+                parse_mode=ParseMode.HTML if out.html else None,
+                reply_markup=markup,
+            )
+        except TimedOut:
+            LOGGER.warning("message to chat %s unconfirmed (timed out)", chat_ref(chat_id))
+            return None
+        return int(message.message_id)
+
+    async def drop_buttons(self, message: Message, prefix: str) -> None:
+        """Removes, from an offer, the row of the feature just used, keeping the others."""
+        markup = message.reply_markup
+        kept = [
+            list(row)
+            for row in (markup.inline_keyboard if markup else ())
+            if not any(str(b.callback_data or "").startswith(prefix) for b in row)
+        ]
+        try:
+            await message.edit_reply_markup(InlineKeyboardMarkup(kept) if kept else None)
+        except TelegramError:  # best effort: an old message may be gone
+            LOGGER.debug("could not update an offer's buttons")
 
 
 # --- The handlers -----------------------------------------------------------------------------

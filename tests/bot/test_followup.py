@@ -17,7 +17,7 @@ from pypdf import PdfReader
 
 from bot.cli import main
 from bot.consultancy import stats
-from bot.consultancy.followup import add_months, reminder_dates
+from bot.consultancy.reminders import add_months, reminder_dates
 from bot.consultancy.tracking import track
 from bot.storage import MIGRATIONS, SQLiteStore, Tally
 from tests.answers import INDEPENDENT_OPCO_PRESSES

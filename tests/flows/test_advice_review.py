@@ -214,7 +214,7 @@ def test_the_initial_audit_promises_no_30_day_delay() -> None:  # item 10
 
 
 def test_the_renewal_reminder_comes_8_months_before_the_third_anniversary() -> None:  # item 11
-    from bot.consultancy.followup import reminder_dates
+    from bot.consultancy.reminders import reminder_dates
 
     dates = {kind: day for day, kind in reminder_dates(dt.date(2026, 1, 15))}
     assert dates == {"surveillance": dt.date(2027, 3, 15), "renewal": dt.date(2028, 5, 15)}

@@ -1,0 +1,76 @@
+"""The consultancy's side: its admin commands (/stats, /export) and the lead notifications."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import messages
+from bot.config import Settings
+from bot.consultancy import stats as stats_module
+from bot.consultancy.export import export_all
+from bot.outbox import Out, Outbox
+from bot.render.screens import evaluation_of
+from bot.render.workers import render_pdf
+from bot.storage import Lead, Store
+
+LOGGER = logging.getLogger("qualiopi_bot")
+ADMIN_COMMANDS = ("stats", "export")
+
+
+async def run_admin_command(
+    outbox: Outbox,
+    store: Store,
+    *,
+    today: dt.date,
+    chat_id: int,
+    command: str,
+    args: tuple[str, ...],
+    lang: str,
+) -> None:
+    """Answers /stats (figures and chart for a period) or /export (CSV files)."""
+    if command == "stats":
+        try:
+            since, until = stats_module.period(args[0] if args else None, today)
+        except ValueError:
+            given = " ".join(args)[:50]
+            await outbox.deliver(
+                chat_id, Out(messages.text(lang, "stats", "bad_period", given=given), html=False)
+            )
+            return
+        figures = stats_module.compute(await store.tallies(since, until), since, until)
+        await outbox.deliver(chat_id, Out(stats_module.text(figures, lang)))
+        png = await asyncio.to_thread(stats_module.chart_png, figures, lang)
+        await outbox.send_photo(chat_id, png)
+        return
+    for name, (content, count) in (await export_all(store)).items():
+        caption = messages.text(lang, "stats", "export_caption", kind=name, count=count)
+        await outbox.send_document(chat_id, content, f"qualiopi-{name}.csv", caption)
+
+
+async def notify_admins(
+    outbox: Outbox,
+    settings: Settings,
+    brand: Mapping[str, Any] | None,
+    lead: Lead,
+    snapshot: dict[str, Any],
+) -> None:
+    """Notifies every admin chat of a stored lead: its summary and the PDF."""
+    ev = evaluation_of(snapshot)
+    admin_lang = settings.default_language
+    summary = str(messages.call(
+        admin_lang, "followup", "admin_lead", lead=lead,
+        verdict=messages.text(admin_lang, "stats", "verdict", verdict=lead.verdict),
+        count=lead.indicator_count, total=len(ev.referential.indicators),
+    ))  # fmt: skip
+    pdf = await render_pdf({**snapshot, "lang": admin_lang}, brand)
+    filename = messages.text(admin_lang, "bot", "pdf_filename")
+    for admin in sorted(settings.admin_chat_ids):
+        try:
+            await outbox.deliver(admin, Out(summary))
+            await outbox.send_document(admin, pdf, filename, None)
+        except Exception as exc:
+            LOGGER.error("could not notify admin chat: %s", exc)

@@ -1,0 +1,61 @@
+"""Audit reminders: when they fall, and the step where the person gives their date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import messages
+from bot.outbox import Out
+
+DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """Returns the same day ``months`` later (clamped to the month's last day)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return dt.date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def reminder_dates(certified: dt.date) -> list[tuple[dt.date, str]]:
+    """Returns when to remind: the surveillance window opening (14th month, arrêté du 6 juin
+    2019 as amended) and the time to book the renewal audit, 8 months before the certificate's
+    third anniversary (28th month; certifiers' practice)."""
+    return [(add_months(certified, 14), "surveillance"), (add_months(certified, 28), "renewal")]
+
+
+def parse_day(text: str) -> dt.date | None:
+    """Reads a typed date (DD/MM/YYYY, DD-MM-YYYY, DD.MM.YYYY or YYYY-MM-DD)."""
+    cleaned = text.strip()[:20]
+    for fmt in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(cleaned, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def reminder_date_step(
+    typed: str, meta: dict[str, Any], lang: str, today: dt.date
+) -> tuple[dict[str, Any], list[Out], list[tuple[dt.date, str]] | None]:
+    """Reads the certification date typed after "remind me": the new meta, the reply, and the
+    reminders still ahead (None while the date is not understood)."""
+    day = parse_day(typed)
+    if day is None:
+        return meta, [Out(messages.text(lang, "followup", "remind_bad_date"))], None
+    due = [(d, kind) for d, kind in reminder_dates(day) if d >= today]
+    meta["reminder"] = "set"
+    items = [
+        {
+            "date": messages.text(lang, "labels", "date", day=d),
+            "what": messages.text(lang, "followup", "remind_what", kind=k),
+        }
+        for d, k in due
+    ]
+    return meta, [Out(messages.text(lang, "followup", "remind_set", items=items))], due
