@@ -103,22 +103,8 @@ class Store(Protocol):
         for an update seen before."""
         ...
 
-    async def load(self, chat_id: int) -> Record:
-        """Returns what is stored for the chat (an empty record if nothing)."""
-        ...
-
     async def set_live_message(self, chat_id: int, message_id: int | None) -> None:
         """Records which message shows the chat's current question."""
-        ...
-
-    async def save(
-        self,
-        chat_id: int,
-        record: Record,
-        tallies: Sequence[Tally] = (),
-        completed: Completed | None = None,
-    ) -> None:
-        """Stores the record, its tallies and a completed questionnaire in one commit."""
         ...
 
     async def pdf_sent(self, chat_id: int) -> None:

@@ -107,10 +107,6 @@ class SQLStore:
 
         return await self._run(work)
 
-    async def load(self, chat_id: int) -> Record:
-        """Returns what is stored for the chat."""
-        return await self._run(lambda db: load_record(db, chat_id))
-
     async def set_live_message(self, chat_id: int, message_id: int | None) -> None:
         """Records which message shows the chat's current question (that column only)."""
 
@@ -120,21 +116,6 @@ class SQLStore:
                     "UPDATE conversations SET live_message_id = ? WHERE chat_id = ?",
                     (message_id, chat_id),
                 )
-
-        await self._run(work)
-
-    async def save(
-        self,
-        chat_id: int,
-        record: Record,
-        tallies: Sequence[Tally] = (),
-        completed: Completed | None = None,
-    ) -> None:
-        """Stores the record, its tallies and a completed questionnaire in one commit."""
-
-        def work(db: Db) -> None:
-            with db.transaction():
-                save_record(db, chat_id, record, tallies, completed)
 
         await self._run(work)
 
@@ -163,10 +144,6 @@ class SQLStore:
             return [(int(r[0]), snapshot) for r in rows if (snapshot := parse_json(r[1]))]
 
         return await self._run(work)
-
-    async def pending_reminders(self, chat_id: int) -> list[Reminder]:
-        """Returns a chat's unsent reminders."""
-        return await self._reminders("chat_id = ?", chat_id)
 
     async def _reminders(self, condition: str, value: object) -> list[Reminder]:
         def work(db: Db) -> list[Reminder]:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage import PostgresStore, SQLiteStore, SQLStore
+from bot.storage import SQLStore
+from tests.bot.stores import PostgresStore, SQLiteStore
 
 POSTGRES_URL = os.environ.get("QUALIOPI_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgres"]

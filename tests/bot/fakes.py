@@ -23,9 +23,9 @@ from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
 from bot.config import Settings
-from bot.storage import SQLiteStore
 from bot.telegram import RetryingRateLimiter, build_application
 from bot.telegram import settle_background as settle
+from tests.bot.stores import SQLiteStore
 
 BOT_ID = 999
 BOT_USERNAME = "qualiopi_test_bot"

@@ -17,7 +17,6 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from telegram import Update
 
-from bot.storage import PostgresStore, SQLiteStore
 from tests.bot.conftest import POSTGRES_URL, reset_postgres
 from tests.bot.fakes import (
     FakeBotAPI,
@@ -28,6 +27,7 @@ from tests.bot.fakes import (
     settle,
 )
 from tests.bot.proxy import TcpProxy
+from tests.bot.stores import PostgresStore, SQLiteStore
 
 SCRIPTS = [
     "abcdefghijklmnopqrstuvwxyz",

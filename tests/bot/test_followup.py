@@ -19,9 +19,10 @@ from bot.cli import main
 from bot.consultancy import stats
 from bot.consultancy.reminders import add_months, reminder_dates
 from bot.consultancy.tracking import track
-from bot.storage import MIGRATIONS, SQLiteStore, Tally
+from bot.storage import MIGRATIONS, Tally
 from tests.answers import INDEPENDENT_OPCO_PRESSES
 from tests.bot.fakes import FakeBotAPI, Person, make_app
+from tests.bot.stores import SQLiteStore
 
 ADMIN = 7000
 BRAND = {

@@ -14,14 +14,13 @@ from bot.storage import (
     MIGRATIONS,
     PG_MIGRATIONS,
     Change,
-    PostgresStore,
     Record,
-    SQLiteStore,
     SQLStore,
     Tally,
     open_store,
 )
 from tests.bot.fakes import FakeBotAPI, make_app, message_update
+from tests.bot.stores import PostgresStore, SQLiteStore
 
 
 def second_connection(store: SQLStore, tmp_path: Path) -> SQLStore:

@@ -1,0 +1,47 @@
+"""The stores as the tests use them: the product's stores, plus the direct reads and writes
+that only tests need (the bot itself goes through ``update`` and the job queries)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.storage import Completed, Record, Reminder, SQLStore, Tally
+from bot.storage import PostgresStore as ProductPostgresStore
+from bot.storage import SQLiteStore as ProductSQLiteStore
+from bot.storage.db import Db
+from bot.storage.rows import load_record, save_record
+
+
+class Inspectable(SQLStore):
+    """Reads a chat's record, writes one directly, lists pending reminders."""
+
+    async def load(self, chat_id: int) -> Record:
+        """Returns what is stored for the chat."""
+        return await self._run(lambda db: load_record(db, chat_id))
+
+    async def save(
+        self,
+        chat_id: int,
+        record: Record,
+        tallies: Sequence[Tally] = (),
+        completed: Completed | None = None,
+    ) -> None:
+        """Stores the record, its tallies and a completed questionnaire in one commit."""
+
+        def work(db: Db) -> None:
+            with db.transaction():
+                save_record(db, chat_id, record, tallies, completed)
+
+        await self._run(work)
+
+    async def pending_reminders(self, chat_id: int) -> list[Reminder]:
+        """Returns a chat's unsent reminders."""
+        return await self._reminders("chat_id = ?", chat_id)
+
+
+class SQLiteStore(Inspectable, ProductSQLiteStore):
+    """The SQLite store, inspectable."""
+
+
+class PostgresStore(Inspectable, ProductPostgresStore):
+    """The PostgreSQL store, inspectable."""
