@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -11,13 +11,11 @@ from bot.storage.db import Db, now_iso
 from bot.storage.records import (
     DUPLICATE,
     Change,
-    Completed,
     Record,
     Reminder,
     StorageError,
-    Tally,
 )
-from bot.storage.rows import apply_change, load_record, parse_json, save_record
+from bot.storage.rows import apply_change, load_record, parse_json
 from bot.storage.schema import MIGRATIONS
 
 T = TypeVar("T")

@@ -15,7 +15,7 @@ import os
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 from bot.telegram.app import build_application, set_commands, settle_background
-from bot.telegram.handlers import COMMANDS, PDF_GRACE, QualiopiBot
+from bot.telegram.handlers import COMMANDS, QualiopiBot
 from bot.telegram.logref import chat_ref
 from bot.telegram.processing import BotApplication, PerChatUpdateProcessor
 from bot.telegram.ratelimit import RetryingRateLimiter

@@ -366,7 +366,7 @@ async def test_commands_are_registered_in_both_languages(bot: Ctx) -> None:
 async def test_an_unexpected_error_is_logged_without_the_token_and_told_to_the_person(
     bot: Ctx, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.telegram.handlers as module
+    import bot.telegram.replies as module
 
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError(f"kaboom with {TOKEN}")

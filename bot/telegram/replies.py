@@ -1,0 +1,73 @@
+"""Sending what a step decided: the new screen (edited in place when a button was pressed),
+or the result and, after it, the PDF and the consultancy's offer."""
+
+from __future__ import annotations
+
+from telegram import (
+    CallbackQuery,
+    Message,
+)
+
+import messages
+from bot.consultancy.followup import FollowUp
+from bot.conversation import Reply, summary_text
+from bot.render.screens import (
+    Screen,
+    evaluation_of,
+    result_buttons,
+    screen_for,
+)
+from bot.storage import (
+    Record,
+)
+from bot.telegram.port import Port
+from bot.telegram.results import ResultSender
+from flows.flow import RESULT
+
+
+async def send_reply(
+    port: Port,
+    chat_id: int,
+    record: Record,
+    reply: Reply,
+    query: CallbackQuery | None,
+    *,
+    follow: FollowUp,
+    results: ResultSender,
+) -> int | None:
+    """Sends what the step decided; returns the id of the live message."""
+    snapshot = record.snapshot
+    assert snapshot is not None
+    lang = snapshot["lang"]
+    live = record.live_message_id
+    if reply.intro:
+        intro = str(messages.call(lang, "bot", reply.intro))
+        brand = follow.brand_text(lang) if reply.intro == "welcome" else ""
+        await port.send(chat_id, f"{intro}\n\n{brand}" if brand else intro)
+    if reply.summary:
+        await port.send(chat_id, summary_text(snapshot))
+    pressed = query.message.message_id if query and isinstance(query.message, Message) else None
+    if snapshot["state"] == RESULT and (reply.entered_result or reply.resend_result):
+        if pressed is not None:
+            await port.clear_keyboard(chat_id, pressed)
+        if live is not None and live != pressed:
+            await port.clear_keyboard(chat_id, live)
+        ev = evaluation_of(snapshot)
+        offer = follow.offers(lang, ev.verdict.value, record.meta, ev.next_audit)
+        return await results.send_result(port, chat_id, snapshot, offer)
+    screen = (
+        Screen(messages.text(lang, "bot", "result_menu"), result_buttons(lang))
+        if snapshot["state"] == RESULT
+        else screen_for(snapshot, reply.hint)
+    )
+    if reply.edit and pressed is not None:
+        shown = await port.show(chat_id, screen, edit=pressed)
+        if live is not None and live != shown:
+            await port.clear_keyboard(chat_id, live)
+        return shown
+    if pressed is not None:
+        await port.clear_keyboard(chat_id, pressed)
+    shown = await port.show(chat_id, screen)
+    if live is not None and live not in (shown, pressed):
+        await port.clear_keyboard(chat_id, live)
+    return shown
