@@ -23,15 +23,14 @@ from bot.consultancy.leads import (
     lead_contact,
     lead_text,
 )
+from bot.consultancy.offer import brand_of
 from bot.consultancy.reminders import reminder_date_step
 from bot.outbox import Out, Outbox, rows
 from bot.render.screens import answers_view
 from bot.storage import Change, Lead, Record, StorageError, Store, Tally
-from flows.rules import Verdict
 
 LOGGER = logging.getLogger("qualiopi_bot")
 PERSON_COMMANDS = ("privacy", "delete")
-REMINDER_VERDICTS = (Verdict.REQUIRED.value, Verdict.RECOMMENDED.value)
 FOLLOW_BUTTONS = ("lead", "remind", "del")
 """Button data prefixes of the follow-ups."""
 
@@ -88,65 +87,11 @@ class FollowUp:
             return meta.get("lead") in LEAD_STEPS or meta.get("reminder") == "asking"
         return False
 
-    # --- after the result ---
-
-    def brand_text(self, lang: str) -> str:
-        """Returns the consultancy's block (empty when nothing is configured)."""
-        s = self.settings
-        return str(
-            messages.call(
-                lang,
-                "followup",
-                "brand",
-                name=s.consultancy_name,
-                presentation=s.consultancy_presentation,
-                contact_url=s.consultancy_contact_url,
-                booking_url=s.consultancy_booking_url,
-            )
-        ).strip()
+    # --- handling ---
 
     def brand(self) -> dict[str, str | None] | None:
         """Returns the branding for the PDF, or None."""
-        s = self.settings
-        if not (s.consultancy_name or s.consultancy_contact_url or s.consultancy_booking_url):
-            return None
-        return {
-            "name": s.consultancy_name,
-            "presentation": s.consultancy_presentation,
-            "contact_url": s.consultancy_contact_url,
-            "booking_url": s.consultancy_booking_url,
-        }
-
-    def offers(
-        self, lang: str, verdict: str, meta: dict[str, Any], next_audit: str | None = None
-    ) -> Out | None:
-        """Returns the message offering contact and reminders after a result, if any; the
-        reminder offer names the person's next audit when it is known."""
-        lines: list[tuple[tuple[str, str], ...]] = []
-        text_parts = []
-        brand = self.brand_text(lang)
-        if brand:
-            text_parts.append(brand)
-        if self.leads_enabled and not meta.get("lead_declined") and meta.get("lead") != "sent":
-            text_parts.append(
-                messages.text(lang, "followup", "offer", name=self.settings.consultancy_name)
-            )
-            lines.append(
-                (
-                    (messages.text(lang, "followup", "offer_yes"), "lead:yes"),
-                    (messages.text(lang, "followup", "offer_no"), "lead:no"),
-                )
-            )
-        if verdict in REMINDER_VERDICTS:
-            text_parts.append(
-                messages.text(lang, "followup", "remind_question", next_audit=next_audit)
-            )
-            lines.append(((messages.text(lang, "followup", "remind_offer"), "remind:yes"),))
-        if not text_parts:
-            return None
-        return Out("\n\n".join(text_parts), rows(*lines))
-
-    # --- handling ---
+        return brand_of(self.settings)
 
     def decide(
         self, event: Event, record: Record, chat_id: int, user_id: int | None, lang_guess: str
@@ -208,7 +153,9 @@ class FollowUp:
             await self._delete(outbox, chat_id, value == "del:yes", lang)
             return
         if plan.lead is not None:
-            await notify_admins(outbox, self.settings, self.brand(), plan.lead, snapshot)
+            await notify_admins(
+                outbox, self.settings, brand_of(self.settings), plan.lead, snapshot
+            )
         for out in plan.reply:
             await outbox.deliver(chat_id, out)
 

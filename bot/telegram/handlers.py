@@ -63,7 +63,7 @@ class QualiopiBot:
         self.today = today
         self.now = now or (lambda: dt.datetime.now(dt.UTC))
         self.follow = FollowUp(store, settings, self.now, outbox_of=_port_of)
-        self.results = ResultSender(store, self.follow.brand, lambda: self.now())
+        self.results = ResultSender(store, self.follow.brand, self.clock)
 
     # helpers
 
@@ -199,6 +199,10 @@ class QualiopiBot:
         return await send_reply(
             port, chat_id, saved, reply, query, follow=self.follow, results=self.results
         )
+
+    def clock(self) -> dt.datetime:
+        """The current time, read from ``now`` at each call (tests move it)."""
+        return self.now()
 
     async def resend_owed_pdfs(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Sends the result PDFs still owed (a job; see ``ResultSender``)."""

@@ -10,6 +10,7 @@ from telegram import (
 
 import messages
 from bot.consultancy.followup import FollowUp
+from bot.consultancy.offer import brand_text, offer_after_result
 from bot.conversation import Reply, summary_text
 from bot.render.screens import (
     Screen,
@@ -42,7 +43,7 @@ async def send_reply(
     live = record.live_message_id
     if reply.intro:
         intro = str(messages.call(lang, "bot", reply.intro))
-        brand = follow.brand_text(lang) if reply.intro == "welcome" else ""
+        brand = brand_text(follow.settings, lang) if reply.intro == "welcome" else ""
         await port.send(chat_id, f"{intro}\n\n{brand}" if brand else intro)
     if reply.summary:
         await port.send(chat_id, summary_text(snapshot))
@@ -53,7 +54,9 @@ async def send_reply(
         if live is not None and live != pressed:
             await port.clear_keyboard(chat_id, live)
         ev = evaluation_of(snapshot)
-        offer = follow.offers(lang, ev.verdict.value, record.meta, ev.next_audit)
+        offer = offer_after_result(
+            follow.settings, lang, ev.verdict.value, record.meta, ev.next_audit
+        )
         return await results.send_result(port, chat_id, snapshot, offer)
     screen = (
         Screen(messages.text(lang, "bot", "result_menu"), result_buttons(lang))

@@ -1,0 +1,74 @@
+"""The consultancy's block (name, presentation, links) and the offer after a result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import messages
+from bot.config import Settings
+from bot.outbox import Out, rows
+from flows.rules import Verdict
+
+REMINDER_VERDICTS = (Verdict.REQUIRED.value, Verdict.RECOMMENDED.value)
+
+
+def brand_text(settings: Settings, lang: str) -> str:
+    """Returns the consultancy's block (empty when nothing is configured)."""
+    s = settings
+    return str(
+        messages.call(
+            lang,
+            "followup",
+            "brand",
+            name=s.consultancy_name,
+            presentation=s.consultancy_presentation,
+            contact_url=s.consultancy_contact_url,
+            booking_url=s.consultancy_booking_url,
+        )
+    ).strip()
+
+
+def brand_of(settings: Settings) -> dict[str, str | None] | None:
+    """Returns the branding for the PDF, or None."""
+    s = settings
+    if not (s.consultancy_name or s.consultancy_contact_url or s.consultancy_booking_url):
+        return None
+    return {
+        "name": s.consultancy_name,
+        "presentation": s.consultancy_presentation,
+        "contact_url": s.consultancy_contact_url,
+        "booking_url": s.consultancy_booking_url,
+    }
+
+
+def offer_after_result(
+    settings: Settings,
+    lang: str,
+    verdict: str,
+    meta: dict[str, Any],
+    next_audit: str | None = None,
+) -> Out | None:
+    """Returns the message offering contact and reminders after a result, if any; the
+    reminder offer names the person's next audit when it is known."""
+    lines: list[tuple[tuple[str, str], ...]] = []
+    text_parts = []
+    brand = brand_text(settings, lang)
+    if brand:
+        text_parts.append(brand)
+    leads_enabled = bool(settings.admin_chat_ids)
+    if leads_enabled and not meta.get("lead_declined") and meta.get("lead") != "sent":
+        text_parts.append(messages.text(lang, "followup", "offer", name=settings.consultancy_name))
+        lines.append(
+            (
+                (messages.text(lang, "followup", "offer_yes"), "lead:yes"),
+                (messages.text(lang, "followup", "offer_no"), "lead:no"),
+            )
+        )
+    if verdict in REMINDER_VERDICTS:
+        text_parts.append(
+            messages.text(lang, "followup", "remind_question", next_audit=next_audit)
+        )
+        lines.append(((messages.text(lang, "followup", "remind_offer"), "remind:yes"),))
+    if not text_parts:
+        return None
+    return Out("\n\n".join(text_parts), rows(*lines))
