@@ -21,9 +21,9 @@ from __future__ import annotations
 from bot.storage.db import sqlite_path
 from bot.storage.postgres import PostgresStore
 from bot.storage.records import (
-    DUPLICATE,
     Change,
     Completed,
+    DuplicateUpdate,
     Lead,
     Record,
     Reminder,
@@ -46,13 +46,13 @@ def open_store(database_url: str) -> SQLStore:
 
 
 __all__ = [
-    "DUPLICATE",
     "MIGRATIONS",
     "PG_MIGRATIONS",
     "RECENT_UPDATES",
     "SCHEMA_VERSION",
     "Change",
     "Completed",
+    "DuplicateUpdate",
     "Lead",
     "PostgresStore",
     "Record",

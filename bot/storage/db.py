@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -15,8 +15,13 @@ def sqlite_path(database_url: str) -> Path:
     return Path(urlsplit(database_url).path[1:])
 
 
-def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+Clock = Callable[[], dt.datetime]
+"""Where the store reads the time (timestamps, today's tallies): injected, UTC."""
+
+
+def utc_now() -> dt.datetime:
+    """The real clock."""
+    return dt.datetime.now(dt.UTC)
 
 
 class Db:
@@ -25,9 +30,14 @@ class Db:
     SQL is written once with ``?`` placeholders (converted for psycopg) and portable syntax.
     """
 
-    def __init__(self, conn: Any, postgres: bool) -> None:
+    def __init__(self, conn: Any, postgres: bool, clock: Clock = utc_now) -> None:
         self.conn = conn
         self.postgres = postgres
+        self.clock = clock
+
+    def now_iso(self) -> str:
+        """The current time as stored (ISO 8601, seconds, UTC)."""
+        return self.clock().isoformat(timespec="seconds")
 
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.postgres else sql

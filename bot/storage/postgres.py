@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from bot.storage.db import Db
+from bot.storage.db import Clock, Db, utc_now
 from bot.storage.records import StorageError
 from bot.storage.schema import MIGRATION_LOCK, PG_MIGRATIONS
 from bot.storage.sql import SQLStore
@@ -22,8 +22,11 @@ class PostgresStore(SQLStore):
     postgres = True
     migrations = PG_MIGRATIONS
 
-    def __init__(self, url: str, max_size: int = 8, pool_timeout: float = 5.0) -> None:
+    def __init__(
+        self, url: str, max_size: int = 8, pool_timeout: float = 5.0, clock: Clock = utc_now
+    ) -> None:
         self.url = url
+        self.clock = clock
         self.max_size = max_size
         # How long a step waits for a connection before the person is told to try again (the
         # server away, or every connection busy); 5 s is far above the waits measured under load.
@@ -38,7 +41,7 @@ class PostgresStore(SQLStore):
                 from psycopg_pool import ConnectionPool
 
                 with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as conn:
-                    db = Db(conn, postgres=True)
+                    db = Db(conn, postgres=True, clock=self.now)
                     db.execute("SELECT pg_advisory_lock(?)", (MIGRATION_LOCK,))
                     try:
                         self._migrate(db)
@@ -61,7 +64,7 @@ class PostgresStore(SQLStore):
 
             try:
                 with self._pool_ready().connection() as conn:
-                    return work(Db(conn, postgres=True))
+                    return work(Db(conn, postgres=True, clock=self.now))
             except (psycopg.Error, PoolTimeout) as exc:
                 raise StorageError(str(exc).strip()) from exc
 

@@ -77,8 +77,9 @@ class Change:
     pdf_due: bool = False
 
 
-DUPLICATE: Any = object()
-"""Returned by ``Store.update`` for an update already handled for that chat."""
+class DuplicateUpdate(Exception):
+    """Raised by ``Store.update`` for an update already handled for that chat (a redelivery, or
+    another worker got there first): nothing was decided or written."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +100,8 @@ class Store(Protocol):
         self, chat_id: int, update_id: int, decide: Callable[[Record], tuple[Change | None, T]]
     ) -> T:
         """Runs ``decide`` on the chat's record and commits its change (None: nothing to
-        write), the chat locked for the whole step (across processes too); returns DUPLICATE
-        for an update seen before."""
+        write), the chat locked for the whole step (across processes too); raises
+        ``DuplicateUpdate`` for an update seen before."""
         ...
 
     async def set_live_message(self, chat_id: int, message_id: int | None) -> None:

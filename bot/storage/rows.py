@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from bot.storage.db import Db, now_iso
+from bot.storage.db import Db
 from bot.storage.records import (
     Change,
     Completed,
@@ -33,7 +33,7 @@ def insert_lead(db: Db, lead: Lead) -> None:
         "INSERT INTO leads (chat_id, created_at, name, phone, email, message,"
         " language, source, verdict, indicator_count, answers)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (lead.chat_id, now_iso(), lead.name, lead.phone, lead.email, lead.message,
+        (lead.chat_id, db.now_iso(), lead.name, lead.phone, lead.email, lead.message,
          lead.language, lead.source, lead.verdict, lead.indicator_count,
          json.dumps(lead.answers, ensure_ascii=False)),
     )  # fmt: skip
@@ -57,7 +57,9 @@ def apply_change(db: Db, chat_id: int, change: Change) -> None:
     if change.reminders is not None:
         replace_reminders(db, chat_id, *change.reminders)
     if change.pdf_due:
-        db.execute("UPDATE conversations SET pdf_due = ? WHERE chat_id = ?", (now_iso(), chat_id))
+        db.execute(
+            "UPDATE conversations SET pdf_due = ? WHERE chat_id = ?", (db.now_iso(), chat_id)
+        )
 
 
 def save_record(
@@ -67,7 +69,7 @@ def save_record(
     tallies: Sequence[Tally],
     completed: Completed | None,
 ) -> None:
-    now = now_iso()
+    now = db.now_iso()
     snapshot = json.dumps(record.snapshot, ensure_ascii=False) if record.snapshot else None
     db.execute(
         "INSERT INTO conversations"
@@ -101,7 +103,7 @@ def parse_json(text: str | None) -> Any:
 
 
 def add_tallies(db: Db, tallies: Sequence[Tally]) -> None:
-    day = dt.datetime.now(dt.UTC).date().isoformat()
+    day = db.clock().date().isoformat()
     db.executemany(
         "INSERT INTO tallies (day, kind, detail, source, n) VALUES (?, ?, ?, ?, ?)"
         " ON CONFLICT (day, kind, detail, source) DO UPDATE SET n = tallies.n + excluded.n",

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from bot.storage.db import Db, now_iso
+from bot.storage.db import Clock, Db
 from bot.storage.records import (
-    DUPLICATE,
     Change,
+    DuplicateUpdate,
     Record,
     Reminder,
     StorageError,
@@ -50,6 +50,12 @@ class SQLStore:
 
     postgres = False
     migrations: tuple[str, ...] = MIGRATIONS
+    clock: Clock
+    """Where the store reads the time (given to the constructor; the real clock by default)."""
+
+    def now(self) -> dt.datetime:
+        """The store's current time (read from ``clock`` at each call)."""
+        return self.clock()
 
     async def _run(self, work: Callable[[Db], T]) -> T:
         raise NotImplementedError
@@ -96,7 +102,7 @@ class SQLStore:
                 db.lock_chat(chat_id)
                 record = load_record(db, chat_id)
                 if is_handled(record, update_id):
-                    return DUPLICATE  # type: ignore[no-any-return]
+                    raise DuplicateUpdate(update_id)
                 change, result = decide(record)
                 if change is not None:
                     apply_change(db, chat_id, replace(change, record=handled(change.record, record,
@@ -160,7 +166,7 @@ class SQLStore:
         def work(db: Db) -> None:
             with db.transaction():
                 db.execute(
-                    "UPDATE reminders SET sent_at = ? WHERE id = ?", (now_iso(), reminder_id)
+                    "UPDATE reminders SET sent_at = ? WHERE id = ?", (db.now_iso(), reminder_id)
                 )
 
         await self._run(work)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from bot.storage.db import Db
+from bot.storage.db import Clock, Db, utc_now
 from bot.storage.records import StorageError
 from bot.storage.sql import SQLStore
 
@@ -27,8 +27,9 @@ _BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)  # primary codes (low
 class SQLiteStore(SQLStore):
     """The default store: one SQLite file, used from worker threads, WAL mode."""
 
-    def __init__(self, path: Path, busy_timeout: float = 5.0) -> None:
+    def __init__(self, path: Path, busy_timeout: float = 5.0, clock: Clock = utc_now) -> None:
         self.path = path
+        self.clock = clock
         # How long a step waits for the file while another process (a backup, the CLI export)
         # holds it, before the person is told to try again.
         self.busy_timeout = busy_timeout
@@ -43,7 +44,7 @@ class SQLiteStore(SQLStore):
             conn = sqlite3.connect(
                 self.path, check_same_thread=False, timeout=self.busy_timeout, isolation_level=None
             )
-            db = Db(conn, postgres=False)
+            db = Db(conn, postgres=False, clock=self.now)
             try:
                 self._prepare(db)
             except BaseException:

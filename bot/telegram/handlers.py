@@ -30,8 +30,8 @@ from bot.config import Settings
 from bot.consultancy.followup import FollowPlan, FollowUp
 from bot.conversation import Reply, decide_conversation
 from bot.storage import (
-    DUPLICATE,
     Change,
+    DuplicateUpdate,
     Record,
     StorageError,
     Store,
@@ -153,7 +153,7 @@ class QualiopiBot:
         except StorageError as exc:
             await tell_storage_down(port, chat.id, query, lang_guess, exc)
             return
-        if outcome is DUPLICATE:  # another worker, or a redelivery, got there first
+        except DuplicateUpdate:  # another worker, or a redelivery, got there first
             LOGGER.info(
                 "update %s for chat %s already handled", update.update_id, chat_ref(chat.id)
             )

@@ -7,13 +7,14 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pytest
 from telegram import Update
 
 from bot.storage import (
-    DUPLICATE,
     MIGRATIONS,
     PG_MIGRATIONS,
     Change,
+    DuplicateUpdate,
     Record,
     SQLStore,
     Tally,
@@ -68,11 +69,13 @@ async def test_update_applies_once_per_update_id(store: SQLStore) -> None:
         return Change(Record(None, None, None, 10, {"count": count})), count
 
     assert await store.update(1, 10, decide) == 1
-    assert await store.update(1, 10, decide) is DUPLICATE
+    with pytest.raises(DuplicateUpdate):
+        await store.update(1, 10, decide)
     assert (await store.load(1)).meta["count"] == 1
     assert await store.update(1, 12, decide) == 2
     assert await store.update(1, 11, decide) == 3, "an older update arriving late is not lost"
-    assert await store.update(1, 11, decide) is DUPLICATE
+    with pytest.raises(DuplicateUpdate):
+        await store.update(1, 11, decide)
 
 
 async def test_concurrent_steps_of_one_chat_never_interleave(
