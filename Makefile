@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test check lint types imports bench clean
+.PHONY: run test quick check lint types imports bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,9 +18,17 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/qualiopi-bot run
 
-## test: the whole suite: lint, types, import contracts, then pytest
+## test: the whole suite: lint, types, import contracts, the tests (coverage measured on the
+## fast ones, with a floor), then the slow ones
 test: check
-	$(BIN)/python -m pytest
+	$(BIN)/coverage run -m pytest -m "not slow"
+	@printf 'Coverage of the fast tests (floor in pyproject.toml): '
+	@$(BIN)/coverage report --format=total --precision=1
+	$(BIN)/python -m pytest -m slow
+
+## quick: the inner loop: the tests not marked slow (no lint, no types)
+quick: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" -q
 
 ## check: lint, format check, strict types and import contracts
 check: $(STAMP)

@@ -29,6 +29,8 @@ from tests.bot.fakes import (
 from tests.bot.proxy import TcpProxy
 from tests.bot.stores import PostgresStore, SQLiteStore
 
+pytestmark = pytest.mark.slow  # bounded load and fault drills
+
 SCRIPTS = [
     "abcdefghijklmnopqrstuvwxyz",
     "éèàçôûÉÀ’«»",

@@ -17,6 +17,8 @@ from tests.answers import INDEPENDENT_OPCO_PRESSES
 from tests.bot.fake_server import FakeTelegramServer
 from tests.bot.fakes import TOKEN, callback_update, message_update
 
+pytestmark = pytest.mark.slow  # real processes: seconds each
+
 ANSWERS = INDEPENDENT_OPCO_PRESSES
 
 

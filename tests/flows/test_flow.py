@@ -85,6 +85,7 @@ def walk(
             yield from walk(after, (*path, question))
 
 
+@pytest.mark.slow
 def test_every_reachable_path_gives_the_result_evaluate_gives() -> None:
     paths = set()
     verdicts = set()

@@ -77,6 +77,7 @@ def check_telegram_html(html: str) -> None:
     assert re.search(r"&(?!amp;|lt;|gt;|quot;|#\d+;)", html) is None, "bare & in HTML"
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(raw=valid_answers())
 def test_every_result_renders_in_both_languages_with_telegram_html(raw: dict[str, Any]) -> None:
