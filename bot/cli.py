@@ -1,4 +1,4 @@
-"""The ``qualiopi-bot`` command line: evaluate (and, as they land, console, run, diagram)."""
+"""The ``qualiopi-bot`` command line: evaluate, console, run, diagram, stats, export."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The questionnaire's pure core: referentials, rules and (later) the conversation flow.
+"""The questionnaire's pure core: referentials, rules, advice and the conversation flow.
 
 Nothing here does I/O beyond reading its own packaged data, imports Telegram or Jinja, or
 knows about languages other than as data keys.
