@@ -20,7 +20,7 @@ from bot.render.screens import (
     result_screen,
     screen_for,
 )
-from flows.contract import QUESTIONS
+from flows.contract import QUESTIONS, canonical
 from flows.flow import MULTI, RESULT, REVIEW, Step, new_snapshot, step
 from flows.path import path_questions
 
@@ -108,9 +108,7 @@ class Console:
             self.say(f"⚠️ {hint}")
 
     def _answers(self) -> dict[str, Any]:
-        return {
-            q: v if isinstance(v, str) else tuple(v) for q, v in self.snapshot["answers"].items()
-        }
+        return canonical(self.snapshot["answers"])
 
     def apply(self, trigger: str, *args: Any) -> Step:
         """Fires one trigger and keeps the new snapshot."""

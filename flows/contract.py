@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
+from typing import Any
 
 
 class Kind(StrEnum):
@@ -126,3 +127,13 @@ VERDICTS: tuple[str, ...] = (
 Answer = str | tuple[str, ...]
 Answers = Mapping[str, Answer]
 """Validated answers: a str for a single question, a tuple in contract order for a multi one."""
+
+
+def canonical(answers: Mapping[str, Any]) -> dict[str, Answer]:
+    """Answers as the rules read them: a multi-choice answer as a tuple (JSON gives lists)."""
+    return {q: v if isinstance(v, str) else tuple(v) for q, v in answers.items()}
+
+
+def as_json(answers: Mapping[str, Any]) -> dict[str, str | list[str]]:
+    """Answers as JSON stores them: a multi-choice answer as a list."""
+    return {q: v if isinstance(v, str) else list(v) for q, v in answers.items()}

@@ -27,7 +27,15 @@ from typing import Any, Final
 
 from transitions import EventData, Machine
 
-from flows.contract import QUESTION_IDS, QUESTION_LIST, QUESTIONS, Answer, Kind
+from flows.contract import (
+    QUESTION_IDS,
+    QUESTION_LIST,
+    QUESTIONS,
+    Answer,
+    Kind,
+    as_json,
+    canonical,
+)
 from flows.path import is_asked, path_questions
 
 REVIEW: Final = "review"
@@ -184,9 +192,7 @@ class Conversation:
 
     def __init__(self, snapshot: Mapping[str, Any]) -> None:
         self.state: str = snapshot["state"]
-        self.answers: dict[str, Answer] = {
-            q: v if isinstance(v, str) else tuple(v) for q, v in snapshot["answers"].items()
-        }
+        self.answers: dict[str, Answer] = canonical(snapshot["answers"])
         self.pending: list[str] = list(snapshot.get("pending", ()))
         self.editing: bool = bool(snapshot.get("editing", False))
         self.lang: str = snapshot["lang"]
@@ -199,7 +205,7 @@ class Conversation:
         snapshot: dict[str, Any] = {
             "v": SNAPSHOT_VERSION,
             "state": self.state,
-            "answers": {q: v if isinstance(v, str) else list(v) for q, v in self.answers.items()},
+            "answers": as_json(self.answers),
             "lang": self.lang,
         }
         if self.pending:

@@ -6,6 +6,7 @@ from typing import Any
 
 import messages
 from flows.advice import Evaluation, proofs_for
+from flows.contract import as_json
 from flows.rules import Finding
 
 
@@ -69,7 +70,7 @@ def build_report(ev: Evaluation, lang: str) -> dict[str, Any]:
         "checklist_notes": [_finding(lang, "notes", f) for f in ev.checklist_notes],
         "next_steps": [_finding(lang, "steps", f) for f in ev.next_steps],
         "checklist": _checklist(ev, lang),
-        "answers": {k: v if isinstance(v, str) else list(v) for k, v in ev.answers.items()},
+        "answers": as_json(ev.answers),
     }
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import messages
 from bot.render.report import build_report, render_result_html
 from flows.advice import Evaluation, evaluate
-from flows.contract import QUESTIONS, Kind
+from flows.contract import QUESTIONS, Kind, canonical
 from flows.flow import MULTI, RESULT, REVIEW, Outcome, progress
 from flows.path import path_questions
 
@@ -122,7 +122,7 @@ def review_screen(snapshot: Mapping[str, Any], hint: str | None = None) -> Scree
     answers = snapshot["answers"]
     items = [
         {"question": q, "options": [answers[q]] if isinstance(answers[q], str) else answers[q]}
-        for q in path_questions(_canonical(answers))
+        for q in path_questions(canonical(answers))
         if q in answers
     ]
     text = messages.render(lang, "review", answers=items, hint=hint_text(lang, hint))
@@ -146,14 +146,10 @@ def review_screen(snapshot: Mapping[str, Any], hint: str | None = None) -> Scree
     return Screen(text, tuple(rows))
 
 
-def _canonical(answers: Mapping[str, Any]) -> dict[str, Any]:
-    return {q: v if isinstance(v, str) else tuple(v) for q, v in answers.items()}
-
-
 def evaluation_of(snapshot: Mapping[str, Any]) -> Evaluation:
     """Evaluates a snapshot at the result, on the day it recorded."""
     day = dt.date.fromisoformat(snapshot["date"]) if snapshot.get("date") else dt.date.today()
-    return evaluate(_canonical(snapshot["answers"]), day)
+    return evaluate(canonical(snapshot["answers"]), day)
 
 
 def result_screen(snapshot: Mapping[str, Any]) -> tuple[Screen, Evaluation, dict[str, Any]]:
@@ -257,12 +253,12 @@ def match_options(question: str, typed: str, lang: str) -> list[str] | None:
 
 def answers_view(answers: Mapping[str, Any], lang: str) -> list[dict[str, str]]:
     """Returns each answer on the path as (short question name, labels), for print."""
-    canonical = _canonical(answers)
+    answered = canonical(answers)
     view = []
-    for q in path_questions(canonical):
-        if q not in canonical:
+    for q in path_questions(answered):
+        if q not in answered:
             continue
-        value = canonical[q]
+        value = answered[q]
         options = (value,) if isinstance(value, str) else value
         view.append(
             {
@@ -277,7 +273,7 @@ def result_pdf(snapshot: Mapping[str, Any], brand: Mapping[str, Any] | None = No
     """Returns the printable checklist of a finished conversation (with the consultancy's
     details when it has configured them)."""
     key = json.dumps(
-        [snapshot["lang"], snapshot.get("date"), _canonical(snapshot["answers"]), brand],
+        [snapshot["lang"], snapshot.get("date"), canonical(snapshot["answers"]), brand],
         sort_keys=True,
         default=list,
     )
@@ -291,5 +287,5 @@ def _pdf_for(key: str) -> bytes:
     from bot.render.pdf import build_pdf  # fpdf2 loads only when a PDF is asked for
 
     lang, day, answers, brand = json.loads(key)
-    ev = evaluate(_canonical(answers), dt.date.fromisoformat(day) if day else dt.date.today())
+    ev = evaluate(canonical(answers), dt.date.fromisoformat(day) if day else dt.date.today())
     return build_pdf(build_report(ev, lang), answers_view(answers, lang), ev.date, brand)
