@@ -35,7 +35,16 @@ PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 class Reply:
     """What to say after a step (decided with the step, sent by the front end)."""
 
-    __slots__ = ("edit", "entered_result", "hint", "intro", "resend_result", "summary", "toast")
+    __slots__ = (
+        "edit",
+        "entered_result",
+        "hint",
+        "intro",
+        "resend_result",
+        "summary",
+        "toast",
+        "view",
+    )
 
     def __init__(self) -> None:
         self.intro: str | None = None
@@ -45,6 +54,8 @@ class Reply:
         self.edit = False
         self.entered_result = False
         self.resend_result = False
+        self.view: tuple[str, int] | None = None
+        """A screen of the result to show in place (``res:`` buttons)."""
 
 
 def decide_conversation(
@@ -64,7 +75,7 @@ def decide_conversation(
     after, source = _apply(snapshot, record, event, lang, reply, today=today)
     meta, tallies, completed = track_step(chat_id, snapshot, after, record, source, now=now)
     saved = Record(after, record.live_message_id, source, update_id, meta)
-    owes_pdf = after["state"] == RESULT and (reply.entered_result or reply.resend_result)
+    owes_pdf = after["state"] == RESULT and reply.entered_result
     return Change(saved, tallies, completed, pdf_due=owes_pdf), (saved, reply)
 
 
@@ -176,8 +187,15 @@ def _button(
     if trigger == "lang":
         if action_args[0] != current_lang:
             snapshot = switch_language(snapshot)
-        reply.edit = snapshot["state"] != RESULT
+        reply.edit = True
         reply.resend_result = snapshot["state"] == RESULT
+        return snapshot
+    if trigger == "view":
+        if snapshot["state"] == RESULT:
+            reply.view = (action_args[0], action_args[1])
+        else:
+            reply.toast = hint_text(current_lang, Outcome.STALE)
+        reply.edit = True
         return snapshot
     if trigger == "result":
         trigger, action_args = "show_result", (today,)

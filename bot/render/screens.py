@@ -183,6 +183,24 @@ def screen_for(snapshot: Mapping[str, Any], hint: str | None = None) -> Screen:
 
 # --- Reading input back -------------------------------------------------------------------------
 
+CRITERIA = tuple(str(n) for n in range(1, 8))
+RESULT_VIEWS = ("summary", "why", "steps", *CRITERIA)
+"""The screens of the result (``bot.render.result_views``)."""
+MAX_PAGES = 9
+
+
+def parse_view(rest: str) -> tuple[str, int] | None:
+    """Reads ``<view>`` or ``<view>:<page>`` from button data; None when we never send it."""
+    view, _, page = rest.partition(":")
+    if view not in RESULT_VIEWS:
+        return None
+    if not page:
+        return view, 0
+    if not page.isdigit() or not 0 <= int(page) < MAX_PAGES:
+        return None
+    return view, int(page)
+
+
 Action = tuple[str, tuple[Any, ...]]
 """A flow trigger and its arguments, or one of the adapter's own verbs (``lang``)."""
 
@@ -202,6 +220,9 @@ def parse_button(data: str) -> Action | None:
         return ("confirm", (rest,))
     if kind == "edit" and rest in QUESTIONS:
         return ("edit", (rest,))
+    if kind == "res":
+        view = parse_view(rest)
+        return ("view", view) if view is not None else None
     if kind == "lang" and rest in messages.LANGUAGES:
         return ("lang", (rest,))
     if data in ("back", "restart", "result") and not rest:

@@ -12,10 +12,9 @@ import messages
 from bot.consultancy.followup import FollowUp
 from bot.consultancy.offer import brand_text, offer_after_result
 from bot.conversation import Reply, summary_text
+from bot.render.result_views import result_view
 from bot.render.screens import (
-    Screen,
     evaluation_of,
-    result_buttons,
     screen_for,
 )
 from bot.storage import (
@@ -48,7 +47,7 @@ async def send_reply(
     if reply.summary:
         await port.send(chat_id, summary_text(snapshot))
     pressed = query.message.message_id if query and isinstance(query.message, Message) else None
-    if snapshot["state"] == RESULT and (reply.entered_result or reply.resend_result):
+    if snapshot["state"] == RESULT and reply.entered_result:
         if pressed is not None:
             await port.clear_keyboard(chat_id, pressed)
         if live is not None and live != pressed:
@@ -58,11 +57,10 @@ async def send_reply(
             follow.settings, lang, ev.verdict.value, record.meta, ev.next_audit
         )
         return await results.send_result(port, chat_id, snapshot, offer)
-    screen = (
-        Screen(messages.text(lang, "bot", "result_menu"), result_buttons(lang))
-        if snapshot["state"] == RESULT
-        else screen_for(snapshot, reply.hint)
-    )
+    if snapshot["state"] == RESULT:  # a screen of the result: the summary unless one is asked
+        screen = result_view(snapshot, *(reply.view or ("summary", 0)))
+    else:
+        screen = screen_for(snapshot, reply.hint)
     if reply.edit and pressed is not None:
         shown = await port.show(chat_id, screen, edit=pressed)
         if live is not None and live != shown:

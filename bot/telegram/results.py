@@ -15,9 +15,7 @@ from telegram.ext import (
 
 import messages
 from bot.outbox import Out
-from bot.render.screens import (
-    result_screen,
-)
+from bot.render.result_views import result_view
 from bot.render.workers import render_pdf
 from bot.storage import (
     StorageError,
@@ -54,13 +52,10 @@ class ResultSender:
         snapshot: dict[str, Any],
         offer: Out | None = None,
     ) -> int | None:
-        """Sends the result in Telegram-sized parts, the last with its buttons; then, in the
+        """Sends the result's summary with its buttons (details open in place); then, in the
         background, the PDF and the consultancy's offer (contact, reminders) if any."""
-        screen, _, _ = result_screen(snapshot)
-        last: int | None = None
-        for index, part in enumerate(screen.parts):
-            buttons = screen.buttons if index == len(screen.parts) - 1 else ()
-            last = await port.send(chat_id, part, buttons)
+        screen = result_view(snapshot)
+        last = await port.send(chat_id, screen.text, screen.buttons)
         self._in_background(self._send_pdf(port, chat_id, snapshot, offer))
         return last
 

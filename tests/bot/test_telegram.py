@@ -13,6 +13,7 @@ import pytest
 from pypdf import PdfReader
 from telegram import Update
 
+from bot.render.screens import evaluation_of
 from bot.telegram import set_commands
 from tests.bot.fakes import (
     TOKEN,
@@ -273,39 +274,85 @@ async def test_a_bad_gateway_is_retried(bot: Ctx) -> None:
     assert "situation" in p.live().text
 
 
-async def test_the_result_comes_in_several_messages_then_the_pdf(bot: Ctx) -> None:
+CFA_EVERYTHING_PRESSES = [
+    "ans:role:organisation",
+    *(f"ans:activities:{o}" for o in ("training", "skills_assessment", "vae", "apprenticeship")),
+    "ok:activities",
+    "ans:selling:both",
+    "ans:funders:opco",
+    "ans:funders:cpf",
+    "ok:funders",
+    "ans:cpf_subcontracting:yes",
+    "ans:micro_enterprise:no",
+    "ans:certifying:yes",
+    "ans:long_courses:yes",
+    "ans:work_based:alternance",
+    "ans:uses_subcontractors:yes",
+    "ans:certified:no",
+    "ans:stage:new_entrant",
+    "ans:sites:several",
+]
+
+
+async def test_the_result_is_a_short_summary_with_every_detail_one_tap_away(bot: Ctx) -> None:
+    """The longest result there is (a CFA doing everything): one summary message under 1,500
+    characters, then the PDF; each criterion, the reasons and the next steps open in place."""
+    _, _, store = bot
     p = person(bot)
     await p.say("/start")
-    for data in ["ans:role:organisation"]:
-        await p.press(data)
-    for option in ["training", "skills_assessment", "vae", "apprenticeship"]:
-        await p.press(f"ans:activities:{option}")
-    await p.press("ok:activities")
-    await p.press("ans:selling:both")
-    for option in ["opco", "cpf"]:
-        await p.press(f"ans:funders:{option}")
-    await p.press("ok:funders")
-    for data in [
-        "ans:cpf_subcontracting:yes",
-        "ans:micro_enterprise:no",
-        "ans:certifying:yes",
-        "ans:long_courses:yes",
-        "ans:work_based:alternance",
-        "ans:uses_subcontractors:yes",
-        "ans:certified:no",
-        "ans:stage:new_entrant",
-        "ans:sites:several",
-    ]:
+    for data in CFA_EVERYTHING_PRESSES:
         await p.press(data)
     before = len(p.api.chat(42))
     await p.press("result")
     new = p.api.chat(42)[before:]
-    parts = [m for m in new if m.document is None]
-    assert len(parts) >= 2
-    assert all(len(m.text) <= 4096 for m in parts)
-    documents = [m for m in new if m.document is not None]
-    assert len(documents) == 1
-    assert any("Modifier mes réponses" in m.labels()[0] for m in parts if m.labels())
+    texts = [m for m in new if m.document is None]
+    summary, *after = texts
+    assert all(d.startswith(("remind:", "lead:")) for m in after for d in m.data()), (
+        "one message of result, then only the offer"
+    )
+    assert len(summary.text) <= 1500
+    assert sum(len(m.text) for m in texts) < 4096
+    assert "Oui\u00a0: la certification Qualiopi est obligatoire" in summary.text
+    assert len([m for m in new if m.document is not None]) == 1
+    views = [d for d in summary.data() if d.startswith("res:")]
+    criteria = [d for d in views if d.removeprefix("res:").isdigit()]
+    assert criteria == [f"res:{n}" for n in range(1, 8)]
+    assert {"res:why", "res:steps"} <= set(views)
+    record = await store.load(42)
+    expected = set(evaluation_of(record.snapshot).indicators)
+    seen: set[int] = set()
+    for data in criteria:
+        await p.press(data, summary.message_id)
+        shown = p.api.messages[(42, summary.message_id)]  # edited in place
+        assert len(shown.text) <= 4096
+        seen |= {n for n in expected if f"<b>{n}. " in shown.text}
+        assert "Exemples de preuves" in shown.text
+        assert "res:summary" in shown.data()
+    assert seen == expected, "every indicator and its evidence is reachable"
+    await p.press("res:why", summary.message_id)
+    assert "Source\u00a0:" in p.api.messages[(42, summary.message_id)].text
+    await p.press("res:steps", summary.message_id)
+    steps = p.api.messages[(42, summary.message_id)]
+    assert "Prochaines étapes" in steps.text
+    while "res:steps:" in " ".join(steps.data()):  # a long list comes in pages
+        following = next(d for d in steps.data() if d.startswith("res:steps:"))
+        await p.press(following, summary.message_id)
+        steps = p.api.messages[(42, summary.message_id)]
+        assert len(steps.text) <= 4096
+    await p.press("res:summary", summary.message_id)
+    assert p.api.messages[(42, summary.message_id)].text == summary.text
+    assert len(p.api.chat(42)) == before + len(new), "details never pile up new messages"
+
+
+async def test_result_buttons_before_the_result_change_nothing(bot: Ctx) -> None:
+    _, _, store = bot
+    p = person(bot)
+    await p.say("/start")
+    await p.press("res:3")
+    await p.press("res:steps:7")
+    await p.press("res:9")
+    assert (await store.load(42)).snapshot["state"] == "role"
+    assert "situation" in p.live().text
 
 
 async def test_language_follows_telegram_and_switches_without_losing_answers(bot: Ctx) -> None:
@@ -558,6 +605,8 @@ async def test_a_review_stored_before_the_certified_question_asks_it_then_shows_
     result = "\n".join(p.texts())
     assert "Ce qui change pour vous au 1er novembre 2026" in result
     assert "Votre prochain audit est le renouvellement" in result
+    await p.press("res:1", next(m for m in p.api.chat(42) if "res:1" in m.data()).message_id)
+    assert "Changé au 1er novembre 2026" in "\n".join(p.texts())
     record = await store.load(42)
     assert record.snapshot["answers"]["certified"] == "yes"
     assert "stage" not in record.snapshot["answers"]

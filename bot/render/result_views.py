@@ -1,0 +1,128 @@
+"""The result as a person reads it on a phone: a short summary first, details on demand.
+
+The summary (at most ``SUMMARY_LIMIT`` characters) says the verdict, the decisive reasons, how
+many indicators concern the person, the one thing to do first and the 2026 caveat once. Its
+buttons open one screen per criterion (``res:<n>``), the reasons with their sources
+(``res:why``) and the next steps (``res:steps``), each edited in place, with ``res:summary`` to
+come back. A screen longer than a Telegram message is cut into pages (``res:<view>:<page>``).
+The whole result, as one text, stays in the PDF and the terminal.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import messages
+from bot.render.report import build_report
+from bot.render.screens import (
+    CRITERIA,
+    MAX_PAGES,
+    Button,
+    Screen,
+    evaluation_of,
+    result_buttons,
+)
+
+SUMMARY_LIMIT = 1500
+"""The summary fits a phone screen or two (Telegram's limit is 4,096)."""
+TOP_REASONS = 3
+_SENTENCE = re.compile(r"(?<=[.!?])\s")
+
+
+def _first_sentence(finding: Mapping[str, Any]) -> dict[str, Any]:
+    return {**finding, "text": _SENTENCE.split(finding["text"], maxsplit=1)[0]}
+
+
+def _summary_html(report: dict[str, Any], lang: str) -> str:
+    """The summary, shortened until it fits: fewer reasons, then first sentences only."""
+    reasons = sorted(report["reasons"], key=lambda x: x["uncertain"])[:TOP_REASONS]
+    action = next((x for x in report["next_steps"] if not x["uncertain"]), None)
+    major = sum(1 for i in report["checklist"] if i["major_only"])
+
+    def render(chosen: list[dict[str, Any]], step: dict[str, Any] | None) -> str:
+        return str(
+            messages.call(
+                lang, "result_views", "summary", r=report, reasons=chosen, action=step, major=major
+            )
+        )
+
+    attempts = [(reasons[:n], action) for n in range(len(reasons), 0, -1)]
+    attempts += [([_first_sentence(reasons[0])], action and _first_sentence(action))]
+    attempts += [([_first_sentence(reasons[0])], None)]
+    for chosen, step in attempts:
+        html = render(chosen, step)
+        if messages.telegram_length(html) <= SUMMARY_LIMIT:
+            return html
+    return messages.split_html(html, SUMMARY_LIMIT)[0]
+
+
+def _criteria(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for item in report["checklist"]:
+        groups.setdefault(str(item["criterion"]), []).append(item)
+    return groups
+
+
+def _view_html(report: dict[str, Any], lang: str, view: str) -> str | None:
+    if view == "why":
+        return str(messages.call(lang, "result_views", "why", r=report))
+    if view == "steps":
+        return str(messages.call(lang, "result_views", "steps", r=report))
+    items = _criteria(report).get(view)
+    if not items:
+        return None
+    return str(
+        messages.call(
+            lang,
+            "result_views",
+            "criterion",
+            number=view,
+            title=items[0]["criterion_title"],
+            items=items,
+            missions=report["mission_checklist"],
+        )
+    )
+
+
+def _button(lang: str, macro: str, data: str, **values: Any) -> Button:
+    return Button(messages.text(lang, "result_views", macro, **values), data)
+
+
+def _summary_buttons(report: dict[str, Any], lang: str) -> tuple[tuple[Button, ...], ...]:
+    criteria = [
+        _button(lang, "criterion_button", f"res:{n}", number=n, count=len(items))
+        for n, items in _criteria(report).items()
+    ]
+    rows: list[tuple[Button, ...]] = [
+        tuple(criteria[i : i + 2]) for i in range(0, len(criteria), 2)
+    ]
+    rows.append(
+        (_button(lang, "why_button", "res:why"), _button(lang, "steps_button", "res:steps"))
+    )
+    return (*rows, *result_buttons(lang))
+
+
+def result_view(snapshot: Mapping[str, Any], view: str = "summary", page: int = 0) -> Screen:
+    """Returns one screen of the result; an unknown view or page gives the summary."""
+    lang = snapshot["lang"]
+    ev = evaluation_of(snapshot)
+    report = {**build_report(ev, lang), "day": ev.date}
+    html = _view_html(report, lang, view) if view != "summary" else None
+    if html is None:
+        return Screen(_summary_html(report, lang), _summary_buttons(report, lang))
+    pages = messages.split_html(html)
+    if page >= len(pages):
+        return Screen(_summary_html(report, lang), _summary_buttons(report, lang))
+    row = [_button(lang, "summary_button", "res:summary")]
+    if page + 1 < min(len(pages), MAX_PAGES):
+        row.append(_button(lang, "more_button", f"res:{view}:{page + 1}"))
+    elif view in CRITERIA:
+        later = [n for n in _criteria(report) if int(n) > int(view)]
+        if later:
+            count = len(_criteria(report)[later[0]])
+            row.append(
+                _button(lang, "criterion_button", f"res:{later[0]}", number=later[0], count=count)
+            )
+    return Screen(pages[page], (tuple(row),))
