@@ -610,3 +610,17 @@ async def test_a_review_stored_before_the_certified_question_asks_it_then_shows_
     record = await store.load(42)
     assert record.snapshot["answers"]["certified"] == "yes"
     assert "stage" not in record.snapshot["answers"]
+
+
+async def test_a_language_switch_after_the_result_resends_the_summary_only(bot: Ctx) -> None:
+    p = person(bot)
+    await p.say("/start")
+    await answer_af_opco(p, FR)
+    await p.tap(FR["result"])
+    summary = next(m for m in p.api.chat(42) if "res:why" in m.data())
+    before = len(p.api.chat(42))
+    await p.press("lang:en", summary.message_id)
+    assert len(p.api.chat(42)) == before, "no second result, PDF or offer"
+    shown = p.api.messages[(42, summary.message_id)]
+    assert "Yes: Qualiopi certification is compulsory for you." in shown.text
+    assert "res:why" in shown.data()
