@@ -6,14 +6,16 @@ from typing import Any
 
 import messages
 from bot.config import Settings
-from bot.outbox import Out, rows
+from bot.outbox import Out, Rows, rows
+from bot.render.screens import Button
 from flows.rules import Verdict
 
 REMINDER_VERDICTS = (Verdict.REQUIRED.value, Verdict.RECOMMENDED.value)
 
 
 def brand_text(settings: Settings, lang: str) -> str:
-    """Returns the consultancy's block (empty when nothing is configured)."""
+    """Returns the consultancy's block in a chat: name and presentation, line by line (its
+    links are buttons, ``brand_buttons``); empty when nothing is configured."""
     s = settings
     return str(
         messages.call(
@@ -24,8 +26,22 @@ def brand_text(settings: Settings, lang: str) -> str:
             presentation=s.consultancy_presentation,
             contact_url=s.consultancy_contact_url,
             booking_url=s.consultancy_booking_url,
+            links=False,
         )
     ).strip()
+
+
+def brand_buttons(settings: Settings, lang: str) -> Rows:
+    """Returns the consultancy's contact and booking links as buttons that open them."""
+    found = [
+        Button(messages.text(lang, "followup", macro), "", url)
+        for macro, url in (
+            ("contact_button", settings.consultancy_contact_url),
+            ("booking_button", settings.consultancy_booking_url),
+        )
+        if url
+    ]
+    return (tuple(found),) if found else ()
 
 
 def brand_of(settings: Settings) -> dict[str, str | None] | None:
@@ -71,4 +87,4 @@ def offer_after_result(
         lines.append(((messages.text(lang, "followup", "remind_offer"), "remind:yes"),))
     if not text_parts:
         return None
-    return Out("\n\n".join(text_parts), rows(*lines))
+    return Out("\n\n".join(text_parts), (*rows(*lines), *brand_buttons(settings, lang)))

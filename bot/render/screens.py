@@ -29,10 +29,12 @@ MAX_CALLBACK_BYTES = 64
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    """One inline button: what it says and the data it sends back."""
+    """One inline button: what it says and the data it sends back, or the address it opens."""
 
     label: str
     data: str
+    url: str | None = None
+    """An address to open instead of data to send back (the consultancy's links)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from telegram import (
 
 import messages
 from bot.consultancy.followup import FollowUp
-from bot.consultancy.offer import brand_text, offer_after_result
+from bot.consultancy.offer import brand_buttons, brand_text, offer_after_result
 from bot.conversation import Reply, summary_text
 from bot.render.result_views import result_view
 from bot.render.screens import (
@@ -42,8 +42,10 @@ async def send_reply(
     live = record.live_message_id
     if reply.intro:
         intro = str(messages.call(lang, "bot", reply.intro))
-        brand = brand_text(follow.settings, lang) if reply.intro == "welcome" else ""
-        await port.send(chat_id, f"{intro}\n\n{brand}" if brand else intro)
+        welcome = reply.intro == "welcome"
+        brand = brand_text(follow.settings, lang) if welcome else ""
+        links = brand_buttons(follow.settings, lang) if welcome else ()
+        await port.send(chat_id, f"{intro}\n\n{brand}" if brand else intro, links)
     if reply.summary:
         await port.send(chat_id, summary_text(snapshot))
     pressed = query.message.message_id if query and isinstance(query.message, Message) else None

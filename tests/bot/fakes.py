@@ -49,7 +49,7 @@ class Sent:
         return [b["text"] for row in self.buttons for b in row]
 
     def data(self) -> list[str]:
-        return [b["callback_data"] for row in self.buttons for b in row]
+        return [b.get("callback_data") or b.get("url", "") for row in self.buttons for b in row]
 
 
 class FakeBotAPI(BaseRequest):

@@ -68,7 +68,9 @@ async def test_the_brand_appears_in_the_welcome_after_the_result_and_in_the_pdf(
     await finish(p)
     texts = p.texts()
     assert "Cabinet Dupont &amp; Associés" in texts[0]
-    assert "https://rdv.dupont.example" in offer(p).text
+    assert "https://rdv.dupont.example" in offer(p).data(), "the booking link is a button"
+    assert "Associés</b>\nConseil Qualiopi" in texts[0], "name and presentation on their lines"
+    assert "Associés</b>\nConseil Qualiopi" in offer(p).text
     pdf = next(m for m in p.api.chat(42) if m.document is not None).document
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert "Cabinet Dupont & Associés" in text

@@ -125,3 +125,37 @@ def test_every_question_option_verdict_and_category_is_worded(lang: str) -> None
         assert messages.text(lang, "labels", "headline", verdict=verdict).strip()
     for category in CATEGORIES:
         assert messages.text(lang, "labels", "category", code=category).strip()
+
+
+BRAND = {
+    "name": "Cabinet Atelier Qualité",
+    "presentation": "Nous accompagnons les organismes de formation.\nDepuis 2015, à Lyon.",
+    "contact_url": "https://atelier.example/contact",
+    "booking_url": "https://atelier.example/rdv",
+}
+
+
+@pytest.mark.parametrize("lang", messages.LANGUAGES)
+def test_the_consultancys_block_keeps_its_lines_everywhere(lang: str) -> None:
+    """Each value on its own line: a link never runs into the next words (which would make
+    the link point to a wrong address), a multi-line presentation stays multi-line."""
+    block = messages.text(lang, "followup", "brand", **BRAND).splitlines()
+    assert block[:3] == [
+        "Cabinet Atelier Qualité",
+        "Nous accompagnons les organismes de formation.",
+        "Depuis 2015, à Lyon.",
+    ]
+    assert block[3].endswith(" https://atelier.example/contact")
+    assert block[4].endswith(" https://atelier.example/rdv")
+    in_chat = messages.text(lang, "followup", "brand", **BRAND, links=False).splitlines()
+    assert in_chat == block[:3], "in a chat the links are buttons"
+    thanks = messages.text(
+        lang, "followup", "thanks", name=BRAND["name"], booking_url=BRAND["booking_url"]
+    )
+    assert thanks.splitlines()[-1].endswith(" https://atelier.example/rdv")
+    privacy = messages.text(
+        lang, "followup", "privacy", name=BRAND["name"], days=365, leads_enabled=True,
+        answers=3, leads=0, reminders=1, details=["Situation x", "Rappel y"],
+    ).splitlines()  # fmt: skip
+    assert privacy[-3:-1] == ["• Situation x", "• Rappel y"]
+    assert privacy[-1].endswith("/delete")
