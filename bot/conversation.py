@@ -40,6 +40,7 @@ class Reply:
         "entered_result",
         "hint",
         "intro",
+        "note",
         "resend_result",
         "summary",
         "toast",
@@ -54,6 +55,8 @@ class Reply:
         self.edit = False
         self.entered_result = False
         self.resend_result = False
+        self.note: str | None = None
+        """A short line said instead of the screen (the screen above is still current)."""
         self.view: tuple[str, int] | None = None
         """A screen of the result to show in place (``res:`` buttons)."""
 
@@ -135,7 +138,7 @@ def _apply(
         if not understood:
             reply.hint = "use_buttons"
         return snapshot, source
-    reply.hint = "use_buttons"
+    reply.note = "not_text"  # a sticker, a photo, a voice message: one short line
     return snapshot, source
 
 

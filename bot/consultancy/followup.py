@@ -23,7 +23,7 @@ from bot.consultancy.leads import (
     lead_contact,
     lead_text,
 )
-from bot.consultancy.offer import brand_of
+from bot.consultancy.offer import advisor_message, brand_of, has_advisor
 from bot.consultancy.reminders import reminder_date_step
 from bot.outbox import Out, Outbox, rows
 from bot.render.screens import answers_view
@@ -78,6 +78,8 @@ class FollowUp:
         kind, value, _ = event
         meta = record.meta
         if kind == "command":
+            if value == "advisor":
+                return has_advisor(self.settings)
             return value in PERSON_COMMANDS or (value in ADMIN_COMMANDS and self.is_admin(chat_id))
         if kind == "button":
             return value.split(":", 1)[0] in FOLLOW_BUTTONS
@@ -142,6 +144,11 @@ class FollowUp:
                 args=args,
                 lang=lang,
             )
+            return
+        if kind == "command" and value == "advisor":
+            at_result = snapshot.get("state") == "result"
+            out = advisor_message(self.settings, lang, dict(plan.record.meta), at_result)
+            await outbox.deliver(chat_id, out)
             return
         if kind == "command" and value == "privacy":
             await outbox.deliver(chat_id, Out(await self._privacy(chat_id, snapshot, lang)))

@@ -13,10 +13,20 @@ from flows.rules import Verdict
 REMINDER_VERDICTS = (Verdict.REQUIRED.value, Verdict.RECOMMENDED.value)
 
 
+BUTTON_SCHEMES = ("https://", "http://", "tg://")
+"""Addresses Telegram opens from a button (a mailto: link stays in the text)."""
+
+
+def _buttonable(url: str | None) -> bool:
+    return bool(url) and str(url).lower().startswith(BUTTON_SCHEMES)
+
+
 def brand_text(settings: Settings, lang: str) -> str:
-    """Returns the consultancy's block in a chat: name and presentation, line by line (its
-    links are buttons, ``brand_buttons``); empty when nothing is configured."""
+    """Returns the consultancy's block in a chat: name and presentation, line by line, and
+    the links a button cannot carry (``brand_buttons`` has the others); empty when nothing
+    is configured."""
     s = settings
+    contact, booking = s.consultancy_contact_url, s.consultancy_booking_url
     return str(
         messages.call(
             lang,
@@ -24,9 +34,8 @@ def brand_text(settings: Settings, lang: str) -> str:
             "brand",
             name=s.consultancy_name,
             presentation=s.consultancy_presentation,
-            contact_url=s.consultancy_contact_url,
-            booking_url=s.consultancy_booking_url,
-            links=False,
+            contact_url=None if _buttonable(contact) else contact,
+            booking_url=None if _buttonable(booking) else booking,
         )
     ).strip()
 
@@ -39,7 +48,7 @@ def brand_buttons(settings: Settings, lang: str) -> Rows:
             ("contact_button", settings.consultancy_contact_url),
             ("booking_button", settings.consultancy_booking_url),
         )
-        if url
+        if url and _buttonable(url)
     ]
     return (tuple(found),) if found else ()
 
@@ -55,6 +64,28 @@ def brand_of(settings: Settings) -> dict[str, str | None] | None:
         "contact_url": s.consultancy_contact_url,
         "booking_url": s.consultancy_booking_url,
     }
+
+
+def has_advisor(settings: Settings) -> bool:
+    """Tells whether a person can reach the consultancy (a link, or leads to its chats)."""
+    return bool(
+        settings.admin_chat_ids
+        or settings.consultancy_contact_url
+        or settings.consultancy_booking_url
+    )
+
+
+def advisor_message(settings: Settings, lang: str, meta: dict[str, Any], at_result: bool) -> Out:
+    """What /conseiller (/advisor) shows at any point: who the consultancy is, its links, and
+    once the result is known, the offer to be contacted."""
+    intro = messages.text(lang, "followup", "advisor", name=settings.consultancy_name)
+    brand = brand_text(settings, lang)
+    text = f"{brand}\n\n{intro}" if brand else intro
+    lines: list[tuple[tuple[str, str], ...]] = []
+    can_lead = settings.admin_chat_ids and not meta.get("lead_declined")
+    if at_result and can_lead and meta.get("lead") != "sent":
+        lines.append(((messages.text(lang, "followup", "offer_yes"), "lead:yes"),))
+    return Out(text, (*rows(*lines), *brand_buttons(settings, lang)))
 
 
 def offer_after_result(

@@ -17,10 +17,11 @@ from telegram.ext import (
 
 import messages
 from bot.config import Settings
+from bot.consultancy.offer import has_advisor
 from bot.storage import (
     Store,
 )
-from bot.telegram.handlers import COMMANDS, QualiopiBot
+from bot.telegram.handlers import COMMANDS, FRENCH_NAMES, QualiopiBot
 from bot.telegram.processing import BotApplication, PerChatUpdateProcessor
 from bot.telegram.ratelimit import RetryingRateLimiter
 from bot.telegram.transport import AiohttpRequest
@@ -32,8 +33,14 @@ BOT_API_CONNECTIONS = 8
 async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Registers the command menu in French and in English (the default)."""
     for lang in messages.LANGUAGES:
+        handlers = getattr(application, "qualiopi", None)
+        listed: tuple[str, ...] = COMMANDS
+        if handlers is not None and has_advisor(handlers.settings):
+            listed = (*COMMANDS, "advisor")
+        names = [FRENCH_NAMES.get(n, n) if lang == "fr" else n for n in listed]
         commands = [
-            BotCommand(name, messages.text(lang, "bot", "command", name=name)) for name in COMMANDS
+            BotCommand(shown, messages.text(lang, "bot", "command", name=name))
+            for shown, name in zip(names, listed, strict=True)
         ]
         await application.bot.set_my_commands(
             commands, language_code=lang if lang != "en" else None

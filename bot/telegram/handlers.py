@@ -45,7 +45,17 @@ from bot.telegram.results import ResultSender
 LOGGER = logging.getLogger("qualiopi_bot")
 COMMANDS = ("start", "back", "summary", "restart", "language", "help", "privacy", "delete")
 """The command menu; /stats and /export exist only in the consultancy's admin chats."""
-HANDLED_COMMANDS = (*COMMANDS, "stats", "export")
+FRENCH_NAMES = {
+    "back": "retour",
+    "summary": "recap",
+    "restart": "recommencer",
+    "language": "langue",
+    "help": "aide",
+    "advisor": "conseiller",
+}
+"""French names of the commands (the French menu shows them; both names always work)."""
+ALIASES = {french: name for name, french in FRENCH_NAMES.items()}
+HANDLED_COMMANDS = (*COMMANDS, "advisor", *ALIASES, "stats", "export")
 
 
 class QualiopiBot:
@@ -87,6 +97,7 @@ class QualiopiBot:
         assert message is not None
         assert message.text is not None
         name = message.text.split()[0].lstrip("/").split("@")[0].lower()
+        name = ALIASES.get(name, name)
         await self._handle(update, context, ("command", name, tuple(context.args or ())))
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -112,6 +123,10 @@ class QualiopiBot:
         if contact is not None:
             owner = str(contact.user_id) if contact.user_id else ""
             await self._handle(update, context, ("contact", contact.phone_number, (owner,)))
+            return
+        text = message.text if message is not None else None
+        if text:  # a command we do not have: read as typed text (the hint and the question)
+            await self._handle(update, context, ("text", text, ()))
             return
         await self._handle(update, context, ("other", "", ()))
 

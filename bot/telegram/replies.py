@@ -46,6 +46,9 @@ async def send_reply(
         brand = brand_text(follow.settings, lang) if welcome else ""
         links = brand_buttons(follow.settings, lang) if welcome else ()
         await port.send(chat_id, f"{intro}\n\n{brand}" if brand else intro, links)
+    if reply.note:
+        await port.send(chat_id, messages.text(lang, "bot", reply.note))
+        return live
     if reply.summary:
         await port.send(chat_id, summary_text(snapshot))
     pressed = query.message.message_id if query and isinstance(query.message, Message) else None

@@ -427,3 +427,33 @@ async def test_two_workers_complete_a_lead_once(store: Any, tmp_path: Path) -> N
     notified = [m for m in api_a.chat(ADMIN) + api_b.chat(ADMIN) if m.document is None]
     assert len(notified) == 1, "the consultancy is told once"
     await other.close()
+
+
+async def test_an_advisor_is_reachable_at_any_point(bot: Ctx) -> None:
+    app, api, store = bot
+    p = Person(app, api, 42)
+    await p.say("/start")
+    await p.press("ans:role:independent")
+    await p.say("/conseiller")
+    shown = p.api.chat(42)[-1]
+    assert "Cabinet Dupont &amp; Associés" in shown.text
+    assert "https://rdv.dupont.example" in shown.data(), "booking as a button"
+    assert "mailto:contact@dupont.example" in shown.text, "a mail link stays in the text"
+    assert "lead:yes" not in shown.data(), "no lead before there is a result to send"
+    assert (await store.load(42)).snapshot["state"] == "activities", "the questionnaire waits"
+    question = next(m for m in reversed(p.api.chat(42)) if "ans:activities:training" in m.data())
+    for data in INDEPENDENT_OPCO_PRESSES[1:]:
+        await p.press(data, question.message_id)  # the question is edited in place
+    await p.say("/advisor")
+    assert "lead:yes" in p.api.chat(42)[-1].data()
+
+
+async def test_without_a_consultancy_the_advisor_command_is_unknown(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    app, store = make_app(tmp_path, api)
+    async with app:
+        p = Person(app, api, 42)
+        await p.say("/start")
+        await p.say("/conseiller")
+        assert "Répondez avec les boutons" in p.live().text
+    await store.close()

@@ -227,11 +227,39 @@ async def test_unrecognised_text_gets_a_hint_and_the_question_again(bot: Ctx, ty
     assert "situation" in p.live().text
 
 
-async def test_a_sticker_gets_the_hint_and_no_crash(bot: Ctx) -> None:
+async def test_a_sticker_gets_one_short_line_and_no_crash(bot: Ctx) -> None:
     p = person(bot)
     await p.say("/start")
+    before = len(p.api.chat(42))
     await p.send_sticker()
-    assert "Répondez avec les boutons" in p.live().text
+    new = p.api.chat(42)[before:]
+    assert len(new) == 1
+    assert "Je ne lis que le texte et les boutons" in new[0].text
+    assert len(new[0].text) < 100
+    assert not new[0].buttons, "the question above stays the one to answer"
+
+
+@pytest.mark.parametrize(
+    ("alias", "expected"),
+    [("/aide", "Aide"), ("/recap", "Vous n’avez encore répondu"), ("/langue", "English")],
+)
+async def test_french_commands_work(bot: Ctx, alias: str, expected: str) -> None:
+    p = person(bot)
+    await p.say("/start")
+    await p.say(alias)
+    assert any(expected in t for t in p.texts()[-3:])
+
+
+async def test_back_and_restart_have_french_names(bot: Ctx) -> None:
+    _, _, store = bot
+    p = person(bot)
+    await p.say("/start")
+    await p.press("ans:role:independent")
+    await p.say("/retour")
+    assert (await store.load(42)).snapshot["state"] == "role"
+    await p.press("ans:role:independent")
+    await p.say("/recommencer")
+    assert (await store.load(42)).snapshot["answers"] == {}
 
 
 async def test_in_a_group_the_bot_only_asks_to_be_contacted_privately(bot: Ctx) -> None:
