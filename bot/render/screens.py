@@ -239,8 +239,54 @@ def fold(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", plain).split())
 
 
+@lru_cache(maxsize=64)
+def _names(question: str) -> tuple[tuple[str, frozenset[str]], ...]:
+    """Per option, every way of naming it: id, labels and everyday words, in both languages."""
+    named = []
+    for option in QUESTIONS[question].options:
+        names = {fold(option), fold(option.replace("_", " "))}
+        for language in messages.LANGUAGES:
+            names.add(fold(label(language, question, option)))
+            words = messages.text(language, "questions", "words", question=question, option=option)
+            names |= {fold(w) for w in words.split(",") if fold(w)}
+        named.append((option, frozenset(names)))
+    return tuple(named)
+
+
+FILLER = frozenset(
+    [
+        "je",
+        "j",
+        "suis",
+        "ai",
+        "nous",
+        "sommes",
+        "c",
+        "est",
+        "i",
+        "m",
+        "am",
+        "we",
+        "are",
+        "our",
+        "my",
+        "mon",
+        "ma",
+        "mes",
+    ]
+)
+"""Words around an answer ("je suis salariée") that say nothing about which option it is."""
+
+
+def _partly_names(typed: str, name: str) -> bool:
+    """Every typed word begins a word of the name ("indep" in "consultant independant")."""
+    words = name.split()
+    return all(any(w.startswith(t) for w in words) for t in typed.split())
+
+
 def match_option(question: str, typed: str, lang: str) -> str | None:
-    """Returns the option a typed answer means: its number, id or label (accents, case aside)."""
+    """Returns the option a typed answer means: its number, id, label or an everyday word for
+    it (accents and case aside), or a part of one when only one option fits."""
     options = QUESTIONS[question].options
     folded = fold(typed)
     if not folded or len(typed) > 200:
@@ -248,30 +294,30 @@ def match_option(question: str, typed: str, lang: str) -> str | None:
     if folded.isdigit():
         index = int(folded) - 1
         return options[index] if 0 <= index < len(options) else None
-    for option in options:
-        names = {fold(option), fold(option.replace("_", " "))}
-        for language in messages.LANGUAGES:
-            names.add(fold(label(language, question, option)))
-        if folded in names:
-            return option
-    return None
+    named = _names(question)
+    exact = [option for option, names in named if folded in names]
+    if exact:
+        return exact[0] if len(exact) == 1 else None
+    meaningful = " ".join(w for w in folded.split() if w not in FILLER)
+    if len(meaningful) < 3:
+        return None
+    partial = [o for o, names in named if any(_partly_names(meaningful, n) for n in names)]
+    return partial[0] if len(partial) == 1 else None
 
 
 def match_options(question: str, typed: str, lang: str) -> list[str] | None:
-    """Returns the options of a typed multi-choice answer ("1 3", "opco, cpf"), or None."""
-    pieces = [p for p in re.split(r"[,;\s]+", typed.strip()) if p]
-    if not pieces or len(pieces) > len(QUESTIONS[question].options):
-        whole = match_option(question, typed, lang)
-        return [whole] if whole else None
-    chosen: list[str] = []
-    for piece in pieces:
-        option = match_option(question, piece, lang)
-        if option is None:
-            whole = match_option(question, typed, lang)
-            return [whole] if whole else None
-        if option not in chosen:
-            chosen.append(option)
-    return chosen
+    """Returns the options of a typed multi-choice answer ("1 3", "opco, cpf", "formation et
+    bilans"), or None: pieces between commas or "et"/"and" first, then single words."""
+    limit = len(QUESTIONS[question].options)
+    for separators in (r"[,;/+]+|\bet\b|\band\b", r"[,;/+\s]+"):
+        pieces = [p for p in re.split(separators, typed.strip()) if p.strip()]
+        if not pieces or len(pieces) > limit:
+            continue
+        chosen = [match_option(question, piece, lang) for piece in pieces]
+        if all(chosen):
+            return list(dict.fromkeys(o for o in chosen if o))
+    whole = match_option(question, typed, lang)
+    return [whole] if whole else None
 
 
 def answers_view(answers: Mapping[str, Any], lang: str) -> list[dict[str, str]]:

@@ -145,3 +145,36 @@ def test_a_stale_hint_is_shown_with_the_current_question() -> None:
     moved = step(snapshot, "answer", "role", "independent").snapshot
     assert "Which services" in screen_for(moved).text
     assert dt.date.today()  # screens need no network, no clock beyond today
+
+
+@pytest.mark.parametrize(
+    ("question", "typed", "expected"),
+    [
+        ("role", "indépendant", "independent"),
+        ("role", "Je suis salariée", "employed_trainer"),
+        ("role", "freelance", "independent"),
+        ("role", "formateur", None),  # independent or employed: ambiguous, so asked again
+        ("selling", "en direct", "direct"),
+        ("selling", "sous traitance", "subcontractor_only"),
+        ("certifying", "non", "no"),
+        ("certifying", "Oui", "yes"),
+        ("long_courses", "nope", "no"),
+        ("work_based", "contrat pro", "alternance"),
+        ("funders", "pôle emploi", "france_travail"),
+        ("certified", "pas encore", "no"),
+        ("role", "n", None),
+    ],
+)
+def test_everyday_typed_answers_are_understood(
+    question: str, typed: str, expected: str | None
+) -> None:
+    assert match_option(question, typed, "fr") == expected
+
+
+def test_several_options_can_be_typed_in_words() -> None:
+    assert match_options("activities", "formation et bilans", "fr") == [
+        "training",
+        "skills_assessment",
+    ]
+    assert match_options("funders", "Mon Compte Formation", "fr") == ["cpf"]
+    assert match_options("funders", "opco, cpf", "en") == ["opco", "cpf"]
