@@ -13,6 +13,7 @@ from typing import Any
 
 import messages
 from bot.consultancy.tracking import track
+from bot.render.glossary import DONT_KNOW, QUESTION_TERMS, SAFE_ANSWERS, terms_named
 from bot.render.screens import (
     evaluation_of,
     hint_text,
@@ -21,6 +22,7 @@ from bot.render.screens import (
     parse_button,
     review_screen,
 )
+from bot.render.text import fold
 from bot.storage import Change, Completed, Record, Tally
 from flows.contract import QUESTIONS
 from flows.flow import MULTI, RESULT, REVIEW, Outcome, is_snapshot, new_snapshot, resume, step
@@ -38,6 +40,7 @@ class Reply:
     __slots__ = (
         "edit",
         "entered_result",
+        "explain",
         "hint",
         "intro",
         "note",
@@ -55,6 +58,8 @@ class Reply:
         self.edit = False
         self.entered_result = False
         self.resend_result = False
+        self.explain: tuple[str, ...] = ()
+        """Glossary terms to explain, in a message of their own (the screen stays)."""
         self.note: str | None = None
         """A short line said instead of the screen (the screen above is still current)."""
         self.view: tuple[str, int] | None = None
@@ -134,9 +139,14 @@ def _apply(
     if kind == "button":
         return _button(snapshot, value, reply, today, args), source
     if kind == "text":
+        state = snapshot["state"]
+        if fold(value) in DONT_KNOW and state in SAFE_ANSWERS:
+            done = step(snapshot, "answer", state, SAFE_ANSWERS[state], "assumed")
+            return done.snapshot, source
         snapshot, understood = typed_answer(snapshot, value)
         if not understood:
-            reply.hint = "use_buttons"
+            reply.explain = terms_named(value)  # "c'est quoi un OPCO ?"
+            reply.hint = None if reply.explain else "use_buttons"
         return snapshot, source
     reply.note = "not_text"  # a sticker, a photo, a voice message: one short line
     return snapshot, source
@@ -192,6 +202,9 @@ def _button(
             snapshot = switch_language(snapshot)
         reply.edit = True
         reply.resend_result = snapshot["state"] == RESULT
+        return snapshot
+    if trigger == "info":
+        reply.explain = QUESTION_TERMS[action_args[0]]
         return snapshot
     if trigger == "view":
         if snapshot["state"] == RESULT:

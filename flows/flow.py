@@ -8,6 +8,7 @@ snapshot: no ``Machine`` per person, no I/O.
 Triggers:
 
 - ``answer(question, option)``: a single-choice question; goes to the next question needed.
+  ``answer(question, option, "assumed")`` records a safe answer given for "I don't know".
 - ``toggle(question, option)`` / ``confirm(question)``: a multi-choice question.
 - ``back()``: the previous question on the path (derived from the answers, so it cannot drift),
   or the review when a change from the review is under way.
@@ -188,12 +189,24 @@ def next_needed(answers: Mapping[str, Answer]) -> str:
 class Conversation:
     """The model a step works on: one person's snapshot, loaded for the length of one trigger."""
 
-    __slots__ = ("answers", "day", "editing", "lang", "needed", "outcome", "pending", "state")
+    __slots__ = (
+        "answers",
+        "assumed",
+        "day",
+        "editing",
+        "lang",
+        "needed",
+        "outcome",
+        "pending",
+        "state",
+    )
 
     def __init__(self, snapshot: Mapping[str, Any]) -> None:
         self.state: str = snapshot["state"]
         self.answers: dict[str, Answer] = canonical(snapshot["answers"])
         self.pending: list[str] = list(snapshot.get("pending", ()))
+        self.assumed: list[str] = list(snapshot.get("assumed", ()))
+        """Questions answered "I don't know", given their safe answer (the result says so)."""
         self.editing: bool = bool(snapshot.get("editing", False))
         self.lang: str = snapshot["lang"]
         self.day: str | None = snapshot.get("date")
@@ -210,6 +223,8 @@ class Conversation:
         }
         if self.pending:
             snapshot["pending"] = list(self.pending)
+        if self.assumed:
+            snapshot["assumed"] = list(self.assumed)
         if self.editing:
             snapshot["editing"] = True
         if self.day is not None:
@@ -245,14 +260,16 @@ class Conversation:
                 if option not in QUESTIONS[question].options:
                     self.outcome = Outcome.INVALID
                 elif name == "answer" and question not in MULTI:
-                    self._record(question, option)
+                    self._record(question, option, assumed=args[2:3] == ("assumed",))
                 elif name == "toggle" and question in MULTI:
                     self._toggle(question, option)
                 else:
                     self.outcome = Outcome.INVALID
 
-    def _record(self, question: str, value: Answer) -> None:
+    def _record(self, question: str, value: Answer, assumed: bool = False) -> None:
         self.answers = prune({**self.answers, question: value})
+        kept = [q for q in self.assumed if q in self.answers and q != question]
+        self.assumed = [*kept, question] if assumed else kept
         self.needed = next_needed(self.answers)  # once per step, not once per candidate edge
         self.pending = []
         self.outcome = Outcome.MOVED
@@ -325,6 +342,7 @@ class Conversation:
         """Forgets every answer; the language stays."""
         self.answers = {}
         self.pending = []
+        self.assumed = []
         self.editing = False
         self.day = None
         self.outcome = Outcome.MOVED

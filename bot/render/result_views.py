@@ -22,6 +22,7 @@ from bot.render.screens import (
     Button,
     Screen,
     evaluation_of,
+    label,
     result_buttons,
 )
 
@@ -33,6 +34,19 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s")
 
 def _first_sentence(finding: Mapping[str, Any]) -> dict[str, Any]:
     return {**finding, "text": _SENTENCE.split(finding["text"], maxsplit=1)[0]}
+
+
+def _assumed(snapshot: Mapping[str, Any], lang: str) -> list[dict[str, str]]:
+    """The answers given for "I don't know", as the person reads them."""
+    answers = snapshot["answers"]
+    return [
+        {
+            "question": messages.text(lang, "questions", "short", question=q),
+            "answer": label(lang, q, answers[q]),
+        }
+        for q in snapshot.get("assumed", ())
+        if isinstance(answers.get(q), str)
+    ]
 
 
 def _summary_html(report: dict[str, Any], lang: str) -> str:
@@ -108,7 +122,7 @@ def result_view(snapshot: Mapping[str, Any], view: str = "summary", page: int = 
     """Returns one screen of the result; an unknown view or page gives the summary."""
     lang = snapshot["lang"]
     ev = evaluation_of(snapshot)
-    report = {**build_report(ev, lang), "day": ev.date}
+    report = {**build_report(ev, lang), "day": ev.date, "assumed": _assumed(snapshot, lang)}
     html = _view_html(report, lang, view) if view != "summary" else None
     if html is None:
         return Screen(_summary_html(report, lang), _summary_buttons(report, lang))

@@ -11,14 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 import messages
+from bot.render.glossary import QUESTION_TERMS, SAFE_ANSWERS
 from bot.render.report import build_report, render_result_html
+from bot.render.text import fold
 from flows.advice import Evaluation, evaluate
 from flows.contract import QUESTIONS, Kind, canonical
 from flows.flow import MULTI, RESULT, REVIEW, Outcome, progress
@@ -112,6 +113,13 @@ def question_screen(snapshot: Mapping[str, Any], hint: str | None = None) -> Scr
         rows.append(
             (Button(messages.text(lang, "ui", "confirm", count=len(chosen)), f"ok:{question}"),)
         )
+    helps = []
+    if question in SAFE_ANSWERS:
+        helps.append(Button(messages.text(lang, "glossary", "idk_button"), f"idk:{question}"))
+    if question in QUESTION_TERMS:
+        helps.append(Button(messages.text(lang, "glossary", "info_button"), f"info:{question}"))
+    if helps:
+        rows.append(tuple(helps))
     nav = _nav_row(lang, snapshot)
     if nav:
         rows.append(nav)
@@ -222,6 +230,10 @@ def parse_button(data: str) -> Action | None:
         return ("confirm", (rest,))
     if kind == "edit" and rest in QUESTIONS:
         return ("edit", (rest,))
+    if kind == "info" and rest in QUESTION_TERMS:
+        return ("info", (rest,))
+    if kind == "idk" and rest in SAFE_ANSWERS:
+        return ("answer", (rest, SAFE_ANSWERS[rest], "assumed"))
     if kind == "res":
         view = parse_view(rest)
         return ("view", view) if view is not None else None
@@ -230,13 +242,6 @@ def parse_button(data: str) -> Action | None:
     if data in ("back", "restart", "result") and not rest:
         return (data, ())
     return None
-
-
-def fold(text: str) -> str:
-    """Lower-cases and strips accents and punctuation, for matching typed answers."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", plain).split())
 
 
 @lru_cache(maxsize=64)

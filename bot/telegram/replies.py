@@ -12,6 +12,7 @@ import messages
 from bot.consultancy.followup import FollowUp
 from bot.consultancy.offer import brand_buttons, brand_text, offer_after_result
 from bot.conversation import Reply, summary_text
+from bot.render.glossary import explanation
 from bot.render.result_views import result_view
 from bot.render.screens import (
     evaluation_of,
@@ -46,6 +47,9 @@ async def send_reply(
         brand = brand_text(follow.settings, lang) if welcome else ""
         links = brand_buttons(follow.settings, lang) if welcome else ()
         await port.send(chat_id, f"{intro}\n\n{brand}" if brand else intro, links)
+    if reply.explain:
+        await port.send(chat_id, explanation(lang, reply.explain))
+        return live
     if reply.note:
         await port.send(chat_id, messages.text(lang, "bot", reply.note))
         return live

@@ -652,3 +652,53 @@ async def test_a_language_switch_after_the_result_resends_the_summary_only(bot: 
     shown = p.api.messages[(42, summary.message_id)]
     assert "Yes: Qualiopi certification is compulsory for you." in shown.text
     assert "res:why" in shown.data()
+
+
+async def test_a_typed_question_about_a_word_is_answered_with_its_meaning(bot: Ctx) -> None:
+    p = person(bot)
+    await p.say("/start")
+    for data in ["ans:role:independent", "ans:activities:training", "ok:activities"]:
+        await p.press(data)
+    await p.press("ans:selling:direct")
+    question = p.live()
+    await p.say("c'est quoi un OPCO ?")
+    said = p.api.chat(42)[-1]
+    assert "Opérateur de compétences" in said.text
+    assert "L6332-1" in said.text, "with its source"
+    assert "Répondez avec les boutons" not in said.text
+    assert p.live().message_id == question.message_id, "the question above stays current"
+
+
+async def test_jargon_questions_explain_their_words_and_accept_i_dont_know(bot: Ctx) -> None:
+    _, _, store = bot
+    p = person(bot)
+    await p.say("/start")
+    for data in ["ans:role:independent", "ans:activities:training", "ok:activities"]:
+        await p.press(data)
+    await p.press("ans:selling:direct")
+    assert "info:funders" in p.live().data()
+    await p.press("info:funders")
+    explained = p.api.chat(42)[-1].text
+    for word in ("OPCO", "CPF", "France Travail", "Transitions Pro", "Agefiph", "FAF"):
+        assert f"<b>{word}</b>" in explained
+    assert len(explained) <= 4096
+    await p.press("ans:funders:opco", p.live().message_id)
+    await p.press("ok:funders")
+    assert {"idk:certifying", "info:certifying"} <= set(p.live().data())
+    await p.press("idk:certifying")
+    record = await store.load(42)
+    assert record.snapshot["answers"]["certifying"] == "yes", "the answer that omits nothing"
+    assert record.snapshot["assumed"] == ["certifying"]
+    for data in ["ans:long_courses:yes", "ans:work_based:no"]:
+        await p.press(data)
+    await p.say("je ne sais pas")  # typed, on "subcontractors or portage salarial?"
+    record = await store.load(42)
+    assert record.snapshot["answers"]["uses_subcontractors"] == "yes"
+    assert record.snapshot["assumed"] == ["certifying", "uses_subcontractors"]
+    for data in ["ans:certified:no", "ans:stage:established"]:
+        await p.press(data)
+    await p.tap(FR["result"])
+    summary = next(m for m in p.api.chat(42) if "res:why" in m.data())
+    assert "Vous ne saviez pas" in summary.text
+    assert "Formations certifiantes" in summary.text
+    assert len(summary.text) <= 1500

@@ -160,3 +160,15 @@ def test_the_consultancys_block_keeps_its_lines_everywhere(lang: str) -> None:
     ).splitlines()  # fmt: skip
     assert privacy[-3:-1] == ["• Situation x", "• Rappel y"]
     assert privacy[-1].endswith("/delete")
+
+
+@pytest.mark.parametrize("lang", messages.LANGUAGES)
+def test_every_glossary_word_is_explained_with_its_source(lang: str) -> None:
+    from bot.render.glossary import KEYWORDS, QUESTION_TERMS
+
+    for term in KEYWORDS:
+        said = messages.text(lang, "glossary", "definition", term=term)
+        body, source = said.rsplit("\n", 1)
+        assert 2 <= body.count(".") <= 5, term  # two or three sentences
+        assert source.startswith("Source"), term
+    assert {t for terms in QUESTION_TERMS.values() for t in terms} <= set(KEYWORDS)
