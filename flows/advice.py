@@ -9,16 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from types import MappingProxyType
 
+from flows.answers import categories_of, delivers_vocational_actions, has_option
+from flows.checklist import checklist_notes, indicators_for
 from flows.contract import QUESTIONS, Answer, Answers
 from flows.path import ContractError, path_questions
 from flows.referential import (
-    Condition,
-    Indicator,
     Referential,
-    SubcontractedAction,
     micro_ceiling_on,
     referential_on,
 )
@@ -30,14 +28,10 @@ from flows.rules import (
     Day,
     Finding,
     Verdict,
-    categories_of,
     ceiling_data,
     decide,
-    delivers_vocational_actions,
-    has_option,
 )
 from flows.sources import (
-    ANNEX_2019,
     ARRETE_2023,
     ARRETE_CPF_2024,
     AUDIT_ARRETE,
@@ -58,120 +52,6 @@ from flows.sources import (
     SEED_FAQ,
     SEED_WHO,
 )
-
-# --- Which indicators -----------------------------------------------------------------------
-
-
-def _condition_holds(condition: Condition, category: str, answers: Answers) -> bool:
-    """Tells whether an indicator's condition holds for one category (decree, guide V9)."""
-    match condition:
-        case Condition.NONE:
-            return True
-        case Condition.CERTIFYING:  # VAE and apprenticeship always lead to a certification
-            return category in ("VAE", "CFA") or answers.get("certifying") == "yes"
-        case Condition.ALTERNANCE:
-            return category == "CFA" or answers.get("work_based") == "alternance"
-        case Condition.WORK_BASED:
-            return category == "CFA" or answers.get("work_based") in ("alternance", "work_periods")
-        case Condition.SUBCONTRACTING:
-            return answers.get("uses_subcontractors") == "yes"
-        case Condition.CFA_ONLY:
-            return category == "CFA"
-        case Condition.LONG_COURSES:  # guide V9: 12 concerns trainings longer than 2 days
-            return category != "AF" or answers.get("long_courses") == "yes"
-
-
-def informs_no_public(answers: Answers) -> bool:
-    """Tells whether informing the public (1, 2, 3) is left to the contracting provider.
-
-    True for a provider that only delivers as a subcontractor and is not about to sell
-    directly: one certain to sell directly soon must publish its own offer and results.
-    """
-    return (
-        answers.get("selling") == "subcontractor_only"
-        and answers.get("future_public") != "certain"
-    )
-
-
-@lru_cache(maxsize=4096)
-def _indicators(ref: Referential, profile: tuple[tuple[str, Answer], ...]) -> tuple[int, ...]:
-    answers = dict(profile)
-    categories = categories_of(answers)
-    no_public = informs_no_public(answers)
-    return tuple(
-        ind.number
-        for ind in ref.indicators
-        if any(
-            c in ind.applies_to and _condition_holds(ind.condition, c, answers) for c in categories
-        )
-        and not (no_public and ind.subcontracted_action is SubcontractedAction.NOT_APPLICABLE)
-    )
-
-
-_CHECKLIST_QUESTIONS = (
-    "activities",
-    "selling",
-    "future_public",
-    "certifying",
-    "long_courses",
-    "work_based",
-    "uses_subcontractors",
-)
-
-
-def indicators_for(ref: Referential, answers: Answers) -> tuple[int, ...]:
-    """Returns, ascending, the indicators of ``ref`` that concern a provider with these answers."""
-    profile = tuple((q, answers[q]) for q in _CHECKLIST_QUESTIONS if q in answers)
-    return _indicators(ref, profile)
-
-
-def _proof_fits(tag: str | None, answers: Answers) -> bool:
-    match tag:
-        case "vae":
-            return has_option(answers, "activities", "vae")
-        case "staff":
-            return answers.get("role") != "independent"
-        case "funder":
-            return categories_of(answers) != ("BC",)
-    return True
-
-
-def proofs_for(ind: Indicator, answers: Answers, lang: str) -> tuple[str, ...]:
-    """Returns the examples of evidence that fit this provider (no VAE file without VAE…)."""
-    return tuple(
-        text
-        for text, tag in zip(ind.proofs[lang], ind.proof_tags, strict=True)
-        if _proof_fits(tag, answers)
-    )
-
-
-def _checklist_notes(ref: Referential, answers: Answers) -> Iterator[Finding]:
-    """Yields why the checklist holds what it holds (and not more)."""
-    categories = categories_of(answers)
-    yield Finding("scope_categories", L6313_1 & ANNEX_2019, {"categories": categories})
-    if informs_no_public(answers):
-        yield Finding(
-            "scope_subcontracted_actions", GUIDE_V9.at("sous-traitance", "subcontracting")
-        )
-    elif answers.get("selling") == "subcontractor_only":
-        yield Finding("scope_selling_soon", ANNEX_2019.at("indicateurs 1 à 3", "indicators 1-3"))
-    if answers.get("certifying") == "yes":
-        yield Finding(
-            "scope_certifying", ANNEX_2019.at("indicateurs 3, 7 et 16", "indicators 3, 7, 16")
-        )
-    if answers.get("work_based") in ("alternance", "work_periods"):
-        yield Finding(
-            "scope_work_based",
-            ANNEX_2019.at("indicateurs 13 et 28", "indicators 13 and 28") & GUIDE_V9,
-            {"alternance": answers.get("work_based") == "alternance"},
-        )
-    if categories == ("AF",) and answers.get("long_courses") == "no":
-        yield Finding("scope_short_courses", GUIDE_V9.indicator(12))
-    if answers.get("uses_subcontractors") == "no":
-        yield Finding("scope_no_subcontractors", ANNEX_2019.indicator(27))
-    if "CFA" in categories and ref.id == "rnq-2026":
-        yield Finding("scope_indicator_33", DECREE_2026.indicator(33), uncertain=True)
-
 
 # --- Audits -------------------------------------------------------------------------------------
 
@@ -397,7 +277,7 @@ def evaluate(answers: Answers, on: dt.date) -> Evaluation:
     changed = (
         changed_at_next_audit(ref, answers, indicators) if verdict in CERTIFICATION_PATH else ()
     )
-    notes = tuple(_checklist_notes(ref, answers)) if indicators else ()
+    notes = tuple(checklist_notes(ref, answers)) if indicators else ()
     if verdict in CERTIFICATION_PATH:
         steps = list(_certification_steps(verdict, answers, deferred, changed, on))
     else:

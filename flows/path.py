@@ -6,18 +6,15 @@ from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from flows.contract import QUESTION_LIST, QUESTIONS, Answer, Answers, Kind
-from flows.rules import (
-    CERTIFICATION_PATH,
-    Day,
-    decide,
+from flows.answers import (
     delivers_vocational_actions,
     has_option,
     is_in_scope_provider,
-    obligations,
     sells_directly,
     subcontracts_for_others,
 )
+from flows.contract import QUESTION_LIST, QUESTIONS, Answer, Answers, Kind
+from flows.rules import CERTIFICATION_PATH, Day, decide, obligations
 
 # --- Which questions a path asks (the contract's "asked when" column) ---------------------------
 

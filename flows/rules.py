@@ -18,8 +18,13 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from flows.answers import (
+    chosen_options,
+    delivers_vocational_actions,
+    has_option,
+    sells_directly,
+)
 from flows.contract import (
-    CATEGORY_OF_ACTIVITY,
     L6316_1_FUNDERS,
     Answers,
 )
@@ -93,52 +98,6 @@ LISTED_FUNDERS = L6316_1.at("liste limitative des financeurs", "closed list of f
 OUTLOOK_SOURCE = SEED_FAQ.at(
     "financements publics ou mutualisés à venir", "public or mutualised funding to come"
 )
-
-
-# --- Reading the answers ----------------------------------------------------------------------
-
-
-def has_option(answers: Answers, question: str, option: str) -> bool:
-    value = answers.get(question)
-    return value == option if isinstance(value, str) else value is not None and option in value
-
-
-def _options(answers: Answers, question: str) -> tuple[str, ...]:
-    value = answers.get(question)
-    if value is None:
-        return ()
-    return (value,) if isinstance(value, str) else value
-
-
-def is_in_scope_provider(answers: Answers) -> bool:
-    """Tells whether the person speaks for a provider that may sell actions (asks activities)."""
-    return answers.get("role") in ("independent", "organisation") or (
-        answers.get("higher_education") == "other_private"
-    )
-
-
-def delivers_vocational_actions(answers: Answers) -> bool:
-    """Tells whether the chosen activities include an action category of L6313-1."""
-    return any(a in CATEGORY_OF_ACTIVITY for a in _options(answers, "activities"))
-
-
-def categories_of(answers: Answers) -> tuple[str, ...]:
-    """Returns the action categories (AF, BC, VAE, CFA) of the chosen activities."""
-    return tuple(
-        CATEGORY_OF_ACTIVITY[a]
-        for a in _options(answers, "activities")
-        if a in CATEGORY_OF_ACTIVITY
-    )
-
-
-def sells_directly(answers: Answers) -> bool:
-    """Tells whether the provider contracts with clients or funders itself."""
-    return answers.get("selling") in ("direct", "both")
-
-
-def subcontracts_for_others(answers: Answers) -> bool:
-    """Tells whether the provider delivers actions for other providers."""
-    return answers.get("selling") in ("subcontractor_only", "both")
 
 
 # --- Rules ------------------------------------------------------------------------------------
@@ -359,7 +318,7 @@ def subcontractors_are_controlled_by_their_contractor(
 @rule("private_funding_only", PLAN_2018 & SEED_WHO)
 def private_money_alone_does_not_require_certification(answers: Answers) -> bool:
     """Companies' own budgets (including 50+ employees) and individuals are not L6316-1 funders."""
-    funders = _options(answers, "funders")
+    funders = chosen_options(answers, "funders")
     return bool(funders) and set(funders) <= {"companies_own_budget", "individuals"}
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import messages
-from flows.advice import Evaluation, proofs_for
+from flows.advice import Evaluation
+from flows.checklist import proofs_for
 from flows.contract import as_json
 from flows.rules import Finding
 

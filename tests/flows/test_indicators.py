@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 
-from flows.advice import evaluate, indicators_for
+from flows.advice import evaluate
+from flows.checklist import indicators_for
 from flows.path import validate
 from flows.referential import referential, referential_on
 from flows.rules import Verdict
