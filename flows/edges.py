@@ -15,6 +15,7 @@ from flows.contract import QUESTION_IDS, QUESTION_LIST, Kind
 START: Final = QUESTION_IDS[0]
 REVIEW: Final = "review"
 RESULT: Final = "result"
+STATES: tuple[str, ...] = (*QUESTION_IDS, REVIEW, RESULT)
 MULTI: frozenset[str] = frozenset(q.id for q in QUESTION_LIST if q.kind is Kind.MULTI)
 
 # Where an answer can lead: the next question a path needs, or the review. Forward paths use

@@ -32,7 +32,6 @@ from flows.contract import (
     QUESTIONS,
     Answer,
     Kind,
-    as_json,
     canonical,
 )
 from flows.edges import (
@@ -42,10 +41,12 @@ from flows.edges import (
     RESULT,
     REVIEW,
     START,
+    STATES,
     Outcome,
     transition_table,
 )
 from flows.path import is_asked, path_questions
+from flows.snapshot import SNAPSHOT_VERSION, Snapshot, is_stored_snapshot
 
 __all__ = [
     "GLOBAL_TRIGGERS",
@@ -54,12 +55,14 @@ __all__ = [
     "NEXT",
     "RESULT",
     "REVIEW",
+    "SNAPSHOT_VERSION",
     "START",
     "STATES",
     "TRIGGERS",
     "Conversation",
     "Outcome",
     "Progress",
+    "Snapshot",
     "Step",
     "is_snapshot",
     "new_snapshot",
@@ -71,9 +74,6 @@ __all__ = [
     "step",
     "transition_table",
 ]
-
-STATES: tuple[str, ...] = (*QUESTION_IDS, REVIEW, RESULT)
-SNAPSHOT_VERSION: Final = 1
 
 
 def _default_option(question: str) -> Answer:
@@ -136,22 +136,16 @@ class Conversation:
         self.needed: str | None = None
 
     def to_snapshot(self) -> dict[str, Any]:
-        """Returns the plain-JSON snapshot of this conversation."""
-        snapshot: dict[str, Any] = {
-            "v": SNAPSHOT_VERSION,
-            "state": self.state,
-            "answers": as_json(self.answers),
-            "lang": self.lang,
-        }
-        if self.pending:
-            snapshot["pending"] = list(self.pending)
-        if self.assumed:
-            snapshot["assumed"] = list(self.assumed)
-        if self.editing:
-            snapshot["editing"] = True
-        if self.day is not None:
-            snapshot["date"] = self.day
-        return snapshot
+        """Returns the stored form of this conversation (``Snapshot.to_json``)."""
+        return Snapshot(
+            state=self.state,
+            lang=self.lang,
+            answers=self.answers,
+            pending=tuple(self.pending),
+            assumed=tuple(self.assumed),
+            editing=self.editing,
+            date=self.day,
+        ).to_json()
 
     # --- reading the input of a trigger (the machine's prepare_event) ---
 
@@ -315,7 +309,7 @@ TRIGGERS: frozenset[str] = frozenset(MACHINE.events)
 
 def new_snapshot(lang: str) -> dict[str, Any]:
     """Returns the snapshot of a conversation at its first question."""
-    return {"v": SNAPSHOT_VERSION, "state": START, "answers": {}, "lang": lang}
+    return Snapshot(START, lang).to_json()
 
 
 def resume(snapshot: Mapping[str, Any]) -> dict[str, Any]:
@@ -327,11 +321,11 @@ def resume(snapshot: Mapping[str, Any]) -> dict[str, Any]:
     """
     if snapshot["state"] != REVIEW:
         return dict(snapshot)
-    needed = next_needed(Conversation(snapshot).answers)
+    stored = Snapshot.from_json(snapshot)
+    needed = next_needed(stored.answers)
     if needed == REVIEW:
         return dict(snapshot)
-    kept = {key: value for key, value in snapshot.items() if key != "pending"}
-    return {**kept, "state": needed, "editing": True}
+    return stored.but(state=needed, editing=True, pending=()).to_json()
 
 
 def step(snapshot: Mapping[str, Any], trigger: str, *args: Any) -> Step:
@@ -378,13 +372,4 @@ def progress(snapshot: Mapping[str, Any]) -> Progress:
 
 def is_snapshot(value: object) -> bool:
     """Tells whether a stored value can be resumed as a snapshot (defensive on load)."""
-    if not isinstance(value, Mapping):
-        return False
-    answers = value.get("answers")
-    return (
-        value.get("v") == SNAPSHOT_VERSION
-        and value.get("state") in STATES
-        and isinstance(answers, Mapping)
-        and all(q in QUESTIONS for q in answers)
-        and value.get("lang") in ("fr", "en")
-    )
+    return is_stored_snapshot(value)
