@@ -20,9 +20,10 @@ from bot.render.screens import (
     result_screen,
     screen_for,
 )
-from flows.contract import QUESTIONS, canonical
+from flows.contract import QUESTIONS
 from flows.flow import MULTI, RESULT, REVIEW, Step, new_snapshot, step
 from flows.path import path_questions
+from flows.snapshot import Snapshot, as_snapshot
 
 QUIT, BACK, RESTART = "q", "b", "r"
 MAX_LINE = 4096
@@ -73,7 +74,7 @@ class Console:
         """Runs the questionnaire to the result; returns the exit status."""
         self.say(self.line("welcome"))
         hint: str | None = None
-        while self.snapshot["state"] != RESULT:
+        while self.current.state != RESULT:
             self.show(hint)
             typed = self.ask()
             if typed is None or typed.lower() == QUIT:
@@ -85,19 +86,19 @@ class Console:
 
     def show(self, hint: str | None) -> None:
         """Prints the current screen with numbered choices."""
-        state = self.snapshot["state"]
+        state = self.current.state
         self.say()
         self.say(messages.to_plain(screen_for(self.snapshot).text))
         if state == REVIEW:
             answered = [
-                q for q in path_questions(self._answers()) if q in self.snapshot["answers"]
+                q for q in path_questions(self.current.answers) if q in self.current.answers
             ]
             for number, question in enumerate(answered, 1):
                 short = messages.text(self.lang, "questions", "short", question=question)
                 self.say(f"  {number}. ✏️ {short}")
             self.say(self.line("review_keys"))
         else:
-            pending = self.snapshot.get("pending", [])
+            pending = self.current.pending
             for number, option in enumerate(QUESTIONS[state].options, 1):
                 tick = "✅ " if option in pending else ""
                 self.say(f"  {number}. {tick}{label(self.lang, state, option)}  [{option}]")
@@ -107,8 +108,10 @@ class Console:
         if hint:
             self.say(f"⚠️ {hint}")
 
-    def _answers(self) -> dict[str, Any]:
-        return canonical(self.snapshot["answers"])
+    @property
+    def current(self) -> Snapshot:
+        """Where the person is, typed."""
+        return as_snapshot(self.snapshot)
 
     def apply(self, trigger: str, *args: Any) -> Step:
         """Fires one trigger and keeps the new snapshot."""
@@ -119,7 +122,7 @@ class Console:
     def handle(self, typed: str) -> str | None:
         """Applies one typed line; returns a hint when it was not understood."""
         command = typed.lower()
-        state = self.snapshot["state"]
+        state = self.current.state
         if command in (BACK, RESTART):
             done = self.apply("back" if command == BACK else "restart")
             return None if done.changed else messages.text(self.lang, "ui", "nothing_before")
@@ -137,7 +140,7 @@ class Console:
         if typed == "":
             self.apply("show_result", self.today())
             return None
-        answered = [q for q in path_questions(self._answers()) if q in self.snapshot["answers"]]
+        answered = [q for q in path_questions(self.current.answers) if q in self.current.answers]
         if typed.isdigit() and 1 <= int(typed) <= len(answered):
             self.apply("edit", answered[int(typed) - 1])
             return None
@@ -150,11 +153,11 @@ class Console:
         exclusive = QUESTIONS[question].exclusive
         if exclusive in chosen and len(chosen) > 1:
             return self.line("exclusive", option=label(self.lang, question, exclusive))
-        for option in list(self.snapshot.get("pending", [])):
+        for option in list(self.current.pending):
             if option not in chosen:
                 self.apply("toggle", question, option)
         for option in chosen:
-            if option not in self.snapshot.get("pending", []):
+            if option not in self.current.pending:
                 self.apply("toggle", question, option)
         self.apply("confirm", question)
         return None
@@ -172,9 +175,7 @@ class Console:
                 break
             path = Path(typed)
             try:
-                content = build_pdf(
-                    report, answers_view(self.snapshot["answers"], self.lang), ev.date
-                )
+                content = build_pdf(report, answers_view(self.current.answers, self.lang), ev.date)
                 write_pdf(path, content)
             except OSError as exc:
                 self.say(self.line("pdf_failed", path=typed, detail=exc.strerror or str(exc)))

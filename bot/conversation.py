@@ -26,6 +26,7 @@ from bot.render.text import fold
 from bot.storage import Change, Completed, Record, Tally
 from flows.contract import QUESTIONS
 from flows.flow import MULTI, RESULT, REVIEW, Outcome, is_snapshot, new_snapshot, resume, step
+from flows.snapshot import as_snapshot
 
 Event = tuple[str, str, tuple[str, ...]]
 """(kind, value, arguments): a command, a button, a typed text, a contact, anything else."""
@@ -139,7 +140,7 @@ def _apply(
     if kind == "button":
         return _button(snapshot, value, reply, today, args), source
     if kind == "text":
-        state = snapshot["state"]
+        state = as_snapshot(snapshot).state
         if fold(value) in DONT_KNOW and state in SAFE_ANSWERS:
             done = step(snapshot, "answer", state, SAFE_ANSWERS[state], "assumed")
             return done.snapshot, source
@@ -155,7 +156,7 @@ def _apply(
 def _command(snapshot: dict[str, Any], name: str, reply: Reply) -> dict[str, Any]:
     """Applies a command."""
     if name == "start":
-        if snapshot["state"] == RESULT:
+        if as_snapshot(snapshot).state == RESULT:
             snapshot = step(snapshot, "restart").snapshot
         reply.intro = "welcome"
     elif name == "restart":
@@ -169,7 +170,7 @@ def _command(snapshot: dict[str, Any], name: str, reply: Reply) -> dict[str, Any
     elif name == "language":
         snapshot = switch_language(snapshot)
         reply.intro = "language_switched"
-        reply.resend_result = snapshot["state"] == RESULT
+        reply.resend_result = as_snapshot(snapshot).state == RESULT
     elif name == "summary":
         reply.summary = True
     else:  # a command that does not exist here (/stats outside an admin chat…)
@@ -190,24 +191,24 @@ def _button(
     unticked, untick one shown ticked. A double tap on a screen that has not refreshed yet
     therefore changes nothing the second time, instead of unticking again.
     """
-    current_lang = snapshot["lang"]
+    current_lang = as_snapshot(snapshot).lang
     action = parse_button(data)
     if action is None:
         reply.toast = hint_text(current_lang, Outcome.STALE)
-        reply.edit = snapshot["state"] != RESULT
+        reply.edit = as_snapshot(snapshot).state != RESULT
         return snapshot
     trigger, action_args = action
     if trigger == "lang":
         if action_args[0] != current_lang:
             snapshot = switch_language(snapshot)
         reply.edit = True
-        reply.resend_result = snapshot["state"] == RESULT
+        reply.resend_result = as_snapshot(snapshot).state == RESULT
         return snapshot
     if trigger == "info":
         reply.explain = QUESTION_TERMS[action_args[0]]
         return snapshot
     if trigger == "view":
-        if snapshot["state"] == RESULT:
+        if as_snapshot(snapshot).state == RESULT:
             reply.view = (action_args[0], action_args[1])
         else:
             reply.toast = hint_text(current_lang, Outcome.STALE)
@@ -215,18 +216,18 @@ def _button(
         return snapshot
     if trigger == "result":
         trigger, action_args = "show_result", (today,)
-    if trigger == "toggle" and seen and snapshot["state"] == action_args[0]:
+    if trigger == "toggle" and seen and as_snapshot(snapshot).state == action_args[0]:
         wants_ticked = seen[0] == "unticked"
-        if (action_args[1] in snapshot.get("pending", ())) == wants_ticked:
+        if (action_args[1] in as_snapshot(snapshot).pending) == wants_ticked:
             reply.edit = True  # already as intended: show the screen as it is
             return snapshot
-    was = snapshot["state"]
+    was = as_snapshot(snapshot).state
     done = step(snapshot, trigger, *action_args)
     snapshot = done.snapshot
     if not done.changed:
         reply.toast = hint_text(current_lang, done.outcome)
-    reply.edit = was != RESULT and snapshot["state"] != RESULT
-    reply.entered_result = snapshot["state"] == RESULT and was != RESULT
+    reply.edit = was != RESULT and as_snapshot(snapshot).state != RESULT
+    reply.entered_result = as_snapshot(snapshot).state == RESULT and was != RESULT
     return snapshot
 
 
@@ -237,21 +238,22 @@ def other_language(lang: str) -> str:
 
 def switch_language(snapshot: dict[str, Any]) -> dict[str, Any]:
     """Returns the snapshot in the other language."""
-    return {**snapshot, "lang": other_language(snapshot["lang"])}
+    current = as_snapshot(snapshot)
+    return current.but(lang=other_language(current.lang)).to_json()
 
 
 def summary_text(snapshot: dict[str, Any]) -> str:
     """Returns every answer so far, as /summary shows them."""
-    lang = snapshot["lang"]
-    if not snapshot["answers"]:
+    lang = as_snapshot(snapshot).lang
+    if not as_snapshot(snapshot).answers:
         return messages.text(lang, "bot", "summary_empty")
     return review_screen(snapshot).text.rsplit("\n\n", 1)[0]
 
 
 def typed_answer(snapshot: dict[str, Any], typed: str) -> tuple[dict[str, Any], bool]:
     """Applies a typed answer to the current question; tells whether it was understood."""
-    state = snapshot["state"]
-    lang = snapshot["lang"]
+    state = as_snapshot(snapshot).state
+    lang = as_snapshot(snapshot).lang
     if state in (REVIEW, RESULT) or state not in QUESTIONS:
         return snapshot, False
     if state in MULTI:
@@ -259,14 +261,14 @@ def typed_answer(snapshot: dict[str, Any], typed: str) -> tuple[dict[str, Any], 
         exclusive = QUESTIONS[state].exclusive
         if not chosen or (exclusive in chosen and len(chosen) > 1):
             return snapshot, False
-        for option in list(snapshot.get("pending", [])):
+        for option in list(as_snapshot(snapshot).pending):
             if option not in chosen:
                 snapshot = step(snapshot, "toggle", state, option).snapshot
         for option in chosen:
-            if option not in snapshot.get("pending", []):
+            if option not in as_snapshot(snapshot).pending:
                 snapshot = step(snapshot, "toggle", state, option).snapshot
         return step(snapshot, "confirm", state).snapshot, True
-    option = match_option(state, typed, lang)
-    if option is None:
+    matched = match_option(state, typed, lang)
+    if matched is None:
         return snapshot, False
-    return step(snapshot, "answer", state, option).snapshot, True
+    return step(snapshot, "answer", state, matched).snapshot, True

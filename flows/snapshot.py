@@ -83,3 +83,12 @@ def is_stored_snapshot(value: object) -> bool:
         and all(q in QUESTIONS for q in answers)
         and value.get("lang") in LANGUAGES
     )
+
+
+Stored = Snapshot | Mapping[str, Any]
+"""A snapshot as code receives it: typed, or in its stored form."""
+
+
+def as_snapshot(value: Stored) -> Snapshot:
+    """Returns the typed snapshot of either form."""
+    return value if isinstance(value, Snapshot) else Snapshot.from_json(value)

@@ -28,6 +28,8 @@ from bot.consultancy.reminders import reminder_date_step
 from bot.outbox import Out, Outbox, rows
 from bot.render.screens import answers_view
 from bot.storage import Change, Lead, Record, StorageError, Store, Tally
+from flows.flow import is_snapshot
+from flows.snapshot import as_snapshot
 
 LOGGER = logging.getLogger("qualiopi_bot")
 PERSON_COMMANDS = ("privacy", "delete")
@@ -110,7 +112,9 @@ class FollowUp:
         due = None
         lead_done = False
         if kind == "button":
-            certified = snapshot.get("answers", {}).get("certified") == "yes"
+            certified = is_snapshot(snapshot) and (
+                as_snapshot(snapshot).answers.get("certified") == "yes"
+            )
             meta, plan.reply, lead_done = lead_button(value, meta, lang, self.settings, certified)
         elif kind == "contact":
             meta, plan.reply = lead_contact(value, args, user_id, meta, lang)

@@ -25,6 +25,7 @@ from bot.render.screens import (
     label,
     result_buttons,
 )
+from flows.snapshot import Snapshot, Stored, as_snapshot
 
 SUMMARY_LIMIT = 1500
 """The summary fits a phone screen or two (Telegram's limit is 4,096)."""
@@ -36,16 +37,16 @@ def _first_sentence(finding: Mapping[str, Any]) -> dict[str, Any]:
     return {**finding, "text": _SENTENCE.split(finding["text"], maxsplit=1)[0]}
 
 
-def _assumed(snapshot: Mapping[str, Any], lang: str) -> list[dict[str, str]]:
+def _assumed(snapshot: Snapshot) -> list[dict[str, str]]:
     """The answers given for "I don't know", as the person reads them."""
-    answers = snapshot["answers"]
+    answers, lang = snapshot.answers, snapshot.lang
     return [
         {
             "question": messages.text(lang, "questions", "short", question=q),
-            "answer": label(lang, q, answers[q]),
+            "answer": label(lang, q, answer),
         }
-        for q in snapshot.get("assumed", ())
-        if isinstance(answers.get(q), str)
+        for q in snapshot.assumed
+        if isinstance(answer := answers.get(q), str)
     ]
 
 
@@ -118,11 +119,12 @@ def _summary_buttons(report: dict[str, Any], lang: str) -> tuple[tuple[Button, .
     return (*rows, *result_buttons(lang))
 
 
-def result_view(snapshot: Mapping[str, Any], view: str = "summary", page: int = 0) -> Screen:
+def result_view(stored: Stored, view: str = "summary", page: int = 0) -> Screen:
     """Returns one screen of the result; an unknown view or page gives the summary."""
-    lang = snapshot["lang"]
+    snapshot = as_snapshot(stored)
+    lang = snapshot.lang
     ev = evaluation_of(snapshot)
-    report = {**build_report(ev, lang), "day": ev.date, "assumed": _assumed(snapshot, lang)}
+    report = {**build_report(ev, lang), "day": ev.date, "assumed": _assumed(snapshot)}
     html = _view_html(report, lang, view) if view != "summary" else None
     if html is None:
         return Screen(_summary_html(report, lang), _summary_buttons(report, lang))

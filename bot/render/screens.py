@@ -24,6 +24,7 @@ from flows.advice import Evaluation, evaluate
 from flows.contract import QUESTIONS, Kind, canonical
 from flows.flow import MULTI, RESULT, REVIEW, Outcome, progress
 from flows.path import path_questions
+from flows.snapshot import Snapshot, Stored, as_snapshot
 
 MAX_CALLBACK_BYTES = 64
 
@@ -69,9 +70,9 @@ def label(lang: str, question: str, option: str) -> str:
     return messages.text(lang, "questions", "option", question=question, option=option)
 
 
-def _nav_row(lang: str, snapshot: Mapping[str, Any]) -> tuple[Button, ...]:
+def _nav_row(lang: str, snapshot: Snapshot) -> tuple[Button, ...]:
     row = []
-    if snapshot["state"] != QUESTIONS_FIRST or snapshot.get("editing"):
+    if snapshot.state != QUESTIONS_FIRST or snapshot.editing:
         row.append(Button(messages.text(lang, "ui", "back"), "back"))
     return tuple(row)
 
@@ -79,14 +80,15 @@ def _nav_row(lang: str, snapshot: Mapping[str, Any]) -> tuple[Button, ...]:
 QUESTIONS_FIRST = next(iter(QUESTIONS))
 
 
-def question_screen(snapshot: Mapping[str, Any], hint: str | None = None) -> Screen:
+def question_screen(stored: Stored, hint: str | None = None) -> Screen:
     """Returns the screen of the current question."""
-    lang = snapshot["lang"]
-    question = snapshot["state"]
-    where = progress(snapshot)
+    snapshot = as_snapshot(stored)
+    lang = snapshot.lang
+    question = snapshot.state
+    where = progress(snapshot.to_json())
     multi = question in MULTI
-    chosen = list(snapshot.get("pending", ()))
-    answers = snapshot["answers"]
+    chosen = list(snapshot.pending)
+    answers = snapshot.answers
     text = messages.render(
         lang,
         "question",
@@ -126,13 +128,14 @@ def question_screen(snapshot: Mapping[str, Any], hint: str | None = None) -> Scr
     return Screen(text, tuple(rows))
 
 
-def review_screen(snapshot: Mapping[str, Any], hint: str | None = None) -> Screen:
+def review_screen(stored: Stored, hint: str | None = None) -> Screen:
     """Returns the summary of every answer, each with a button to change it."""
-    lang = snapshot["lang"]
-    answers = snapshot["answers"]
+    snapshot = as_snapshot(stored)
+    lang = snapshot.lang
+    answers = snapshot.answers
     items = [
         {"question": q, "options": [answers[q]] if isinstance(answers[q], str) else answers[q]}
-        for q in path_questions(canonical(answers))
+        for q in path_questions(answers)
         if q in answers
     ]
     text = messages.render(lang, "review", answers=items, hint=hint_text(lang, hint))
@@ -156,15 +159,17 @@ def review_screen(snapshot: Mapping[str, Any], hint: str | None = None) -> Scree
     return Screen(text, tuple(rows))
 
 
-def evaluation_of(snapshot: Mapping[str, Any]) -> Evaluation:
+def evaluation_of(stored: Stored) -> Evaluation:
     """Evaluates a snapshot at the result, on the day it recorded."""
-    day = dt.date.fromisoformat(snapshot["date"]) if snapshot.get("date") else dt.date.today()
-    return evaluate(canonical(snapshot["answers"]), day)
+    snapshot = as_snapshot(stored)
+    day = dt.date.fromisoformat(snapshot.date) if snapshot.date else dt.date.today()
+    return evaluate(snapshot.answers, day)
 
 
-def result_screen(snapshot: Mapping[str, Any]) -> tuple[Screen, Evaluation, dict[str, Any]]:
+def result_screen(stored: Stored) -> tuple[Screen, Evaluation, dict[str, Any]]:
     """Returns the result (split for Telegram), its evaluation and its report."""
-    lang = snapshot["lang"]
+    snapshot = as_snapshot(stored)
+    lang = snapshot.lang
     ev = evaluation_of(snapshot)
     report = build_report(ev, lang)
     html = render_result_html(ev, lang, report)
@@ -181,9 +186,10 @@ def result_buttons(lang: str) -> tuple[tuple[Button, ...], ...]:
     )
 
 
-def screen_for(snapshot: Mapping[str, Any], hint: str | None = None) -> Screen:
+def screen_for(stored: Stored, hint: str | None = None) -> Screen:
     """Returns the screen of wherever the conversation is."""
-    state = snapshot["state"]
+    snapshot = as_snapshot(stored)
+    state = snapshot.state
     if state == REVIEW:
         return review_screen(snapshot, hint)
     if state == RESULT:
@@ -343,11 +349,12 @@ def answers_view(answers: Mapping[str, Any], lang: str) -> list[dict[str, str]]:
     return view
 
 
-def result_pdf(snapshot: Mapping[str, Any], brand: Mapping[str, Any] | None = None) -> bytes:
+def result_pdf(stored: Stored, brand: Mapping[str, Any] | None = None) -> bytes:
     """Returns the printable checklist of a finished conversation (with the consultancy's
     details when it has configured them)."""
+    snapshot = as_snapshot(stored)
     key = json.dumps(
-        [snapshot["lang"], snapshot.get("date"), canonical(snapshot["answers"]), brand],
+        [snapshot.lang, snapshot.date, dict(snapshot.answers), brand],
         sort_keys=True,
         default=list,
     )

@@ -24,6 +24,7 @@ from bot.storage import (
 from bot.telegram.port import Port
 from bot.telegram.results import ResultSender
 from flows.flow import RESULT
+from flows.snapshot import as_snapshot
 
 
 async def send_reply(
@@ -37,9 +38,9 @@ async def send_reply(
     results: ResultSender,
 ) -> int | None:
     """Sends what the step decided; returns the id of the live message."""
-    snapshot = record.snapshot
-    assert snapshot is not None
-    lang = snapshot["lang"]
+    assert record.snapshot is not None
+    snapshot = as_snapshot(record.snapshot)
+    lang = snapshot.lang
     live = record.live_message_id
     if reply.intro:
         intro = str(messages.call(lang, "bot", reply.intro))
@@ -54,9 +55,9 @@ async def send_reply(
         await port.send(chat_id, messages.text(lang, "bot", reply.note))
         return live
     if reply.summary:
-        await port.send(chat_id, summary_text(snapshot))
+        await port.send(chat_id, summary_text(record.snapshot))
     pressed = query.message.message_id if query and isinstance(query.message, Message) else None
-    if snapshot["state"] == RESULT and reply.entered_result:
+    if snapshot.state == RESULT and reply.entered_result:
         if pressed is not None:
             await port.clear_keyboard(chat_id, pressed)
         if live is not None and live != pressed:
@@ -65,8 +66,8 @@ async def send_reply(
         offer = offer_after_result(
             follow.settings, lang, ev.verdict.value, record.meta, ev.next_audit
         )
-        return await results.send_result(port, chat_id, snapshot, offer)
-    if snapshot["state"] == RESULT:  # a screen of the result: the summary unless one is asked
+        return await results.send_result(port, chat_id, record.snapshot, offer)
+    if snapshot.state == RESULT:  # a screen of the result: the summary unless one is asked
         screen = result_view(snapshot, *(reply.view or ("summary", 0)))
     else:
         screen = screen_for(snapshot, reply.hint)
