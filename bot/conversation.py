@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 import messages
+from bot.consultancy.meta import FunnelMeta
 from bot.consultancy.tracking import track
 from bot.render.glossary import DONT_KNOW, QUESTION_TERMS, SAFE_ANSWERS, terms_named
 from bot.render.screens import (
@@ -100,7 +101,7 @@ def track_step(
     """Returns the new meta, the anonymous tallies and, at a result, the questionnaire row."""
     verdict = None
     completed = None
-    if after["state"] == RESULT and not record.meta.get("completed"):
+    if as_snapshot(after).state == RESULT and not FunnelMeta.from_meta(record.meta).completed:
         ev = evaluation_of(after)
         verdict = ev.verdict.value
         completed = Completed(

@@ -23,6 +23,7 @@ from bot.consultancy.leads import (
     lead_contact,
     lead_text,
 )
+from bot.consultancy.meta import FollowMeta
 from bot.consultancy.offer import advisor_message, brand_of, has_advisor
 from bot.consultancy.reminders import reminder_date_step
 from bot.outbox import Out, Outbox, rows
@@ -78,7 +79,7 @@ class FollowUp:
     def accepts(self, event: Event, record: Record, chat_id: int) -> bool:
         """Tells whether this module handles the event."""
         kind, value, _ = event
-        meta = record.meta
+        follow = FollowMeta.from_meta(record.meta)
         if kind == "command":
             if value == "advisor":
                 return has_advisor(self.settings)
@@ -86,9 +87,9 @@ class FollowUp:
         if kind == "button":
             return value.split(":", 1)[0] in FOLLOW_BUTTONS
         if kind == "contact":
-            return meta.get("lead") == "contact"
+            return follow.lead == "contact"
         if kind == "text":
-            return meta.get("lead") in LEAD_STEPS or meta.get("reminder") == "asking"
+            return follow.lead in LEAD_STEPS or follow.reminder == "asking"
         return False
 
     # --- handling ---
@@ -108,22 +109,25 @@ class FollowUp:
         plan = FollowPlan(event, snapshot.get("lang") or lang_guess, record)
         if kind == "command" or value.startswith("del:"):
             return None, plan  # data rights and admin commands write nothing here
-        lang, meta = plan.lang, dict(record.meta)
+        lang, follow = plan.lang, FollowMeta.from_meta(record.meta)
         due = None
         lead_done = False
         if kind == "button":
             certified = is_snapshot(snapshot) and (
                 as_snapshot(snapshot).answers.get("certified") == "yes"
             )
-            meta, plan.reply, lead_done = lead_button(value, meta, lang, self.settings, certified)
+            follow, plan.reply, lead_done = lead_button(
+                value, follow, lang, self.settings, certified
+            )
         elif kind == "contact":
-            meta, plan.reply = lead_contact(value, args, user_id, meta, lang)
-        elif meta.get("reminder") == "asking":
-            meta, plan.reply, due = reminder_date_step(value, meta, lang, self.now().date())
+            follow, plan.reply = lead_contact(value, args, user_id, follow, lang)
+        elif follow.reminder == "asking":
+            follow, plan.reply, due = reminder_date_step(value, follow, lang, self.now().date())
         else:
-            meta, plan.reply, lead_done = lead_text(value, meta, lang, self.settings)
+            follow, plan.reply, lead_done = lead_text(value, follow, lang, self.settings)
         if lead_done:
-            plan.lead = completed_lead(chat_id, snapshot, record.source, meta, lang)
+            plan.lead = completed_lead(chat_id, snapshot, record.source, follow, lang)
+        meta = follow.into(record.meta)
         change = Change(
             Record(snapshot or None, record.live_message_id, record.source, None, meta),
             tallies=[Tally("lead", "", record.source or "")] if plan.lead else (),
@@ -151,7 +155,8 @@ class FollowUp:
             return
         if kind == "command" and value == "advisor":
             at_result = snapshot.get("state") == "result"
-            out = advisor_message(self.settings, lang, dict(plan.record.meta), at_result)
+            follow = FollowMeta.from_meta(plan.record.meta)
+            out = advisor_message(self.settings, lang, follow, at_result)
             await outbox.deliver(chat_id, out)
             return
         if kind == "command" and value == "privacy":

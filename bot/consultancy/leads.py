@@ -1,7 +1,8 @@
 """Being contacted, only with consent: the steps from the offer to the stored lead.
 
-Each step is pure (it runs inside the chat's storage transaction): from the stored meta and
-what the person did, it returns the new meta, the replies, and whether the lead is complete.
+Each step is pure (it runs inside the chat's storage transaction): from the follow-ups' stored
+state and what the person did, it returns their new state, the replies, and whether the lead
+is complete.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 import messages
 from bot.config import Settings
+from bot.consultancy.meta import FollowMeta
 from bot.outbox import Out, rows
 from bot.render.screens import evaluation_of
 from bot.storage import Lead
@@ -18,8 +20,8 @@ from bot.storage import Lead
 EMAIL = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,185}\.[A-Za-z]{2,24}$")
 LEAD_STEPS = ("contact", "name", "message")
 
-Step = tuple[dict[str, Any], list[Out], bool]
-"""The new meta, the replies, and whether the lead is now complete."""
+Step = tuple[FollowMeta, list[Out], bool]
+"""The follow-ups' new state, the replies, and whether the lead is now complete."""
 
 
 def _t(lang: str, macro: str, **data: Any) -> str:
@@ -31,11 +33,10 @@ def _ask(lang: str, macro: str) -> Out:
 
 
 def lead_button(
-    data: str, meta: dict[str, Any], lang: str, settings: Settings, certified: bool
+    data: str, follow: FollowMeta, lang: str, settings: Settings, certified: bool
 ) -> Step:
     """Applies a button of the offer (contact or reminders)."""
-    if data == "lead:yes" and settings.admin_chat_ids and not meta.get("lead_declined"):
-        meta["lead"] = "consent"
+    if data == "lead:yes" and settings.admin_chat_ids and not follow.lead_declined:
         consent = str(
             messages.call(
                 lang,
@@ -46,72 +47,65 @@ def lead_button(
             )
         )
         agree = rows(((_t(lang, "agree"), "lead:agree"), (_t(lang, "offer_no"), "lead:no")))
-        return meta, [Out(consent, agree)], False
+        return follow.but(lead="consent"), [Out(consent, agree)], False
     if data == "lead:no":
-        meta["lead"] = None
-        meta["lead_declined"] = True
-        return meta, [Out(_t(lang, "declined"), clear_keyboard=True)], False
-    if data == "lead:agree" and meta.get("lead") == "consent":
-        meta["lead"] = "contact"
-        meta["lead_draft"] = {}
-        return meta, [Out(_t(lang, "ask_contact"), ask_contact=_t(lang, "share_phone"))], False
-    if data == "lead:skip" and meta.get("lead") in ("name", "message"):
-        return lead_text("", meta, lang, settings, skipped=True)
+        declined = follow.but(lead=None, lead_declined=True)
+        return declined, [Out(_t(lang, "declined"), clear_keyboard=True)], False
+    if data == "lead:agree" and follow.lead == "consent":
+        asked = Out(_t(lang, "ask_contact"), ask_contact=_t(lang, "share_phone"))
+        return follow.but(lead="contact", lead_draft={}), [asked], False
+    if data == "lead:skip" and follow.lead in ("name", "message"):
+        return lead_text("", follow, lang, settings, skipped=True)
     if data == "remind:yes":
-        meta["reminder"] = "asking"
-        return meta, [Out(_t(lang, "remind_ask", certified=certified))], False
-    return meta, [], False
+        asking = Out(_t(lang, "remind_ask", certified=certified))
+        return follow.but(reminder="asking"), [asking], False
+    return follow, [], False
 
 
 def lead_contact(
-    phone: str, args: tuple[str, ...], user_id: int | None, meta: dict[str, Any], lang: str
-) -> tuple[dict[str, Any], list[Out]]:
+    phone: str, args: tuple[str, ...], user_id: int | None, follow: FollowMeta, lang: str
+) -> tuple[FollowMeta, list[Out]]:
     """Takes a shared phone number: the person's own only."""
     if not args or user_id is None or args[0] != str(user_id):
-        return meta, [Out(_t(lang, "not_own_contact"))]
-    meta["lead_draft"] = {**meta.get("lead_draft", {}), "phone": phone[:32]}
-    meta["lead"] = "name"
-    return meta, [_ask(lang, "ask_name")]
+        return follow, [Out(_t(lang, "not_own_contact"))]
+    draft = {**follow.lead_draft, "phone": phone[:32]}
+    return follow.but(lead_draft=draft, lead="name"), [_ask(lang, "ask_name")]
 
 
 def lead_text(
-    typed: str, meta: dict[str, Any], lang: str, settings: Settings, skipped: bool = False
+    typed: str, follow: FollowMeta, lang: str, settings: Settings, skipped: bool = False
 ) -> Step:
     """Takes what the person typed at a lead step: e-mail address, name, message."""
-    step = meta.get("lead")
-    draft = dict(meta.get("lead_draft", {}))
+    draft = dict(follow.lead_draft)
     text = typed.strip()
-    if step == "contact":
+    if follow.lead == "contact":
         if not EMAIL.match(text):
-            return meta, [Out(_t(lang, "bad_email"))], False
+            return follow, [Out(_t(lang, "bad_email"))], False
         draft["email"] = text
-        meta.update(lead="name", lead_draft=draft)
-        return meta, [_ask(lang, "ask_name")], False
-    if step == "name":
+        return follow.but(lead="name", lead_draft=draft), [_ask(lang, "ask_name")], False
+    if follow.lead == "name":
         if text and not skipped:
             draft["name"] = text[:100]
-        meta.update(lead="message", lead_draft=draft)
-        return meta, [_ask(lang, "ask_message")], False
-    if step == "message":
+        return follow.but(lead="message", lead_draft=draft), [_ask(lang, "ask_message")], False
+    if follow.lead == "message":
         if text and not skipped:
             draft["message"] = text[:1000]
-        meta.update(lead="sent", lead_draft=draft)
         thanks = _t(
             lang,
             "thanks",
             name=settings.consultancy_name,
             booking_url=settings.consultancy_booking_url,
         )
-        return meta, [Out(thanks, clear_keyboard=True)], True
-    return meta, [], False
+        return follow.but(lead="sent", lead_draft=draft), [Out(thanks, clear_keyboard=True)], True
+    return follow, [], False
 
 
 def completed_lead(
-    chat_id: int, snapshot: dict[str, Any], source: str | None, meta: dict[str, Any], lang: str
+    chat_id: int, snapshot: dict[str, Any], source: str | None, follow: FollowMeta, lang: str
 ) -> Lead:
     """The lead a person has just completed (stored with the step that completes it)."""
     ev = evaluation_of(snapshot)
-    draft = meta.get("lead_draft", {})
+    draft = follow.lead_draft
     return Lead(
         chat_id=chat_id, language=lang, source=source, verdict=ev.verdict.value,
         indicator_count=len(ev.indicators), answers=dict(snapshot["answers"]),

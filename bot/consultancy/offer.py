@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import messages
 from bot.config import Settings
+from bot.consultancy.meta import FollowMeta
 from bot.outbox import Out, Rows, rows
 from bot.render.screens import Button
 from flows.rules import Verdict
@@ -75,15 +74,15 @@ def has_advisor(settings: Settings) -> bool:
     )
 
 
-def advisor_message(settings: Settings, lang: str, meta: dict[str, Any], at_result: bool) -> Out:
+def advisor_message(settings: Settings, lang: str, follow: FollowMeta, at_result: bool) -> Out:
     """What /conseiller (/advisor) shows at any point: who the consultancy is, its links, and
     once the result is known, the offer to be contacted."""
     intro = messages.text(lang, "followup", "advisor", name=settings.consultancy_name)
     brand = brand_text(settings, lang)
     text = f"{brand}\n\n{intro}" if brand else intro
     lines: list[tuple[tuple[str, str], ...]] = []
-    can_lead = settings.admin_chat_ids and not meta.get("lead_declined")
-    if at_result and can_lead and meta.get("lead") != "sent":
+    can_lead = settings.admin_chat_ids and not follow.lead_declined
+    if at_result and can_lead and follow.lead != "sent":
         lines.append(((messages.text(lang, "followup", "offer_yes"), "lead:yes"),))
     return Out(text, (*rows(*lines), *brand_buttons(settings, lang)))
 
@@ -92,7 +91,7 @@ def offer_after_result(
     settings: Settings,
     lang: str,
     verdict: str,
-    meta: dict[str, Any],
+    follow: FollowMeta,
     next_audit: str | None = None,
 ) -> Out | None:
     """Returns the message offering contact and reminders after a result, if any; the
@@ -103,7 +102,7 @@ def offer_after_result(
     if brand:
         text_parts.append(brand)
     leads_enabled = bool(settings.admin_chat_ids)
-    if leads_enabled and not meta.get("lead_declined") and meta.get("lead") != "sent":
+    if leads_enabled and not follow.lead_declined and follow.lead != "sent":
         text_parts.append(messages.text(lang, "followup", "offer", name=settings.consultancy_name))
         lines.append(
             (

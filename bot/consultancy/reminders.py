@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import messages
+from bot.consultancy.meta import FollowMeta
 from bot.outbox import Out
 
 DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")
@@ -42,15 +42,14 @@ def parse_day(text: str) -> dt.date | None:
 
 
 def reminder_date_step(
-    typed: str, meta: dict[str, Any], lang: str, today: dt.date
-) -> tuple[dict[str, Any], list[Out], list[tuple[dt.date, str]] | None]:
-    """Reads the certification date typed after "remind me": the new meta, the reply, and the
-    reminders still ahead (None while the date is not understood)."""
+    typed: str, follow: FollowMeta, lang: str, today: dt.date
+) -> tuple[FollowMeta, list[Out], list[tuple[dt.date, str]] | None]:
+    """Reads the certification date typed after "remind me": the new state, the reply, and
+    the reminders still ahead (None while the date is not understood)."""
     day = parse_day(typed)
     if day is None:
-        return meta, [Out(messages.text(lang, "followup", "remind_bad_date"))], None
+        return follow, [Out(messages.text(lang, "followup", "remind_bad_date"))], None
     due = [(d, kind) for d, kind in reminder_dates(day) if d >= today]
-    meta["reminder"] = "set"
     items = [
         {
             "date": messages.text(lang, "labels", "date", day=d),
@@ -58,4 +57,5 @@ def reminder_date_step(
         }
         for d, k in due
     ]
-    return meta, [Out(messages.text(lang, "followup", "remind_set", items=items))], due
+    said = Out(messages.text(lang, "followup", "remind_set", items=items))
+    return follow.but(reminder="set"), [said], due

@@ -11,16 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from bot.consultancy.meta import FunnelMeta
 from bot.storage import Tally
 from flows.contract import QUESTIONS
 from flows.flow import RESULT
+from flows.snapshot import as_snapshot
 
 DURATION_BUCKET_SECONDS = 10
-
-
-def new_run(now: dt.datetime) -> dict[str, Any]:
-    """Returns the meta of a fresh questionnaire run (offers reset too)."""
-    return {"started_at": now.isoformat(timespec="seconds"), "visited": [], "furthest": None}
 
 
 def track(
@@ -35,31 +32,33 @@ def track(
     """Returns the new meta and the tallies for a step from ``before`` to ``after``."""
     src = source or ""
     tallies: list[Tally] = []
+    funnel = FunnelMeta.from_meta(meta)
+    state, answered = as_snapshot(after).state, as_snapshot(after).answers
     restarted = before is None or (
-        not after["answers"] and after["state"] == "role" and (before or {}).get("answers")
+        not answered and state == "role" and bool(as_snapshot(before).answers)
     )
-    if restarted or "started_at" not in meta:
-        if meta.get("furthest") and not meta.get("completed"):
-            tallies.append(Tally("stopped", meta["furthest"], src, -1))
+    if restarted or funnel.started_at is None:
+        if funnel.furthest and not funnel.completed:
+            tallies.append(Tally("stopped", funnel.furthest, src, -1))
         # A declined contact offer stays declined: the person said no to being contacted.
-        meta = {**{k: v for k, v in meta.items() if k == "lead_declined"}, **new_run(now)}
+        meta = {k: v for k, v in meta.items() if k == "lead_declined"}
+        funnel = FunnelMeta.new_run(now)
         tallies.append(Tally("started", "", src))
-    meta = dict(meta)
-    state = after["state"]
-    if state in QUESTIONS and state not in meta["visited"] and not meta.get("completed"):
-        meta["visited"] = [*meta["visited"], state]
+    if state in QUESTIONS and state not in funnel.visited and not funnel.completed:
+        funnel = funnel.but(visited=(*funnel.visited, state))
         tallies.append(Tally("reached", state, src))
-        if meta.get("furthest"):
-            tallies.append(Tally("stopped", meta["furthest"], src, -1))
+        if funnel.furthest:
+            tallies.append(Tally("stopped", funnel.furthest, src, -1))
         tallies.append(Tally("stopped", state, src))
-        meta["furthest"] = state
-    if state == RESULT and not meta.get("completed") and verdict is not None:
-        meta["completed"] = True
+        funnel = funnel.but(furthest=state)
+    if state == RESULT and not funnel.completed and verdict is not None:
+        funnel = funnel.but(completed=True)
         tallies.append(Tally("completed", verdict, src))
-        if meta.get("furthest"):
-            tallies.append(Tally("stopped", meta["furthest"], src, -1))
-        started = dt.datetime.fromisoformat(meta["started_at"])
+        if funnel.furthest:
+            tallies.append(Tally("stopped", funnel.furthest, src, -1))
+        assert funnel.started_at is not None
+        started = dt.datetime.fromisoformat(funnel.started_at)
         seconds = max(0, int((now - started).total_seconds()))
         bucket = seconds // DURATION_BUCKET_SECONDS * DURATION_BUCKET_SECONDS
         tallies.append(Tally("duration", str(bucket), src))
-    return meta, tallies
+    return funnel.into(meta), tallies

@@ -10,6 +10,7 @@ from telegram import (
 
 import messages
 from bot.consultancy.followup import FollowUp
+from bot.consultancy.meta import FollowMeta
 from bot.consultancy.offer import brand_buttons, brand_text, offer_after_result
 from bot.conversation import Reply, summary_text
 from bot.render.glossary import explanation
@@ -64,7 +65,11 @@ async def send_reply(
             await port.clear_keyboard(chat_id, live)
         ev = evaluation_of(snapshot)
         offer = offer_after_result(
-            follow.settings, lang, ev.verdict.value, record.meta, ev.next_audit
+            follow.settings,
+            lang,
+            ev.verdict.value,
+            FollowMeta.from_meta(record.meta),
+            ev.next_audit,
         )
         return await results.send_result(port, chat_id, record.snapshot, offer)
     if snapshot.state == RESULT:  # a screen of the result: the summary unless one is asked
