@@ -21,8 +21,8 @@ from bot.render.screens import (
     screen_for,
 )
 from flows.contract import QUESTIONS
-from flows.flow import MULTI, RESULT, REVIEW, Step, new_snapshot, step
-from flows.path import path_questions
+from flows.flow import MULTI, RESULT, REVIEW, Step, choose, new_snapshot, step
+from flows.path import answered_path
 from flows.snapshot import Snapshot, as_snapshot
 
 QUIT, BACK, RESTART = "q", "b", "r"
@@ -90,10 +90,7 @@ class Console:
         self.say()
         self.say(messages.to_plain(screen_for(self.snapshot).text))
         if state == REVIEW:
-            answered = [
-                q for q in path_questions(self.current.answers) if q in self.current.answers
-            ]
-            for number, question in enumerate(answered, 1):
+            for number, question in enumerate(answered_path(self.current.answers), 1):
                 short = messages.text(self.lang, "questions", "short", question=question)
                 self.say(f"  {number}. ✏️ {short}")
             self.say(self.line("review_keys"))
@@ -140,7 +137,7 @@ class Console:
         if typed == "":
             self.apply("show_result", self.today())
             return None
-        answered = [q for q in path_questions(self.current.answers) if q in self.current.answers]
+        answered = answered_path(self.current.answers)
         if typed.isdigit() and 1 <= int(typed) <= len(answered):
             self.apply("edit", answered[int(typed) - 1])
             return None
@@ -153,13 +150,7 @@ class Console:
         exclusive = QUESTIONS[question].exclusive
         if exclusive in chosen and len(chosen) > 1:
             return self.line("exclusive", option=label(self.lang, question, exclusive))
-        for option in list(self.current.pending):
-            if option not in chosen:
-                self.apply("toggle", question, option)
-        for option in chosen:
-            if option not in self.current.pending:
-                self.apply("toggle", question, option)
-        self.apply("confirm", question)
+        self.snapshot = choose(self.snapshot, question, chosen).snapshot
         return None
 
     def finish(self) -> None:

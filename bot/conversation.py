@@ -26,7 +26,17 @@ from bot.render.screens import (
 from bot.render.text import fold
 from bot.storage import Change, Completed, Record, Tally
 from flows.contract import QUESTIONS
-from flows.flow import MULTI, RESULT, REVIEW, Outcome, is_snapshot, new_snapshot, resume, step
+from flows.flow import (
+    MULTI,
+    RESULT,
+    REVIEW,
+    Outcome,
+    choose,
+    is_snapshot,
+    new_snapshot,
+    resume,
+    step,
+)
 from flows.snapshot import as_snapshot
 
 Event = tuple[str, str, tuple[str, ...]]
@@ -262,13 +272,7 @@ def typed_answer(snapshot: dict[str, Any], typed: str) -> tuple[dict[str, Any], 
         exclusive = QUESTIONS[state].exclusive
         if not chosen or (exclusive in chosen and len(chosen) > 1):
             return snapshot, False
-        for option in list(as_snapshot(snapshot).pending):
-            if option not in chosen:
-                snapshot = step(snapshot, "toggle", state, option).snapshot
-        for option in chosen:
-            if option not in as_snapshot(snapshot).pending:
-                snapshot = step(snapshot, "toggle", state, option).snapshot
-        return step(snapshot, "confirm", state).snapshot, True
+        return choose(snapshot, state, chosen).snapshot, True
     matched = match_option(state, typed, lang)
     if matched is None:
         return snapshot, False

@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 from flows.answers import categories_of, delivers_vocational_actions, has_option
 from flows.checklist import checklist_notes, indicators_for
-from flows.contract import QUESTIONS, Answer, Answers
+from flows.contract import QUESTIONS, Answer, Answers, Verdict
 from flows.path import ContractError, path_questions
 from flows.referential import (
     Referential,
@@ -27,7 +27,6 @@ from flows.rules import (
     V9_27,
     Day,
     Finding,
-    Verdict,
     ceiling_data,
     decide,
 )

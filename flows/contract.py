@@ -40,6 +40,9 @@ def _multi(qid: str, *options: str, exclusive: str) -> Question:
     return Question(qid, Kind.MULTI, options, exclusive)
 
 
+LANGUAGES: tuple[str, ...] = ("fr", "en")
+"""The languages of every text and of the conversation."""
+
 _YES_NO = ("yes", "no")
 
 # In the order a person is asked them: who you are, what you do, how you sell and who pays
@@ -115,14 +118,19 @@ CATEGORY_OF_ACTIVITY: Mapping[str, str] = MappingProxyType(
 
 CATEGORIES: tuple[str, ...] = ("AF", "BC", "VAE", "CFA")
 
-VERDICTS: tuple[str, ...] = (
-    "required",
-    "recommended",
-    "optional",
-    "not_required",
-    "deemed_compliant",
-    "not_applicable",
-)
+
+class Verdict(StrEnum):
+    """The verdict codes of the contract."""
+
+    REQUIRED = "required"
+    RECOMMENDED = "recommended"
+    OPTIONAL = "optional"
+    NOT_REQUIRED = "not_required"
+    DEEMED_COMPLIANT = "deemed_compliant"
+    NOT_APPLICABLE = "not_applicable"
+
+
+VERDICTS: tuple[str, ...] = tuple(v.value for v in Verdict)
 
 Answer = str | tuple[str, ...]
 Answers = Mapping[str, Answer]

@@ -45,7 +45,7 @@ from flows.edges import (
     Outcome,
     transition_table,
 )
-from flows.path import is_asked, path_questions
+from flows.path import answered_path, is_asked, path_questions
 from flows.snapshot import SNAPSHOT_VERSION, Snapshot, is_stored_snapshot
 
 __all__ = [
@@ -64,6 +64,7 @@ __all__ = [
     "Progress",
     "Snapshot",
     "Step",
+    "choose",
     "is_snapshot",
     "new_snapshot",
     "next_needed",
@@ -271,7 +272,7 @@ def previous_state(conversation: Conversation) -> str | None:
         return REVIEW
     if conversation.editing and state != REVIEW and next_needed(conversation.answers) == REVIEW:
         return REVIEW
-    path = [q for q in path_questions(conversation.answers) if q in conversation.answers]
+    path = answered_path(conversation.answers)
     if state == REVIEW:
         return path[-1] if path else None
     earlier = [q for q in path if QUESTION_IDS.index(q) < QUESTION_IDS.index(state)]
@@ -340,6 +341,18 @@ def step(snapshot: Mapping[str, Any], trigger: str, *args: Any) -> Step:
     return Step(model.to_snapshot(), model.outcome)
 
 
+def choose(snapshot: Mapping[str, Any], question: str, chosen: list[str]) -> Step:
+    """Answers a multi-choice question with exactly these options (typed rather than tapped):
+    the options ticked before and not chosen are unticked, the others ticked, then confirmed."""
+    for option in list(snapshot.get("pending", ())):
+        if option not in chosen:
+            snapshot = step(snapshot, "toggle", question, option).snapshot
+    for option in chosen:
+        if option not in snapshot.get("pending", ()):
+            snapshot = step(snapshot, "toggle", question, option).snapshot
+    return step(snapshot, "confirm", question)
+
+
 @dataclass(frozen=True, slots=True)
 class Progress:
     """Where the person is: question ``number`` of about ``total``."""
@@ -354,7 +367,7 @@ def progress(snapshot: Mapping[str, Any]) -> Progress:
     answers = dict(conversation.answers)
     state = conversation.state
     if state in (REVIEW, RESULT):
-        total = len([q for q in path_questions(answers) if q in answers])
+        total = len(answered_path(answers))
         return Progress(total, total)
     before = [
         q

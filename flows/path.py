@@ -59,6 +59,11 @@ def is_asked(question: str, answers: Answers, on: Day = None) -> bool:
     return ASKED_WHEN[question](answers, on)
 
 
+def answered_path(answers: Answers, on: Day = None) -> list[str]:
+    """Returns the questions of the path that have an answer, in order (the review's list)."""
+    return [q for q in path_questions(answers, on) if q in answers]
+
+
 def path_questions(answers: Answers, on: Day = None) -> Iterator[str]:
     """Yields the questions asked on this path, in order, stopping at the first unanswered."""
     for question in QUESTION_LIST:

@@ -19,10 +19,8 @@ from typing import Any
 
 import yaml
 
-from flows.contract import CATEGORIES
+from flows.contract import CATEGORIES, LANGUAGES
 from flows.sources import Source, indicator_source
-
-LANGUAGES: tuple[str, ...] = ("fr", "en")
 
 Text = Mapping[str, str]
 """A text in every language, keyed by language code."""

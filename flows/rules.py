@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
@@ -27,6 +26,7 @@ from flows.answers import (
 from flows.contract import (
     L6316_1_FUNDERS,
     Answers,
+    Verdict,
 )
 from flows.referential import (
     micro_ceiling_on,
@@ -46,18 +46,6 @@ from flows.sources import (
     SEED_WHO,
     Source,
 )
-
-
-class Verdict(StrEnum):
-    """The verdict codes of the contract."""
-
-    REQUIRED = "required"
-    RECOMMENDED = "recommended"
-    OPTIONAL = "optional"
-    NOT_REQUIRED = "not_required"
-    DEEMED_COMPLIANT = "deemed_compliant"
-    NOT_APPLICABLE = "not_applicable"
-
 
 CERTIFICATION_PATH = frozenset({Verdict.REQUIRED, Verdict.RECOMMENDED, Verdict.OPTIONAL})
 """Verdicts after which the person may go through the audits (and the stage is asked)."""

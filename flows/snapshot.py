@@ -12,11 +12,10 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Final
 
-from flows.contract import QUESTIONS, Answer, as_json, canonical
+from flows.contract import LANGUAGES, QUESTIONS, Answer, as_json, canonical
 from flows.edges import STATES
 
 SNAPSHOT_VERSION: Final = 1
-LANGUAGES: tuple[str, ...] = ("fr", "en")
 
 
 @dataclass(frozen=True, slots=True)

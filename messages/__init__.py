@@ -17,7 +17,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-LANGUAGES: tuple[str, ...] = ("fr", "en")
+from flows.contract import LANGUAGES as LANGUAGES
+
 DEFAULT_LANGUAGE = "fr"
 TEMPLATE_DIR = Path(__file__).parent
 

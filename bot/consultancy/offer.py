@@ -7,7 +7,7 @@ from bot.config import Settings
 from bot.consultancy.meta import FollowMeta
 from bot.outbox import Out, Rows, rows
 from bot.render.screens import Button
-from flows.rules import Verdict
+from flows.contract import Verdict
 
 REMINDER_VERDICTS = (Verdict.REQUIRED.value, Verdict.RECOMMENDED.value)
 
