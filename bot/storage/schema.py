@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from typing import TypeVar
 
+from bot.storage.db import Db
+from bot.storage.records import StorageError
+
 T = TypeVar("T")
 
 
@@ -90,3 +93,27 @@ PG_MIGRATIONS: tuple[str, ...] = tuple(postgres_dialect(step) for step in MIGRAT
 
 MIGRATION_LOCK = 7_354_001
 """PostgreSQL advisory lock taken while migrating, so that workers starting together wait."""
+
+
+def migrate(db: Db, migrations: tuple[str, ...]) -> None:
+    """Brings the schema to the newest version, one committed step at a time."""
+    db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = db.execute("SELECT version FROM schema_version").fetchone()
+    if row is None:
+        exists = db.execute(
+            "SELECT 1 FROM information_schema.tables WHERE table_name = 'conversations'"
+            if db.postgres
+            else "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'conversations'"
+        ).fetchone()
+        version = 1 if exists else 0
+        db.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+    else:
+        version = int(row[0])
+    if version > len(migrations):
+        raise StorageError(f"database schema {version} is newer than this program")
+    for number in range(version, len(migrations)):
+        with db.transaction():  # each step commits with its version, or not at all
+            for statement in migrations[number].split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute("UPDATE schema_version SET version = ?", (number + 1,))

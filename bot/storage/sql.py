@@ -13,10 +13,9 @@ from bot.storage.records import (
     DuplicateUpdate,
     Record,
     Reminder,
-    StorageError,
 )
 from bot.storage.rows import apply_change, load_record, parse_json
-from bot.storage.schema import MIGRATIONS
+from bot.storage.schema import MIGRATIONS, migrate
 
 T = TypeVar("T")
 
@@ -61,26 +60,7 @@ class SQLStore:
         raise NotImplementedError
 
     def _migrate(self, db: Db) -> None:
-        db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        row = db.execute("SELECT version FROM schema_version").fetchone()
-        if row is None:
-            exists = db.execute(
-                "SELECT 1 FROM information_schema.tables WHERE table_name = 'conversations'"
-                if self.postgres
-                else "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'conversations'"
-            ).fetchone()
-            version = 1 if exists else 0
-            db.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
-        else:
-            version = int(row[0])
-        if version > len(self.migrations):
-            raise StorageError(f"database schema {version} is newer than this program")
-        for number in range(version, len(self.migrations)):
-            with db.transaction():  # each step commits with its version, or not at all
-                for statement in self.migrations[number].split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                db.execute("UPDATE schema_version SET version = ?", (number + 1,))
+        migrate(db, self.migrations)
 
     async def open(self) -> None:
         """Connects, and creates or migrates the schema (fails early on a bad URL or path)."""
