@@ -74,7 +74,7 @@ def terms_named(typed: str) -> tuple[str, ...]:
 
 
 def explanation(lang: str, terms: tuple[str, ...]) -> str:
-    """Returns the message explaining these terms (at most four: it stays short)."""
+    """Returns the message explaining these terms (at most six: it stays one screen)."""
     parts = [str(messages.call(lang, "glossary", "heading"))]
     parts += [str(messages.call(lang, "glossary", "definition", term=t)) for t in terms[:6]]
     return "\n\n".join(parts)

@@ -56,12 +56,22 @@ def _summary_html(report: dict[str, Any], lang: str) -> str:
     action = next((x for x in report["next_steps"] if not x["uncertain"]), None)
     major = sum(1 for i in report["checklist"] if i["major_only"])
 
+    def call(macro: str, **data: Any) -> str:
+        return str(messages.call(lang, "result_views", macro, **data))
+
     def render(chosen: list[dict[str, Any]], step: dict[str, Any] | None) -> str:
-        return str(
-            messages.call(
-                lang, "result_views", "summary", r=report, reasons=chosen, action=step, major=major
-            )
-        )
+        blocks = [
+            call("summary_reasons", r=report, reasons=chosen),
+            call("summary_count", r=report, major=major) if report["checklist"] else "",
+            call("summary_assumed", r=report) if report["assumed"] else "",
+            call("summary_changed", r=report) if report["changed_at_next_audit"] else "",
+            call("summary_action", action=step) if step else "",
+            call("summary_caveat")
+            if report["referential_reported_only"] and report["checklist"]
+            else "",
+            call("summary_hint"),
+        ]
+        return "\n\n".join(b for b in blocks if b)
 
     attempts = [(reasons[:n], action) for n in range(len(reasons), 0, -1)]
     attempts += [([_first_sentence(reasons[0])], action and _first_sentence(action))]
