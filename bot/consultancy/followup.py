@@ -35,6 +35,8 @@ from flows.snapshot import as_snapshot
 LOGGER = logging.getLogger("qualiopi_bot")
 PERSON_COMMANDS = ("privacy", "delete")
 FOLLOW_BUTTONS = ("lead", "remind", "del")
+JOB_LEASE = dt.timedelta(minutes=10)
+"""How long a worker holds the reminders it is sending (another worker skips them)."""
 """Button data prefixes of the follow-ups."""
 
 Event = tuple[str, str, tuple[str, ...]]
@@ -213,7 +215,7 @@ class FollowUp:
         """Sends every reminder that is due (a job; safe to run again after a restart)."""
         outbox = self.outbox_of(context)
         try:
-            due = await self.store.due_reminders(self.now().date())
+            due = await self.store.claim_due_reminders(self.now().date(), JOB_LEASE)
         except StorageError as exc:
             LOGGER.error("reminders not checked: %s", exc)
             return

@@ -112,12 +112,15 @@ class Store(Protocol):
         """Records that the chat's result PDF was sent."""
         ...
 
-    async def pdfs_due(self, before: dt.datetime) -> list[tuple[int, dict[str, Any]]]:
-        """Returns the chats still owed a result PDF since before ``before``."""
+    async def claim_due_reminders(self, today: dt.date, lease: dt.timedelta) -> list[Reminder]:
+        """Returns the due reminders no other worker holds, and holds them for ``lease``."""
         ...
 
-    async def due_reminders(self, today: dt.date) -> list[Reminder]:
-        """Returns the unsent reminders due on or before ``today``."""
+    async def claim_owed_pdfs(
+        self, before: dt.datetime, lease: dt.timedelta
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """Returns the chats owed a PDF since before ``before`` that no other worker holds,
+        and holds them for ``lease``."""
         ...
 
     async def mark_sent(self, reminder_id: int) -> None:

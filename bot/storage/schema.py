@@ -77,6 +77,11 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE conversations ADD COLUMN pdf_due TEXT;
     CREATE INDEX conversations_pdf_due ON conversations (pdf_due);
     """,
+    # 4: claims, so that with several workers one job run sends a reminder or an owed PDF
+    """
+    ALTER TABLE reminders ADD COLUMN claimed_until TEXT;
+    ALTER TABLE conversations ADD COLUMN pdf_claimed_until TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

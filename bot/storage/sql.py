@@ -103,10 +103,6 @@ class SQLStore:
 
         await self._run(work)
 
-    async def due_reminders(self, today: dt.date) -> list[Reminder]:
-        """Returns the unsent reminders due on or before ``today``."""
-        return await self._reminders("due_on <= ?", today.isoformat())
-
     async def pdf_sent(self, chat_id: int) -> None:
         """Records that the chat's result PDF was sent."""
 
@@ -116,15 +112,50 @@ class SQLStore:
 
         await self._run(work)
 
-    async def pdfs_due(self, before: dt.datetime) -> list[tuple[int, dict[str, Any]]]:
-        """Returns the chats owed a result PDF since before ``before`` (chat id, snapshot)."""
+    async def claim_due_reminders(self, today: dt.date, lease: dt.timedelta) -> list[Reminder]:
+        """Returns the unsent reminders due on or before ``today`` that no other worker holds,
+        and holds them for ``lease`` (a worker that dies lets them go when it ends)."""
+
+        def work(db: Db) -> list[Reminder]:
+            now = self.now()
+            with db.transaction():  # SQLite: the write lock; PostgreSQL: rows locked, skipped
+                rows = db.execute(
+                    "SELECT id, chat_id, due_on, kind, language FROM reminders"
+                    " WHERE sent_at IS NULL AND due_on <= ?"
+                    " AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY due_on, id"
+                    + (" FOR UPDATE SKIP LOCKED" if db.postgres else ""),
+                    (today.isoformat(), now.isoformat(timespec="seconds")),
+                ).fetchall()
+                until = (now + lease).isoformat(timespec="seconds")
+                db.executemany(
+                    "UPDATE reminders SET claimed_until = ? WHERE id = ?",
+                    [(until, r[0]) for r in rows],
+                )
+            return [Reminder(r[0], r[1], dt.date.fromisoformat(r[2]), r[3], r[4]) for r in rows]
+
+        return await self._run(work)
+
+    async def claim_owed_pdfs(
+        self, before: dt.datetime, lease: dt.timedelta
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """Returns the chats owed a result PDF since before ``before`` that no other worker
+        holds, and holds them for ``lease``."""
 
         def work(db: Db) -> list[tuple[int, dict[str, Any]]]:
-            rows = db.execute(
-                "SELECT chat_id, snapshot FROM conversations"
-                " WHERE pdf_due IS NOT NULL AND pdf_due < ? ORDER BY pdf_due",
-                (before.isoformat(timespec="seconds"),),
-            ).fetchall()
+            now = self.now()
+            with db.transaction():
+                rows = db.execute(
+                    "SELECT chat_id, snapshot FROM conversations"
+                    " WHERE pdf_due IS NOT NULL AND pdf_due < ?"
+                    " AND (pdf_claimed_until IS NULL OR pdf_claimed_until < ?) ORDER BY pdf_due"
+                    + (" FOR UPDATE SKIP LOCKED" if db.postgres else ""),
+                    (before.isoformat(timespec="seconds"), now.isoformat(timespec="seconds")),
+                ).fetchall()
+                until = (now + lease).isoformat(timespec="seconds")
+                db.executemany(
+                    "UPDATE conversations SET pdf_claimed_until = ? WHERE chat_id = ?",
+                    [(until, r[0]) for r in rows],
+                )
             return [(int(r[0]), snapshot) for r in rows if (snapshot := parse_json(r[1]))]
 
         return await self._run(work)

@@ -88,9 +88,10 @@ class ResultSender:
     async def resend_owed_pdfs(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Sends the result PDFs still owed (a job): the process stopped or was killed between
         a result and its PDF, or Telegram refused the file. Waits ``PDF_GRACE`` first, so that
-        a PDF queued behind a burst of results is not sent twice."""
+        a PDF queued behind a burst of results is not sent twice, and claims each owed PDF, so
+        that with several workers one of them sends it."""
         try:
-            due = await self.store.pdfs_due(self.now() - PDF_GRACE)
+            due = await self.store.claim_owed_pdfs(self.now() - PDF_GRACE, PDF_GRACE)
         except StorageError as exc:
             LOGGER.error("owed PDFs not checked: %s", exc)
             return

@@ -3,13 +3,15 @@ that only tests need (the bot itself goes through ``update`` and the job queries
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from bot.storage import Completed, Record, Reminder, SQLStore, Tally
 from bot.storage import PostgresStore as ProductPostgresStore
 from bot.storage import SQLiteStore as ProductSQLiteStore
 from bot.storage.db import Db
-from bot.storage.rows import load_record, save_record
+from bot.storage.rows import load_record, parse_json, save_record
 
 
 class Inspectable(SQLStore):
@@ -33,6 +35,23 @@ class Inspectable(SQLStore):
                 save_record(db, chat_id, record, tallies, completed)
 
         await self._run(work)
+
+    async def due_reminders(self, today: dt.date) -> list[Reminder]:
+        """Returns the unsent reminders due on or before ``today``."""
+        return await self._reminders("due_on <= ?", today.isoformat())
+
+    async def pdfs_due(self, before: dt.datetime) -> list[tuple[int, dict[str, Any]]]:
+        """Returns the chats owed a result PDF since before ``before`` (chat id, snapshot)."""
+
+        def work(db: Db) -> list[tuple[int, dict[str, Any]]]:
+            rows = db.execute(
+                "SELECT chat_id, snapshot FROM conversations"
+                " WHERE pdf_due IS NOT NULL AND pdf_due < ? ORDER BY pdf_due",
+                (before.isoformat(timespec="seconds"),),
+            ).fetchall()
+            return [(int(r[0]), snapshot) for r in rows if (snapshot := parse_json(r[1]))]
+
+        return await self._run(work)
 
     async def pending_reminders(self, chat_id: int) -> list[Reminder]:
         """Returns a chat's unsent reminders."""

@@ -21,7 +21,7 @@ from bot.consultancy.reminders import add_months, reminder_dates
 from bot.consultancy.tracking import track
 from bot.storage import MIGRATIONS, Tally
 from tests.answers import INDEPENDENT_OPCO_PRESSES
-from tests.bot.fakes import FakeBotAPI, Person, make_app
+from tests.bot.fakes import FakeBotAPI, Person, make_app, settle
 from tests.bot.stores import SQLiteStore
 
 ADMIN = 7000
@@ -457,3 +457,56 @@ async def test_without_a_consultancy_the_advisor_command_is_unknown(tmp_path: Pa
         await p.say("/conseiller")
         assert "Répondez avec les boutons" in p.live().text
     await store.close()
+
+
+async def test_two_workers_send_each_due_reminder_and_owed_pdf_once(
+    store: Any, tmp_path: Path
+) -> None:
+    """Jobs run in every worker: the reminders and the owed PDFs they find are claimed in the
+    database, so two workers running the same job at the same moment send each one once."""
+    from types import SimpleNamespace
+
+    from bot.storage import Change, Record
+    from tests.bot.test_storage import second_connection
+
+    other = second_connection(store, tmp_path)
+    slow = lambda endpoint, params: ("ok", 0.01)  # noqa: E731 — every call yields to the other
+    api_a, api_b = FakeBotAPI(), FakeBotAPI()
+    api_a.weather = api_b.weather = slow
+    worker_a, _ = make_app(tmp_path, api_a, store)
+    worker_b, _ = make_app(tmp_path, api_b, other)
+    people = range(300, 306)
+    due = [(dt.date(2027, 1, 10), "surveillance"), (dt.date(2027, 1, 11), "renewal")]
+    seeded = Change(Record(), reminders=("fr", due))
+    for chat in people:
+        await store.update(chat, 1, lambda _: (seeded, None))
+    async with worker_a, worker_b:
+        for chat in (400, 401):  # results whose PDF Telegram refused: owed
+            for _ in range(4):
+                api_a.fail_next("sendDocument", 502, ok=False, error_code=502, description="x")
+            await finish(Person(worker_a, api_a, chat))
+        await settle(worker_a)
+        handlers = [w.handlers[0][0].callback.__self__ for w in (worker_a, worker_b)]
+        later = dt.datetime(2027, 1, 12, 9, tzinfo=dt.UTC)
+        for h in handlers:
+            h.follow.now = lambda: later
+            h.now = lambda: later
+        await asyncio.gather(
+            *(
+                h.follow.send_due_reminders(w)
+                for h, w in zip(handlers, (worker_a, worker_b), strict=True)
+            )
+        )
+        await asyncio.gather(
+            *(
+                h.resend_owed_pdfs(SimpleNamespace(application=w))
+                for h, w in zip(handlers, (worker_a, worker_b), strict=True)
+            )
+        )
+    for chat in people:
+        sent = [m.text for m in api_a.chat(chat) + api_b.chat(chat)]
+        assert len(sent) == 2, (chat, sent)  # surveillance and renewal, once each
+    for chat in (400, 401):
+        pdfs = [m for m in api_a.chat(chat) + api_b.chat(chat) if m.document is not None]
+        assert len(pdfs) == 1, chat
+    await other.close()
