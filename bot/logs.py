@@ -42,6 +42,18 @@ class RedactingFormatter(logging.Formatter):
         return text
 
 
+def secrets_of(settings: Any) -> list[str]:
+    """The values no log line may show: the bot token, the webhook secret, the database
+    password (each also where a URL carries it)."""
+    from urllib.parse import urlsplit
+
+    found = [settings.token, settings.webhook_secret]
+    password = urlsplit(settings.database_url).password
+    if password:
+        found.append(password)
+    return [s for s in found if s]
+
+
 def configure_logging(
     level: str, secrets: list[str], stream: TextIO | None = None, json_lines: bool = True
 ) -> None:
@@ -56,3 +68,6 @@ def configure_logging(
     root.setLevel(level)
     for noisy in ("httpx", "httpcore", "transitions"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # python-telegram-bot logs whole Bot API answers at DEBUG (updates, with phone numbers and
+    # e-mail addresses): never below INFO, whatever LOG_LEVEL says.
+    logging.getLogger("telegram").setLevel(max(logging.INFO, root.level))

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import messages
 from bot.config import SettingError, load_settings
-from bot.logs import configure_logging
+from bot.logs import configure_logging, secrets_of
 from bot.storage import SQLStore, StorageError, open_store
 
 LOGGER = logging.getLogger("qualiopi_bot")
@@ -38,7 +38,7 @@ def run_bot(stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
         stderr.write(messages.text(lang, "settings", "no_token") + "\n")
         return run_console(settings.default_language, stdin, stdout)
     configure_logging(
-        settings.log_level, [settings.token], json_lines=settings.log_format == "json"
+        settings.log_level, secrets_of(settings), json_lines=settings.log_format == "json"
     )
     store = open_store(settings.database_url)
     try:

@@ -109,10 +109,8 @@ def text(stats: Stats, lang: str) -> str:
 
 def chart_png(stats: Stats, lang: str) -> bytes:
     """Returns the funnel (reached, stopped per question) and the verdict mix as one PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # headless
-    from matplotlib import pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     def label(macro: str, **data: Any) -> str:
         return messages.text(lang, "stats", macro, **data)
@@ -121,9 +119,10 @@ def chart_png(stats: Stats, lang: str) -> bytes:
         return messages.text(lang, "questions", "short", question=question)
 
     questions = [q for q in QUESTION_IDS if stats.reached[q]]
-    fig, (left, right) = plt.subplots(
-        1, 2, figsize=(12, 5.5), gridspec_kw={"width_ratios": [3, 2]}, layout="constrained"
-    )
+    # A Figure of its own (no pyplot): no global state, safe in the thread /stats runs in.
+    fig = Figure(figsize=(12, 5.5), layout="constrained")
+    FigureCanvasAgg(fig)
+    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
     names = [short(q) for q in questions][::-1]
     left.barh(
         names,
@@ -157,5 +156,4 @@ def chart_png(stats: Stats, lang: str) -> bytes:
     right.set_title(label("chart_verdicts"))
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
     return buffer.getvalue()

@@ -22,6 +22,7 @@ from bot.storage import (
     Store,
 )
 from bot.telegram.handlers import COMMANDS, FRENCH_NAMES, QualiopiBot
+from bot.telegram.logref import use_key
 from bot.telegram.processing import BotApplication, PerChatUpdateProcessor
 from bot.telegram.ratelimit import RetryingRateLimiter
 from bot.telegram.transport import AiohttpRequest
@@ -65,6 +66,7 @@ def build_application(
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """Builds the application: handlers, per-chat processor, rate limiter, command menu."""
     assert settings.token is not None
+    use_key(settings.token)
     builder = (
         ApplicationBuilder()
         .application_class(BotApplication)

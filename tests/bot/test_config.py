@@ -75,3 +75,39 @@ def test_logs_never_show_the_token() -> None:
     assert TOKEN not in output
     assert output.count("<redacted>") == 2  # the message and the exception line
     logging.getLogger().handlers.clear()
+
+
+def test_logs_never_show_the_webhook_secret_the_database_password_or_update_bodies() -> None:
+    from types import SimpleNamespace
+
+    from bot.logs import secrets_of
+
+    settings = SimpleNamespace(
+        token=TOKEN,
+        webhook_secret="s3cr3t-webhook-value",
+        database_url="postgresql://bot:pa55w0rd-db@127.0.0.1/qualiopi",
+    )
+    stream = io.StringIO()
+    configure_logging("DEBUG", secrets_of(settings), stream)
+    logging.getLogger("qualiopi_bot.test").warning(
+        "webhook s3cr3t-webhook-value, database postgresql://bot:pa55w0rd-db@127.0.0.1/q"
+    )
+    logging.getLogger("telegram.ext.Updater").debug("update {'contact': '+33600000000'}")
+    output = stream.getvalue()
+    assert "s3cr3t-webhook-value" not in output
+    assert "pa55w0rd-db" not in output
+    assert "+33600000000" not in output, "the library's DEBUG lines carry update bodies"
+    assert output.count("<redacted>") == 2
+
+
+def test_chat_references_in_logs_are_keyed() -> None:
+    import hashlib
+
+    from bot.telegram.logref import chat_ref, use_key
+
+    use_key("one deployment's token")
+    first = chat_ref(123456)
+    assert first != hashlib.sha256(b"123456").hexdigest()[:12], "not a plain hash"
+    assert chat_ref(123456) == first, "stable within a deployment"
+    use_key("another token")
+    assert chat_ref(123456) != first
