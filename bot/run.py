@@ -121,9 +121,12 @@ async def _report(
 
 def add_health_endpoint(application: Any, store: SQLStore, listen: str, port: int) -> None:
     """Serves GET /health on ``listen:port`` once the bot runs: 200 while the database
-    answers, 503 when it does not (for a load balancer in front of several workers)."""
+    answers and PDFs can be made, 503 otherwise (for a load balancer in front of several
+    workers; "degraded" when only the PDF workers are failing)."""
     from tornado.web import Application as WebApplication
     from tornado.web import RequestHandler
+
+    from bot.render.workers import pdf_workers_ok
 
     class Health(RequestHandler):
         async def get(self) -> None:
@@ -132,6 +135,10 @@ def add_health_endpoint(application: Any, store: SQLStore, listen: str, port: in
             except StorageError:
                 self.set_status(503)
                 self.write({"status": "database unavailable"})
+                return
+            if not pdf_workers_ok():
+                self.set_status(503)
+                self.write({"status": "degraded", "pdf": "unavailable", "schema": version})
                 return
             self.write({"status": "ok", "schema": version})
 

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import logging
 import multiprocessing
 import os
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+LOGGER = logging.getLogger("qualiopi_bot")
 _pool: ProcessPoolExecutor | None = None
+_broken = False
 
 
 def _executor() -> ProcessPoolExecutor:
@@ -30,9 +34,35 @@ def _executor() -> ProcessPoolExecutor:
     return _pool
 
 
+def _discard_pool() -> None:
+    global _pool  # noqa: PLW0603 (the broken pool is replaced on the next call)
+    if _pool is not None:
+        _pool.shutdown(wait=False, cancel_futures=True)
+    _pool = None
+
+
+def pdf_workers_ok() -> bool:
+    """Tells whether PDFs can be rendered (False after the workers died twice in a row)."""
+    return not _broken
+
+
 async def render_pdf(snapshot: Mapping[str, Any], brand: Mapping[str, Any] | None) -> bytes:
-    """Returns the checklist PDF of a finished conversation, built in the worker process."""
+    """Returns the checklist PDF of a finished conversation, built in a worker process. A pool
+    whose worker died (killed, out of memory) is rebuilt and the PDF tried once more."""
+    global _broken  # noqa: PLW0603 (one state for the one pool of the process)
     from bot.render.screens import result_pdf
 
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_executor(), result_pdf, dict(snapshot), brand)
+    for attempt in (1, 2):
+        try:
+            content = await loop.run_in_executor(_executor(), result_pdf, dict(snapshot), brand)
+        except BrokenProcessPool:
+            LOGGER.error("a PDF worker process died: starting new ones (attempt %s)", attempt)
+            _discard_pool()
+            if attempt == 2:
+                _broken = True
+                raise
+            continue
+        _broken = False
+        return content
+    raise AssertionError("unreachable")

@@ -97,3 +97,24 @@ def test_day_is_kept_in_the_pdf() -> None:
     text, _ = read(result_pdf(snapshot))
     assert "31 octobre 2026" in text
     assert evaluation_of(snapshot).date == dt.date(2026, 10, 31)
+
+
+async def test_a_dead_pdf_worker_is_replaced_and_the_pdf_still_comes() -> None:
+    """A worker process killed (out of memory, an operator) broke every later PDF: the pool
+    is now rebuilt and the PDF tried again."""
+    import os
+    import signal
+
+    from bot.render import workers
+
+    snapshot = {"v": 1, "state": "result", "lang": "fr", "date": "2026-11-26",
+                "answers": CFA_EVERYTHING}  # fmt: skip
+    assert (await workers.render_pdf(snapshot, None)).startswith(b"%PDF-")
+    pool = workers._executor()
+    for process in list(pool._processes.values()):
+        os.kill(process.pid, signal.SIGKILL)
+        process.join(5)
+    content = await workers.render_pdf({**snapshot, "lang": "en"}, None)
+    assert content.startswith(b"%PDF-")
+    assert workers.pdf_workers_ok()
+    assert workers._executor() is not pool
