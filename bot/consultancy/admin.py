@@ -66,11 +66,16 @@ async def notify_admins(
         verdict=messages.text(admin_lang, "stats", "verdict", verdict=lead.verdict),
         count=lead.indicator_count, total=len(ev.referential.indicators),
     ))  # fmt: skip
-    pdf = await render_pdf({**snapshot, "lang": admin_lang}, brand)
+    try:
+        pdf: bytes | None = await render_pdf({**snapshot, "lang": admin_lang}, brand)
+    except Exception as exc:  # the consultancy still gets the lead, without its PDF
+        LOGGER.error("lead PDF not made: %s", exc)
+        pdf = None
     filename = messages.text(admin_lang, "bot", "pdf_filename")
     for admin in sorted(settings.admin_chat_ids):
         try:
             await outbox.deliver(admin, Out(summary))
-            await outbox.send_document(admin, pdf, filename, None)
+            if pdf is not None:
+                await outbox.send_document(admin, pdf, filename, None)
         except Exception as exc:
             LOGGER.error("could not notify admin chat: %s", exc)

@@ -165,7 +165,7 @@ class FollowUp:
             await outbox.deliver(chat_id, Out(await self._privacy(chat_id, snapshot, lang)))
             return
         if kind == "command" and value == "delete":
-            await outbox.deliver(chat_id, _delete_question(lang))
+            await outbox.deliver(chat_id, _delete_question(lang, self.settings))
             return
         if kind == "button" and value.startswith("del:"):
             await self._delete(outbox, chat_id, value == "del:yes", lang)
@@ -206,7 +206,8 @@ class FollowUp:
             return
         counts = await self.store.delete_person(chat_id)
         LOGGER.info("erased on request: %s", counts)
-        text = messages.text(lang, "followup", "deleted")
+        name = self.settings.consultancy_name
+        text = messages.text(lang, "followup", "deleted", counts=counts, name=name)
         await outbox.deliver(chat_id, Out(text, html=False, clear_keyboard=True))
 
     # --- jobs ---
@@ -241,9 +242,11 @@ class FollowUp:
         LOGGER.info("retention purge: %s", counts)
 
 
-def _delete_question(lang: str) -> Out:
-    def t(macro: str) -> str:
-        return messages.text(lang, "followup", macro)
+def _delete_question(lang: str, settings: Settings) -> Out:
+    def t(macro: str, **data: Any) -> str:
+        return messages.text(lang, "followup", macro, **data)
 
     confirm = rows(((t("delete_yes"), "del:yes"), (t("delete_no"), "del:no")))
-    return Out(t("delete_confirm"), confirm, html=False)
+    leads = bool(settings.admin_chat_ids)
+    text = t("delete_confirm", name=settings.consultancy_name, leads_enabled=leads)
+    return Out(text, confirm, html=False)

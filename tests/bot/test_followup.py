@@ -245,7 +245,8 @@ async def test_delete_leaves_nothing_behind_but_statistics_keep_working(bot: Ctx
     assert "Rien n’a été effacé" in p.texts()[-1]
     await p.say("/delete")
     await p.press("del:yes", p.last().message_id)
-    assert "tout ce qui vous concernait est effacé" in p.texts()[-1]
+    assert "Effacé de ce bot" in p.texts()[-1]
+    assert "demandez-lui de les effacer" in p.texts()[-1], "what it cannot erase is said"
     assert await store.dump_chat(42) == {
         "conversations": [],
         "questionnaires": [],
