@@ -136,6 +136,10 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--lang", choices=messages.LANGUAGES, default=messages.DEFAULT_LANGUAGE)
     ex = sub.add_parser("export", help="leads and completed questionnaires as CSV files")
     ex.add_argument("--out", required=True, help="folder to write the CSV files into")
+    mig = sub.add_parser("migrate", help="bring the database schema to this version")
+    mig.add_argument(
+        "--check", action="store_true", help="only tell whether it is current (exit 1 if not)"
+    )
     sub.add_parser(
         "run",
         help="start the Telegram bot (settings from the environment and .env); "
@@ -163,6 +167,10 @@ def main(
         from bot.run import run_bot
 
         return run_bot(stdin, stdout, stderr)
+    if args.command == "migrate":
+        from bot.run import run_migrate
+
+        return run_migrate(args, stdout, stderr)
     if args.command in ("stats", "export"):
         from bot.run import run_report
 

@@ -57,6 +57,8 @@ class Settings:
     log_format: str = "json"
     max_messages_per_second: float = 30.0
     health_port: int | None = None
+    migrate_on_start: bool = True
+    """False: a worker refuses a database whose schema is not current (run ``migrate``)."""
 
     @property
     def base_file_url(self) -> str:
@@ -76,6 +78,13 @@ def _url(name: str, value: str, schemes: tuple[str, ...]) -> str:
     if parts.scheme not in schemes or not (parts.netloc or parts.scheme in ("mailto", "tel")):
         raise SettingError(name, "bad_url", schemes=schemes, given=value)
     return value
+
+
+def _boolean(get: Any, name: str, *, default: bool) -> bool:
+    value = get(name, "true" if default else "false").lower()
+    if value not in ("true", "false"):
+        raise SettingError(name, "one_of", allowed=("true", "false"), given=value)
+    return bool(value == "true")
 
 
 def load_settings(
@@ -149,6 +158,7 @@ def load_settings(
         log_format=log_format,
         max_messages_per_second=max_rate,
         health_port=int(health) if health else None,
+        migrate_on_start=_boolean(get, "MIGRATE_ON_START", default=True),
         **consultancy,
     )
 

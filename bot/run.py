@@ -40,7 +40,7 @@ def run_bot(stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     configure_logging(
         settings.log_level, secrets_of(settings), json_lines=settings.log_format == "json"
     )
-    store = open_store(settings.database_url)
+    store = open_store(settings.database_url, migrate=settings.migrate_on_start)
     try:
         asyncio.run(store.open())
     except StorageError as exc:
@@ -151,3 +151,31 @@ def add_health_endpoint(application: Any, store: SQLStore, listen: str, port: in
         LOGGER.info("health endpoint on %s:%s/health", listen, port)
 
     application.post_init = post_init
+
+
+def run_migrate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    """``qualiopi-bot migrate [--check]``: brings the database's schema to this version, or
+    (``--check``) only tells whether it is current (exit 1 when it is not)."""
+    lang = operator_language()
+    try:
+        settings = load_settings()
+    except SettingError as exc:
+        stderr.write(f"qualiopi-bot: {exc.line(lang)}\n")
+        return 2
+    return asyncio.run(_migrate(settings.database_url, args.check, lang, stdout, stderr))
+
+
+async def _migrate(
+    database_url: str, check: bool, lang: str, stdout: TextIO, stderr: TextIO
+) -> int:
+    store = open_store(database_url, migrate=not check)
+    try:
+        await store.open()
+        version = await store.schema_version()
+    except StorageError as exc:
+        stderr.write(f"qualiopi-bot migrate: {exc}\n")
+        return 1
+    finally:
+        await store.close()
+    stdout.write(messages.text(lang, "settings", "schema_current", version=version) + "\n")
+    return 0

@@ -36,13 +36,18 @@ from bot.storage.sql import RECENT_UPDATES, SQLStore, handled, is_handled
 from bot.storage.sqlite import SQLiteStore
 
 
-def open_store(database_url: str) -> SQLStore:
-    """Returns the store for a DATABASE_URL: ``sqlite:///…`` or ``postgresql://…``."""
+def open_store(database_url: str, *, migrate: bool = True) -> SQLStore:
+    """Returns the store for a DATABASE_URL: ``sqlite:///…`` or ``postgresql://…``; with
+    ``migrate=False`` it refuses a schema that is not current instead of migrating it."""
+    store: SQLStore
     if database_url.startswith("sqlite:///"):
-        return SQLiteStore(sqlite_path(database_url))
-    if database_url.startswith(("postgresql://", "postgres://")):
-        return PostgresStore(database_url)
-    raise StorageError("DATABASE_URL must start with sqlite:/// or postgresql://")
+        store = SQLiteStore(sqlite_path(database_url))
+    elif database_url.startswith(("postgresql://", "postgres://")):
+        store = PostgresStore(database_url)
+    else:
+        raise StorageError("DATABASE_URL must start with sqlite:/// or postgresql://")
+    store.migrates = migrate
+    return store
 
 
 __all__ = [

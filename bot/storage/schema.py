@@ -100,6 +100,22 @@ MIGRATION_LOCK = 7_354_001
 """PostgreSQL advisory lock taken while migrating, so that workers starting together wait."""
 
 
+def check_current(db: Db, migrations: tuple[str, ...]) -> None:
+    """Raises StorageError unless the schema is at the newest version (no migration run)."""
+    found = db.execute(
+        "SELECT 1 FROM information_schema.tables WHERE table_name = 'schema_version'"
+        if db.postgres
+        else "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    ).fetchone()
+    row = db.execute("SELECT version FROM schema_version").fetchone() if found else None
+    version = int(row[0]) if row else 0
+    if version != len(migrations):
+        raise StorageError(
+            f"database schema {version}, this program needs {len(migrations)}:"
+            " run `qualiopi-bot migrate`"
+        )
+
+
 def migrate(db: Db, migrations: tuple[str, ...]) -> None:
     """Brings the schema to the newest version, one committed step at a time."""
     db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")

@@ -15,7 +15,7 @@ from bot.storage.records import (
     Reminder,
 )
 from bot.storage.rows import apply_change, load_record, parse_json
-from bot.storage.schema import MIGRATIONS, migrate
+from bot.storage.schema import MIGRATIONS, check_current, migrate
 
 T = TypeVar("T")
 
@@ -49,6 +49,8 @@ class SQLStore:
 
     postgres = False
     migrations: tuple[str, ...] = MIGRATIONS
+    migrates = True
+    """Migrate the schema on connecting; else only check it is current (MIGRATE_ON_START)."""
     clock: Clock
     """Where the store reads the time (given to the constructor; the real clock by default)."""
 
@@ -60,7 +62,10 @@ class SQLStore:
         raise NotImplementedError
 
     def _migrate(self, db: Db) -> None:
-        migrate(db, self.migrations)
+        if self.migrates:
+            migrate(db, self.migrations)
+        else:
+            check_current(db, self.migrations)
 
     async def open(self) -> None:
         """Connects, and creates or migrates the schema (fails early on a bad URL or path)."""

@@ -195,3 +195,37 @@ async def test_sqlite_steps_wait_for_a_file_held_briefly_by_another_process(
     assert (await store.load(1)).meta["count"] == 2
     assert calls == 2, "decide ran once per applied step (the busy attempt failed before it)"
     await store.close()
+
+
+def test_migrate_command_checks_then_brings_the_schema_up_to_date(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from bot.cli import main
+    from bot.storage import SCHEMA_VERSION
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/fresh.sqlite3")
+    monkeypatch.chdir(tmp_path)  # no .env here
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        status = main(["migrate", *argv], io.StringIO(), out, err)
+        return status, out.getvalue(), err.getvalue()
+
+    status, _, err = run("--check")
+    assert status == 1
+    assert "run `qualiopi-bot migrate`" in err
+    status, out, _ = run()
+    assert status == 0
+    assert f"({SCHEMA_VERSION})" in out or f"version {SCHEMA_VERSION}" in out
+    assert run("--check")[0] == 0
+
+
+async def test_a_worker_that_does_not_migrate_refuses_an_old_schema(tmp_path: Path) -> None:
+    from bot.storage import StorageError, open_store
+
+    store = open_store(f"sqlite:///{tmp_path}/old.sqlite3", migrate=False)
+    with pytest.raises(StorageError, match="qualiopi-bot migrate"):
+        await store.open()
+    await store.close()
