@@ -51,7 +51,7 @@ def run_bot(stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     from bot.telegram import build_application
 
     application = build_application(settings, store)
-    if settings.uses_webhook and settings.health_port:
+    if settings.health_port:  # in polling mode too (a container's health check)
         add_health_endpoint(application, store, settings.webhook_listen, settings.health_port)
     if settings.uses_webhook:
         LOGGER.info(

@@ -23,10 +23,18 @@ _pool: ProcessPoolExecutor | None = None
 _broken = False
 
 
+def _cpus() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 2
+
+
 def _executor() -> ProcessPoolExecutor:
     global _pool  # noqa: PLW0603 (one pool per process, created on first use)
     if _pool is None:
-        workers = max(1, (os.cpu_count() or 2) - 1)  # the bot itself keeps one core
+        workers = max(1, _cpus() - 1)  # the bot itself keeps one core
         _pool = ProcessPoolExecutor(
             max_workers=workers, mp_context=multiprocessing.get_context("spawn")
         )

@@ -1,0 +1,27 @@
+# qualiopi-bot: one worker per container. SQLite in the /data volume by default; PostgreSQL
+# (DATABASE_URL) for several workers, see compose.yaml.
+FROM python:3.12-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    DATABASE_URL=sqlite:////data/qualiopi-bot.sqlite3 \
+    HEALTH_PORT=8081 \
+    WEBHOOK_LISTEN=0.0.0.0
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY flows ./flows
+COPY messages ./messages
+RUN pip install . \
+    && useradd --create-home --uid 10001 qualiopi \
+    && mkdir -p /data && chown qualiopi /data
+
+USER qualiopi
+VOLUME ["/data"]
+EXPOSE 8443 8081
+# 200 while the database answers and PDFs can be made (GET /health on HEALTH_PORT).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ['HEALTH_PORT'] + '/health', timeout=4)"
+CMD ["qualiopi-bot", "run"]

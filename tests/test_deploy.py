@@ -1,0 +1,67 @@
+"""The deployment kit: the image runs as a non-root user with a data volume and a health
+check; the compose file has a database, a one-shot migration, two workers and a proxy.
+
+`docker compose config` validates the file where Docker's compose plugin is installed; the
+image is not built here (no registry access in CI)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).parents[1]
+
+
+def test_the_image_runs_unprivileged_with_a_volume_and_a_health_check() -> None:
+    lines = [line.strip() for line in (ROOT / "Dockerfile").read_text().splitlines()]
+    assert "USER qualiopi" in lines
+    assert any(line.startswith("VOLUME") and "/data" in line for line in lines)
+    assert any(line.startswith("HEALTHCHECK") for line in lines)
+    assert lines[-1] == 'CMD ["qualiopi-bot", "run"]'
+
+
+def test_compose_runs_two_workers_on_postgresql_after_one_migration() -> None:
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    services = compose["services"]
+    assert {"db", "migrate", "worker1", "worker2", "proxy"} <= set(services)
+    assert services["migrate"]["command"] == ["qualiopi-bot", "migrate"]
+    for name in ("worker1", "worker2"):
+        worker = services[name]
+        assert worker["environment"]["DATABASE_URL"].startswith("postgresql://")
+        assert worker["environment"]["MIGRATE_ON_START"] == "false"
+        assert worker["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    nginx = (ROOT / "deploy" / "nginx.conf").read_text()
+    assert "worker1:8443" in nginx
+    assert "worker2:8443" in nginx
+
+
+def _compose() -> list[str] | None:
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    if shutil.which("docker"):
+        probe = subprocess.run(
+            ["docker", "compose", "version"], capture_output=True, check=False, timeout=30
+        )
+        if probe.returncode == 0:
+            return ["docker", "compose"]
+    return None
+
+
+@pytest.mark.skipif(_compose() is None, reason="Docker's compose plugin is not installed here")
+def test_docker_compose_accepts_the_file(tmp_path: Path) -> None:
+    env = tmp_path / ".env"
+    env.write_text("POSTGRES_PASSWORD=x\nTELEGRAM_BOT_TOKEN=1:x\n")
+    command = _compose()
+    assert command is not None
+    done = subprocess.run(
+        [*command, "-f", str(ROOT / "compose.yaml"), "--env-file", str(env), "config", "-q"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
