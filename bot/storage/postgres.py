@@ -15,6 +15,9 @@ from bot.storage.sql import SQLStore
 T = TypeVar("T")
 
 
+STATEMENT_TIMEOUT_MS = 5000
+
+
 class PostgresStore(SQLStore):
     """PostgreSQL, for several workers sharing one database: a small pool of connections,
     an advisory lock per chat for each step, the schema migrated under a lock at start."""
@@ -51,7 +54,13 @@ class PostgresStore(SQLStore):
                     self.url,
                     min_size=1,
                     max_size=self.max_size,
-                    kwargs={"autocommit": True, "connect_timeout": 5},
+                    # A statement that runs longer than 5 s is cancelled: the person is told to
+                    # try again rather than left waiting behind a stuck query.
+                    kwargs={
+                        "autocommit": True,
+                        "connect_timeout": 5,
+                        "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
+                    },
                     timeout=self.pool_timeout,
                     open=True,
                 )
