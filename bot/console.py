@@ -6,12 +6,16 @@ Works at a terminal and through a pipe (one answer per line on standard input).
 from __future__ import annotations
 
 import datetime as dt
+import re
+import shutil
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
 import messages
 from bot.render.pdf import build_pdf, write_pdf
+from bot.render.result_views import result_view
 from bot.render.screens import (
     answers_view,
     label,
@@ -45,10 +49,38 @@ class Console:
         self.today = today
         self.snapshot: dict[str, Any] = new_snapshot(lang)
 
-    def say(self, text: str = "") -> None:
-        """Prints plain text."""
-        self.stdout.write(text + "\n")
+    def say(self, text: str = "", *, wrap: bool = True) -> None:
+        """Prints plain text, each line wrapped to the terminal's width (list items and
+        indented lines keep their indent on the following lines; ``wrap=False`` for a line
+        that names a file, which must stay whole)."""
+        width = max(40, shutil.get_terminal_size((80, 24)).columns)
+        out = []
+        for line in text.split("\n"):
+            if len(line) <= width or not wrap:
+                out.append(line)
+                continue
+            lead = len(line) - len(line.lstrip())
+            item = re.match(r"\s*(?:\d+\.|[•→⚠️☐]+)\s+", line)
+            hang = " " * (item.end() if item else lead)
+            out.append(
+                textwrap.fill(
+                    line.strip(),
+                    width=width,
+                    initial_indent=" " * lead,
+                    subsequent_indent=hang,
+                    break_on_hyphens=False,
+                    break_long_words=False,
+                )
+            )
+        self.stdout.write("\n".join(out) + "\n")
         self.stdout.flush()
+
+    def shown(self, html: str) -> str:
+        """Telegram HTML as terminal text: bold and dim on a terminal, plain through a pipe."""
+        if self.stdout.isatty():
+            for tag, code in (("b", "1"), ("i", "2")):
+                html = html.replace(f"<{tag}>", f"\033[{code}m").replace(f"</{tag}>", "\033[0m")
+        return messages.to_plain(html)
 
     def line(self, macro: str, **data: Any) -> str:
         """Returns one of the console's own texts."""
@@ -88,17 +120,22 @@ class Console:
         """Prints the current screen with numbered choices."""
         state = self.current.state
         self.say()
-        self.say(messages.to_plain(screen_for(self.snapshot).text))
         if state == REVIEW:
-            for number, question in enumerate(answered_path(self.current.answers), 1):
-                short = messages.text(self.lang, "questions", "short", question=question)
-                self.say(f"  {number}. ✏️ {short}")
+            self.say(self.line("review_heading"))
+            for number, item in enumerate(answers_view(self.current.answers, self.lang), 1):
+                self.say(f"  {number}. {item['question']} : {item['answer']}")
             self.say(self.line("review_keys"))
+            if hint:
+                self.say(f"⚠️ {hint}")
+            return
+        self.say(self.shown(screen_for(self.snapshot).text))
+        if state not in QUESTIONS:
+            return
         else:
             pending = self.current.pending
             for number, option in enumerate(QUESTIONS[state].options, 1):
                 tick = "✅ " if option in pending else ""
-                self.say(f"  {number}. {tick}{label(self.lang, state, option)}  [{option}]")
+                self.say(f"  {number}. {tick}{label(self.lang, state, option)}")
             if state in MULTI:
                 self.say(self.line("multi_keys"))
             self.say(self.line("keys"))
@@ -154,24 +191,29 @@ class Console:
         return None
 
     def finish(self) -> None:
-        """Prints the result and offers to save the PDF."""
+        """Prints the result, its summary first, then the detail, and offers the PDF."""
         screen, ev, report = result_screen(self.snapshot)
         self.say()
-        self.say(messages.to_plain(screen.text))
+        self.say(self.shown(result_view(self.snapshot).text.rsplit("\n\n", 1)[0]))
+        self.say()
+        self.say(self.line("detail_heading"))
+        self.say()
+        self.say(self.shown(screen.text))
         self.say()
         self.say(self.line("save_pdf"))
         while True:
             typed = self.ask()
             if not typed:
                 break
-            path = Path(typed)
+            path = Path(typed if typed.lower().endswith(".pdf") else f"{typed}.pdf")
             try:
                 content = build_pdf(report, answers_view(self.current.answers, self.lang), ev.date)
                 write_pdf(path, content)
             except OSError as exc:
-                self.say(self.line("pdf_failed", path=typed, detail=exc.strerror or str(exc)))
+                failed = self.line("pdf_failed", path=typed, detail=exc.strerror or str(exc))
+                self.say(failed, wrap=False)
                 continue
-            self.say(self.line("pdf_saved", path=str(path)))
+            self.say(self.line("pdf_saved", path=str(path)), wrap=False)
             break
         self.say(self.line("bye"))
 

@@ -91,3 +91,30 @@ def test_the_console_command_runs_through_a_real_pipe() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "Non\u00a0: la certification Qualiopi ne vous est pas demandée." in done.stdout
+
+
+def test_the_console_reads_well_at_80_columns_through_a_pipe(tmp_path: Path) -> None:
+    """Wrapped to the terminal's width (COLUMNS), no internal ids, one list of answers, the
+    summary before the detail, and ".pdf" added to a file name without it."""
+    import os
+
+    answers = "\n".join(HAPPY[:-1]) + f"\n{tmp_path / 'ma-checklist'}\n"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "console", "--lang", "fr"],
+        input=answers,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "80"},
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    prose = [line for line in out.splitlines() if str(tmp_path) not in line]  # a path stays whole
+    assert max(len(line) for line in prose) <= 80
+    assert "[independent]" not in out
+    assert "Touchez" not in out
+    assert "\x1b[" not in out, "no colour codes through a pipe"
+    assert out.count("Formateur ou consultant indépendant") == 2  # the option, the review line
+    assert out.index("22 indicateurs sur 33") < out.index("Le détail")
+    assert (tmp_path / "ma-checklist.pdf").read_bytes().startswith(b"%PDF-")
