@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.consultancy import stats as stats_module
 from bot.consultancy.export import export_all
 from bot.outbox import Out, Outbox
-from bot.render.screens import evaluation_of
+from bot.render.screens import Button, evaluation_of
 from bot.render.workers import render_pdf
 from bot.storage import Lead, Store
 
@@ -72,9 +72,18 @@ async def notify_admins(
         LOGGER.error("lead PDF not made: %s", exc)
         pdf = None
     filename = messages.text(admin_lang, "bot", "pdf_filename")
+    open_chat = Button(
+        messages.text(admin_lang, "followup", "open_chat_button"),
+        "",
+        f"tg://user?id={lead.chat_id}",
+    )
     for admin in sorted(settings.admin_chat_ids):
         try:
-            await outbox.deliver(admin, Out(summary))
+            try:  # a button that opens the person's chat, when their privacy settings allow it
+                await outbox.deliver(admin, Out(summary, ((open_chat,),)))
+            except Exception as exc:
+                LOGGER.info("lead alert without the chat button: %s", exc)
+                await outbox.deliver(admin, Out(summary))
             if pdf is not None:
                 await outbox.send_document(admin, pdf, filename, None)
         except Exception as exc:

@@ -132,6 +132,8 @@ async def test_consent_given_then_a_lead_reaches_the_admins(bot: Ctx) -> None:
         assert needle in summary
     pdf = next(m.document for m in admin if m.document is not None)
     assert pdf.startswith(b"%PDF-")
+    alert = next(m for m in admin if m.document is None)
+    assert "tg://user?id=42" in alert.data(), "the consultant opens the person's chat in a tap"
 
 
 async def test_a_shared_phone_number_must_be_the_persons_own(bot: Ctx) -> None:
