@@ -57,6 +57,8 @@ class Settings:
     log_format: str = "json"
     max_messages_per_second: float = 30.0
     health_port: int | None = None
+    timezone: str = "Europe/Paris"
+    """Where the consultancy reads times (CSV exports)."""
     migrate_on_start: bool = True
     """False: a worker refuses a database whose schema is not current (run ``migrate``)."""
 
@@ -78,6 +80,17 @@ def _url(name: str, value: str, schemes: tuple[str, ...]) -> str:
     if parts.scheme not in schemes or not (parts.netloc or parts.scheme in ("mailto", "tel")):
         raise SettingError(name, "bad_url", schemes=schemes, given=value)
     return value
+
+
+def _zone(get: Any) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = get("TIMEZONE", "Europe/Paris")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise SettingError("TIMEZONE", "bad_timezone", given=name) from exc
+    return str(name)
 
 
 def _boolean(get: Any, name: str, *, default: bool) -> bool:
@@ -159,6 +172,7 @@ def load_settings(
         max_messages_per_second=max_rate,
         health_port=int(health) if health else None,
         migrate_on_start=_boolean(get, "MIGRATE_ON_START", default=True),
+        timezone=_zone(get),
         **consultancy,
     )
 

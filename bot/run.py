@@ -80,16 +80,16 @@ def run_report(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     except SettingError as exc:
         stderr.write(f"qualiopi-bot: {exc.line(lang)}\n")
         return 2
-    return asyncio.run(_report(args, settings.database_url, lang, stdout, stderr))
+    return asyncio.run(_report(args, settings, lang, stdout, stderr))
 
 
 async def _report(
-    args: argparse.Namespace, database_url: str, lang: str, stdout: TextIO, stderr: TextIO
+    args: argparse.Namespace, settings: Any, lang: str, stdout: TextIO, stderr: TextIO
 ) -> int:
     from bot.consultancy import stats
     from bot.consultancy.export import export_all
 
-    store = open_store(database_url)
+    store = open_store(settings.database_url)
     try:
         await store.open()
         if args.command == "stats":
@@ -105,7 +105,7 @@ async def _report(
             return 0
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
-        for name, (content, count) in (await export_all(store)).items():
+        for name, (content, count) in (await export_all(store, lang, settings.timezone)).items():
             (out / f"qualiopi-{name}.csv").write_bytes(content)
             stdout.write(
                 messages.text(lang, "stats", "export_caption", kind=name, count=count) + "\n"

@@ -30,6 +30,7 @@ async def run_admin_command(
     command: str,
     args: tuple[str, ...],
     lang: str,
+    zone: str = "Europe/Paris",
 ) -> None:
     """Answers /stats (figures and chart for a period) or /export (CSV files)."""
     if command == "stats":
@@ -46,7 +47,7 @@ async def run_admin_command(
         png = await asyncio.to_thread(stats_module.chart_png, figures, lang)
         await outbox.send_photo(chat_id, png)
         return
-    for name, (content, count) in (await export_all(store)).items():
+    for name, (content, count) in (await export_all(store, lang, zone)).items():
         caption = messages.text(lang, "stats", "export_caption", kind=name, count=count)
         await outbox.send_document(chat_id, content, f"qualiopi-{name}.csv", caption)
 

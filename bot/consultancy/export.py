@@ -1,26 +1,35 @@
-"""CSV exports for the consultancy: UTF-8 with a BOM and ";" so a French spreadsheet opens them."""
+"""CSV exports for the consultancy: UTF-8 with a BOM and ";" so a French spreadsheet opens them;
+one column per question, answers and verdicts in words of the consultancy's language, times in
+its time zone, and a status column for the consultant to fill."""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from collections.abc import Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import messages
+from bot.render.screens import label
 from bot.storage import Store
+from flows.contract import QUESTION_IDS
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "leads": (
-        "id", "created_at", "name", "phone", "email", "message", "language", "source",
-        "verdict", "indicator_count", "answers",
+        "id", "created_at", "status", "name", "phone", "email", "message", "language",
+        "source", "verdict", "indicator_count",
     ),
     "questionnaires": (
         "id", "completed_at", "language", "source", "verdict", "indicator_count", "referential",
-        "answers",
     ),
 }  # fmt: skip
-"""Exported columns: the chat id is left out on purpose (contact details are in the lead)."""
+"""Exported columns before one per question; the chat id is left out on purpose (contact
+details are in the lead)."""
+
+TIMES = ("created_at", "completed_at")
 
 
 def _cell(value: Any) -> str:
@@ -32,26 +41,52 @@ def _cell(value: Any) -> str:
     return text
 
 
-def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> bytes:
-    """Returns the rows as CSV bytes (UTF-8 with BOM, ";" separated, CRLF)."""
+def _local(stamp: str | None, zone: ZoneInfo) -> str | None:
+    if not stamp:
+        return stamp
+    moment = dt.datetime.fromisoformat(stamp)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _answer(question: str, value: Any, lang: str) -> str:
+    if value is None:
+        return ""
+    options = [value] if isinstance(value, str) else list(value)
+    return ", ".join(label(lang, question, o) for o in options)
+
+
+def to_csv(
+    rows: Sequence[dict[str, Any]], columns: Sequence[str], lang: str, zone: ZoneInfo
+) -> bytes:
+    """Returns the rows as CSV bytes (UTF-8 with BOM, ";" separated, CRLF), answers spread
+    over one column per question."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(columns)
+    header = [messages.text(lang, "stats", "csv_column", name=c) for c in columns]
+    header += [messages.text(lang, "questions", "short", question=q) for q in QUESTION_IDS]
+    writer.writerow(header)
     for row in rows:
         out = dict(row)
-        if isinstance(out.get("answers"), str):
-            answers = json.loads(out["answers"])
-            out["answers"] = " | ".join(
-                f"{k}={v if isinstance(v, str) else '+'.join(v)}" for k, v in answers.items()
-            )
-        writer.writerow([_cell(out.get(c)) for c in columns])
+        for key in TIMES:
+            if key in out:
+                out[key] = _local(out[key], zone)
+        if out.get("verdict"):
+            out["verdict"] = messages.text(lang, "stats", "verdict", verdict=out["verdict"])
+        answers = json.loads(out["answers"]) if isinstance(out.get("answers"), str) else {}
+        cells = [_cell(out.get(c)) for c in columns]
+        cells += [_cell(_answer(q, answers.get(q), lang)) for q in QUESTION_IDS]
+        writer.writerow(cells)
     return buffer.getvalue().encode("utf-8-sig")
 
 
-async def export_all(store: Store) -> dict[str, tuple[bytes, int]]:
+async def export_all(
+    store: Store, lang: str = "fr", zone: str = "Europe/Paris"
+) -> dict[str, tuple[bytes, int]]:
     """Returns {name: (csv bytes, row count)} for leads and completed questionnaires."""
     out = {}
     for table, columns in COLUMNS.items():
         rows = await store.rows(table)
-        out[table] = (to_csv(rows, columns), len(rows))
+        out[table] = (to_csv(rows, columns, lang, ZoneInfo(zone)), len(rows))
     return out

@@ -153,6 +153,7 @@ class FollowUp:
                 command=value,
                 args=args,
                 lang=lang,
+                zone=self.settings.timezone,
             )
             return
         if kind == "command" and value == "advisor":

@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
@@ -212,16 +213,26 @@ async def test_export_sends_two_csv_files_a_french_spreadsheet_opens(bot: Ctx) -
     leads = files["qualiopi-leads.csv"]
     assert leads.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(leads.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0][:4] == ["id", "created_at", "name", "phone"]
-    assert rows[1][4] == "camille.martin@example.fr"
-    assert rows[1][2].startswith("'="), "a typed formula is never run by the spreadsheet"
+    header = rows[0]
+    assert header[:5] == ["N°", "Reçu le", "Statut (à remplir)", "Nom", "Téléphone"]
+    lead = dict(zip(header, rows[1], strict=True))
+    assert lead["E-mail"] == "camille.martin@example.fr"
+    assert lead["Nom"].startswith("'="), "a typed formula is never run by the spreadsheet"
+    assert lead["Verdict"] == "Obligatoire", "verdicts in words"
+    assert lead["Financeurs"] == "OPCO", "one column per question, answers in words"
+    assert lead["Statut (à remplir)"] == ""
+    received = dt.datetime.strptime(lead["Reçu le"], "%Y-%m-%d %H:%M")
+    paris = dt.datetime.now(ZoneInfo("Europe/Paris")).replace(tzinfo=None)
+    assert abs((paris - received).total_seconds()) < 300, "times in the consultancy's zone"
     done = list(
         csv.reader(
             io.StringIO(files["qualiopi-questionnaires.csv"].decode("utf-8-sig")), delimiter=";"
         )
     )
-    assert done[1][4] == "required"
-    assert "funders=opco" in done[1][7]
+    questionnaire = dict(zip(done[0], done[1], strict=True))
+    assert questionnaire["Verdict"] == "Obligatoire"
+    assert questionnaire["Prestations"] == "Actions de formation"
+    assert questionnaire["Établissement"] == "", "a question not asked stays empty"
 
 
 async def test_delete_leaves_nothing_behind_but_statistics_keep_working(bot: Ctx) -> None:
