@@ -107,53 +107,84 @@ def text(stats: Stats, lang: str) -> str:
     )
 
 
+def funnel_steps(stats: Stats) -> list[tuple[str, int]]:
+    """The funnel in path order: started, the questions most people pass through (a question
+    only some paths ask, reached by fewer than a later one or than those who finished, is left
+    out, so the bars only go down), completed, then leads. Each step is (code, count); codes
+    are question ids or ``started``, ``completed``, ``leads``."""
+    main_path: list[tuple[str, int]] = []
+    for question in QUESTION_IDS:
+        count = stats.reached[question]
+        if not count or count < stats.completed:
+            continue  # asked on some paths only: fewer people than finished
+        while main_path and main_path[-1][1] < count:
+            main_path.pop()  # a branch question: fewer people than the next common one
+        main_path.append((question, count))
+    return [
+        ("started", stats.started),
+        *main_path,
+        ("completed", stats.completed),
+        ("leads", stats.leads),
+    ]
+
+
+CALM = ("#2b6c8f", "#4f95b8", "#86bcd6", "#b9d9e8", "#9aa6ad", "#d9dee1")
+"""Blues and greys: a verdict is information, not an alarm."""
+
+
 def chart_png(stats: Stats, lang: str) -> bytes:
-    """Returns the funnel (reached, stopped per question) and the verdict mix as one PNG."""
+    """Returns the funnel and the verdict mix as one PNG, the period in the title."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    def label(macro: str, **data: Any) -> str:
+    def say(macro: str, **data: Any) -> str:
         return messages.text(lang, "stats", macro, **data)
 
-    def short(question: str) -> str:
-        return messages.text(lang, "questions", "short", question=question)
+    def step_name(code: str) -> str:
+        if code in ("started", "completed", "leads"):
+            return say("chart_step", step=code)
+        return messages.text(lang, "questions", "short", question=code)
 
-    questions = [q for q in QUESTION_IDS if stats.reached[q]]
     # A Figure of its own (no pyplot): no global state, safe in the thread /stats runs in.
     fig = Figure(figsize=(12, 5.5), layout="constrained")
     FigureCanvasAgg(fig)
+    fig.suptitle(say("chart_title", since=stats.since, until=stats.until), fontsize=13)
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
-    names = [short(q) for q in questions][::-1]
-    left.barh(
-        names,
-        [stats.reached[q] for q in questions][::-1],
-        color="#9ecae1",
-        label=label("chart_reached"),
+    if not stats.started:
+        for axes in (left, right):
+            axes.axis("off")
+        fig.text(0.5, 0.5, say("chart_empty"), ha="center", va="center", fontsize=14)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=110)
+        return buffer.getvalue()
+    steps = funnel_steps(stats)[::-1]
+    bars = left.barh(
+        [step_name(code) for code, _ in steps],
+        [count for _, count in steps],
+        color=[
+            CALM[0] if code in ("started", "completed", "leads") else CALM[2] for code, _ in steps
+        ],
     )
-    left.barh(
-        names,
-        [max(0, stats.stopped[q]) for q in questions][::-1],
-        color="#de2d26",
-        label=label("chart_stopped"),
-    )
-    left.set_title(label("chart_funnel", started=stats.started, completed=stats.completed))
-    left.legend(loc="lower right")
+    left.bar_label(bars, padding=3)
+    left.set_title(say("chart_funnel", started=stats.started, completed=stats.completed))
     left.xaxis.get_major_locator().set_params(integer=True)
+    left.spines[["top", "right"]].set_visible(False)
     verdicts = [(v, stats.verdicts[v]) for v in VERDICTS if stats.verdicts[v]]
     if verdicts:
         right.pie(
             [n for _, n in verdicts],
-            labels=[messages.text(lang, "stats", "verdict", verdict=v) for v, _ in verdicts],
+            labels=[
+                f"{messages.text(lang, 'stats', 'verdict', verdict=v)} ({n})" for v, n in verdicts
+            ],
             autopct="%1.0f%%",
             startangle=90,
-            colors=["#de2d26", "#fc9272", "#fee0d2", "#9ecae1", "#3182bd", "#bdbdbd"][
-                : len(verdicts)
-            ],
+            colors=CALM[: len(verdicts)],
+            textprops={"fontsize": 9},
         )
     else:
-        right.text(0.5, 0.5, label("chart_no_result"), ha="center", va="center")
+        right.text(0.5, 0.5, say("chart_no_result"), ha="center", va="center")
         right.axis("off")
-    right.set_title(label("chart_verdicts"))
+    right.set_title(say("chart_verdicts"))
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
     return buffer.getvalue()

@@ -524,3 +524,22 @@ async def test_two_workers_send_each_due_reminder_and_owed_pdf_once(
         pdfs = [m for m in api_a.chat(chat) + api_b.chat(chat) if m.document is not None]
         assert len(pdfs) == 1, chat
     await other.close()
+
+
+def test_the_funnel_only_goes_down_and_an_empty_period_says_so() -> None:
+    """A question only some paths ask (higher education, CPF subcontracting, sites…) is left
+    out of the funnel: read in path order, its bars never go up."""
+    from bot.consultancy.stats import Stats, chart_png, funnel_steps
+
+    s = Stats(dt.date(2026, 10, 29), dt.date(2026, 11, 27), started=40, completed=28, leads=6)
+    s.reached.update(
+        {"role": 40, "higher_education": 2, "activities": 38, "selling": 36, "funders": 33,
+         "cpf_subcontracting": 5, "certifying": 31, "certified": 29, "stage": 25, "sites": 8}
+    )  # fmt: skip
+    steps = funnel_steps(s)
+    counts = [n for _, n in steps]
+    assert counts == sorted(counts, reverse=True)
+    assert [code for code, _ in steps][:3] == ["started", "role", "activities"]
+    assert [code for code, _ in steps][-2:] == ["completed", "leads"]
+    assert not {"higher_education", "cpf_subcontracting", "stage", "sites"} & dict(steps).keys()
+    assert chart_png(Stats(None, None), "fr").startswith(b"\x89PNG")
