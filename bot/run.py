@@ -12,7 +12,7 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 import messages
-from bot.config import SettingError, load_settings
+from bot.config import SettingError, Settings, load_settings
 from bot.logs import configure_logging, secrets_of
 from bot.storage import SQLStore, StorageError, open_store
 
@@ -24,13 +24,20 @@ def operator_language() -> str:
     return messages.language_or_default(os.environ.get("LANG", "")[:2] or None)
 
 
+def _settings(lang: str, stderr: TextIO) -> Settings | None:
+    """The settings, or None after one line saying which one is wrong."""
+    try:
+        return load_settings()
+    except SettingError as exc:
+        stderr.write(f"qualiopi-bot: {exc.line(lang)}\n")
+        return None
+
+
 def run_bot(stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     """Starts the bot; returns the exit status."""
     lang = operator_language()
-    try:
-        settings = load_settings()
-    except SettingError as exc:
-        stderr.write(f"qualiopi-bot: {exc.line(lang)}\n")
+    settings = _settings(lang, stderr)
+    if settings is None:
         return 2
     if settings.token is None:
         from bot.console import run_console
@@ -75,16 +82,14 @@ def run_bot(stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
 def run_report(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     """``stats`` and ``export`` from the command line, on the configured database."""
     lang = getattr(args, "lang", None) or operator_language()
-    try:
-        settings = load_settings()
-    except SettingError as exc:
-        stderr.write(f"qualiopi-bot: {exc.line(lang)}\n")
+    settings = _settings(lang, stderr)
+    if settings is None:
         return 2
     return asyncio.run(_report(args, settings, lang, stdout, stderr))
 
 
 async def _report(
-    args: argparse.Namespace, settings: Any, lang: str, stdout: TextIO, stderr: TextIO
+    args: argparse.Namespace, settings: Settings, lang: str, stdout: TextIO, stderr: TextIO
 ) -> int:
     from bot.consultancy import stats
     from bot.consultancy.export import export_all
@@ -157,10 +162,8 @@ def run_migrate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
     """``qualiopi-bot migrate [--check]``: brings the database's schema to this version, or
     (``--check``) only tells whether it is current (exit 1 when it is not)."""
     lang = operator_language()
-    try:
-        settings = load_settings()
-    except SettingError as exc:
-        stderr.write(f"qualiopi-bot: {exc.line(lang)}\n")
+    settings = _settings(lang, stderr)
+    if settings is None:
         return 2
     return asyncio.run(_migrate(settings.database_url, args.check, lang, stdout, stderr))
 
