@@ -72,7 +72,7 @@ async def notify_admins(
     except Exception as exc:  # the consultancy still gets the lead, without its PDF
         LOGGER.error("lead PDF not made: %s", exc)
         pdf = None
-    filename = messages.text(admin_lang, "bot", "pdf_filename")
+    filename = messages.text(admin_lang, "bot", "pdf_filename", day=snapshot.get("date") or "")
     open_chat = Button(
         messages.text(admin_lang, "followup", "open_chat_button"),
         "",

@@ -39,11 +39,14 @@ class _Document(FPDF):
         self.set_creator("qualiopi-bot")
         self.set_lang(lang)
 
+    day: dt.date | None = None
+
     def footer(self) -> None:
         self.set_y(-12)
         self.set_font(FONT, "", 8)
         self.set_text_color(*MUTED)
-        self.cell(0, 5, messages.text(self.lang, "pdf", "page", number=self.page_no()), align="C")
+        text = messages.text(self.lang, "pdf", "footer", number=self.page_no(), day=self.day)
+        self.cell(0, 5, text, align="C")
 
     # --- helpers ---
 
@@ -52,7 +55,7 @@ class _Document(FPDF):
 
     def heading(self, text: str, size: float = 13) -> None:
         if self.will_page_break(34):  # keep a heading with what follows it
-            self.add_page()
+            self.add_page(same=True)
         self.ln(3)
         self.set_font(FONT, "B", size)
         self.set_text_color(*ACCENT)
@@ -77,43 +80,88 @@ class _Document(FPDF):
         self.set_text_color(*INK)
 
 
+AUDIT_PATH = ("required", "recommended", "optional")
+"""Verdicts whose PDF is an audit-preparation document; the others get one page."""
+TABLE_WIDTHS = (44, 58, 70, 20, 24, 20, 25)
+"""Indicator, what the auditor expects, evidence, then four columns to fill (A4 landscape)."""
+
+
 def build_pdf(
     report: dict[str, Any],
     answers_view: list[dict[str, Any]],
     day: dt.date,
     brand: Mapping[str, Any] | None = None,
 ) -> bytes:
-    """Returns the checklist PDF for a report (``bot.report.build_report``) and its answers."""
+    """Returns the PDF for a report (``bot.render.report.build_report``) and its answers: an
+    audit-preparation document (a summary page, a table per criterion with columns to fill,
+    annexes), or one page saying what the result means when no audit concerns the person."""
     lang = report["language"]
     doc = _Document(lang)
+    doc.day = day
     doc.add_page()
-    doc.para(doc.t("title"), size=18, bold=True, color=ACCENT, height=9)
+    _header(doc, report, day, brand)
+    if report["verdict"] not in AUDIT_PATH:
+        _one_pager(doc, report)
+    else:
+        _summary(doc, report)
+        _checklist(doc, report)
+        _annexes(doc, report, answers_view)
+    doc.ln(4)
+    doc.para(doc.t("disclaimer"), size=8, color=MUTED)
+    return bytes(doc.output())
+
+
+def _header(
+    doc: _Document, report: dict[str, Any], day: dt.date, brand: Mapping[str, Any] | None
+) -> None:
+    """Title, the consultancy (links clickable), fields for the organisation."""
+    audit = report["verdict"] in AUDIT_PATH
+    doc.para(
+        doc.t("title" if audit else "title_result"), size=18, bold=True, color=ACCENT, height=9
+    )
     doc.para(doc.t("subtitle", day=day, referential=report["referential_label"]), color=MUTED)
+    if brand and brand.get("name"):
+        doc.para(str(brand["name"]), size=11, bold=True)
+        if brand.get("presentation"):
+            doc.para(str(brand["presentation"]), size=9, color=MUTED)
+    for key in ("contact_url", "booking_url"):
+        url = (brand or {}).get(key)
+        if url:
+            doc.set_font(FONT, "", 9.5)
+            doc.set_text_color(*ACCENT)
+            doc.cell(0, 5, doc.t(key, url=url), link=str(url), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            doc.set_text_color(*INK)
+    if report["verdict"] in AUDIT_PATH:
+        doc.ln(2)
+        for field in ("field_organisation", "field_nda", "field_audit_date"):
+            doc.para(doc.t(field), size=10, height=7)
 
-    doc.heading(doc.t("answers_heading"))
-    for item in answers_view:
-        doc.para(doc.t("answer_line", question=item["question"], answer=item["answer"]), size=9.5)
 
+def _summary(doc: _Document, report: dict[str, Any]) -> None:
     doc.heading(doc.t("verdict_heading"))
     doc.para(report["headline"], size=12, bold=True)
-    doc.ln(1)
     for reason in report["reasons"]:
-        doc.para(f"• {reason['text']}")
-        doc.para(doc.t("source", text=reason["source"]), size=8, color=MUTED, indent=4)
+        doc.para(f"• {reason['text']}", size=9.5)
+    steps = {s["code"]: s for s in report["next_steps"]}
+    first = next((s for s in report["next_steps"] if not s["uncertain"]), None)
+    if first is not None:
+        doc.heading(doc.t("first_step_heading"), 11)
+        doc.para(first["text"], size=9.5)
+    changed = [item for item in report["checklist"] if item["changed_at_next_audit"]]
+    if changed:
+        doc.heading(doc.t("changed_heading"), 11)
+        numbers = ", ".join(str(i["number"]) for i in changed)
+        doc.para(doc.t("changed_summary", numbers=numbers), size=9.5)
+    if "how_audits_judge" in steps:
+        doc.heading(doc.t("judging_heading"), 11)
+        doc.para(steps["how_audits_judge"]["text"], size=9.5)
 
-    doc.heading(doc.t("next_steps_heading"))
-    for step in report["next_steps"]:
-        doc.para(doc.t("step", text=step["text"], uncertain=step["uncertain"]))
-        doc.para(doc.t("source", text=step["source"]), size=8, color=MUTED, indent=4)
 
+def _checklist(doc: _Document, report: dict[str, Any]) -> None:
+    """One table per criterion on landscape pages, each example of evidence with its box."""
     checklist = report["checklist"]
     missions = report["mission_checklist"]
-    changed = [item for item in checklist if item["changed_at_next_audit"]]
-    if changed:
-        doc.heading(doc.t("changed_heading"))
-        doc.para(doc.t("changed_intro"), size=9, color=MUTED)
-        for item in changed:
-            doc.para(f"• {item['number']}. {item['title']} — {item['change']}", size=9.5)
+    doc.add_page(orientation="L")
     doc.heading(
         doc.t(
             "checklist_heading",
@@ -122,55 +170,73 @@ def build_pdf(
             missions=missions,
         )
     )
-    if not checklist:
-        doc.para(doc.t("no_checklist"))
     for note in report["checklist_notes"]:
-        doc.para(f"• {note['text']}", size=9)
-    if checklist:
-        doc.para(doc.t("legend", missions=missions), size=9, color=MUTED)
+        doc.para(f"• {note['text']}", size=8.5)
+    doc.para(doc.t("legend", missions=missions), size=8.5, color=MUTED)
     for criterion, items in groupby(checklist, key=lambda i: i["criterion"]):
         group = list(items)
         doc.heading(doc.t("criterion", number=criterion, title=group[0]["criterion_title"]), 11)
-        for item in group:
-            _indicator_row(doc, item, missions)
+        doc.set_font(FONT, "", 8)
+        with doc.table(
+            col_widths=TABLE_WIDTHS,
+            text_align="LEFT",
+            line_height=4,
+            first_row_as_headings=True,
+            repeat_headings=1,
+            padding=1,
+        ) as table:
+            table.row([doc.t("column", name=n) for n in COLUMNS])
+            for item in group:
+                row = table.row()
+                title = f"{item['number']}. {item['title']}"
+                title += " ‼" if item["major_only"] and not missions else ""
+                marks = [doc.t("deferred_short")] if item["deferred"] else []
+                marks += [doc.t("changed_short")] if item["change"] else []
+                row.cell("\n".join([title, *marks]))
+                row.cell(item["requirement"])
+                row.cell("\n".join(f"☐ {p}" for p in item["proofs"]))
+                for _ in range(4):
+                    row.cell("")
 
-    if brand:
-        text = messages.to_plain(str(messages.call(lang, "followup", "brand", **brand))).strip()
-        if text:
-            doc.heading(text.splitlines()[0])
-            for line in text.splitlines()[1:]:
-                doc.para(line)
-    doc.ln(4)
-    doc.para(doc.t("disclaimer"), size=8, color=MUTED)
-    return bytes(doc.output())
+
+COLUMNS = ("indicator", "expects", "evidence", "status", "owner", "due", "where")
 
 
-def _indicator_row(doc: _Document, item: dict[str, Any], missions: bool) -> None:
-    """One indicator: a box to tick, its number and title (‼ when any gap is a major
-    non-conformity), examples of evidence, notes."""
-    if doc.will_page_break(22):
-        doc.add_page()
-    box = 4.2
-    top = doc.get_y() + 0.6
-    doc.set_draw_color(*INK)
-    doc.set_line_width(0.3)
-    doc.rect(doc.l_margin, top, box, box)
-    major = " ‼" if item["major_only"] and not missions else ""
-    doc.para(
-        f"{item['number']}. {item['title']}{major}",
-        size=10.5,
-        bold=True,
-        indent=box + 3,
-        height=5.5,
-    )
-    doc.para(doc.t("to_prepare", proofs=item["proofs"]), size=9, indent=box + 3, height=4.6)
-    if item["deferred"]:
-        doc.para(doc.t("deferred"), size=8.5, color=ACCENT, indent=box + 3, height=4.4)
-    if item["change"]:
-        doc.para(
-            doc.t("change", text=item["change"]), size=8.5, color=MUTED, indent=box + 3, height=4.4
-        )
-    doc.ln(1.5)
+def _annexes(doc: _Document, report: dict[str, Any], answers_view: list[dict[str, Any]]) -> None:
+    doc.add_page(orientation="P")
+    doc.heading(doc.t("next_steps_heading"))
+    for step in report["next_steps"]:
+        doc.para(doc.t("step", text=step["text"], uncertain=step["uncertain"]), size=9.5)
+        doc.para(doc.t("source", text=step["source"]), size=7.5, color=MUTED, indent=4)
+    doc.heading(doc.t("reasons_heading"))
+    for reason in report["reasons"]:
+        doc.para(doc.t("source", text=reason["source"]), size=7.5, color=MUTED)
+    changes = [item for item in report["checklist"] if item["change"]]
+    if changes:
+        doc.heading(doc.t("changes_annex_heading"))
+        doc.para(doc.t("changed_intro"), size=8.5, color=MUTED)
+        for item in changes:
+            doc.para(f"• {item['number']}. {item['title']} — {item['change']}", size=9)
+    doc.heading(doc.t("answers_heading"))
+    for item in answers_view:
+        doc.para(doc.t("answer_line", question=item["question"], answer=item["answer"]), size=9)
+
+
+def _one_pager(doc: _Document, report: dict[str, Any]) -> None:
+    """What the result means for a person no audit concerns."""
+    doc.heading(doc.t("meaning_heading"))
+    doc.para(report["headline"], size=12, bold=True)
+    for reason in report["reasons"]:
+        doc.para(f"• {reason['text']}", size=9.5)
+        doc.para(doc.t("source", text=reason["source"]), size=7.5, color=MUTED, indent=4)
+    doc.heading(doc.t("next_steps_heading"), 11)
+    for step in report["next_steps"]:
+        doc.para(doc.t("step", text=step["text"], uncertain=step["uncertain"]), size=9.5)
+    if report["checklist"]:  # a subcontractor: the indicators its missions touch
+        count, total = len(report["checklist"]), report["referential_size"]
+        doc.heading(doc.t("checklist_heading", count=count, total=total, missions=True), 11)
+        titles = ", ".join(f"{i['number']}. {i['title']}" for i in report["checklist"])
+        doc.para(titles, size=8.5)
 
 
 def write_pdf(path: Path, content: bytes) -> None:

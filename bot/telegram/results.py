@@ -74,7 +74,7 @@ class ResultSender:
             await port.send_document(
                 chat_id,
                 content,
-                messages.text(lang, "bot", "pdf_filename"),
+                messages.text(lang, "bot", "pdf_filename", day=snapshot.get("date") or ""),
                 messages.text(lang, "bot", "pdf_caption"),
             )
             await self.store.pdf_sent(chat_id)

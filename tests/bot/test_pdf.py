@@ -118,3 +118,52 @@ async def test_a_dead_pdf_worker_is_replaced_and_the_pdf_still_comes() -> None:
     assert content.startswith(b"%PDF-")
     assert workers.pdf_workers_ok()
     assert workers._executor() is not pool
+
+
+def test_the_pdf_is_a_document_to_prepare_the_audit_with() -> None:
+    """Branding with clickable links and fields for the organisation; a summary first; per
+    criterion a table with a box per example of evidence and columns to fill; the 2026
+    changes in an annex; the date in every footer."""
+    certified = {**{k: v for k, v in CFA_EVERYTHING.items() if k != "stage"},
+                 "certified": "yes", "audit_cycle": "surveillance_window",
+                 "scope": "covers_all"}  # fmt: skip
+    snapshot = {"v": 1, "state": "result", "lang": "fr", "date": "2026-11-26",
+                "answers": certified}  # fmt: skip
+    brand = {"name": "Cabinet Atelier Qualité", "presentation": "Conseil Qualiopi",
+             "contact_url": "https://atelier.example/contact",
+             "booking_url": "https://atelier.example/rdv"}  # fmt: skip
+    pdf = result_pdf(snapshot, brand)
+    reader = PdfReader(io.BytesIO(pdf))
+    pages = [page.extract_text() for page in reader.pages]
+    first = " ".join(pages[0].split())
+    assert "Cabinet Atelier Qualité" in first
+    assert "N° de déclaration d’activité" in first
+    assert "Date de l’audit" in first
+    assert "Oui : la certification Qualiopi est obligatoire" in first.replace("\u00a0", " ")
+    assert "Comment l’audit juge" in first
+    links = {
+        a.get_object()["/A"]["/URI"]
+        for page in reader.pages
+        for a in page.get("/Annots", []) or []
+        if "/A" in a.get_object()
+    }
+    assert {"https://atelier.example/contact", "https://atelier.example/rdv"} <= links
+    whole = " ".join(" ".join(pages).split())
+    for column in ("Statut", "Responsable", "Échéance", "Où est la preuve"):
+        assert column in whole
+    assert whole.count("☐") >= 3 * 20, "one box per example of evidence"
+    assert "Annexe : ce que le texte de 2026 change" in whole
+    assert all("établie le 26 novembre 2026" in " ".join(p.split()) for p in pages)
+    landscape = [p for p in reader.pages if p.mediabox.width > p.mediabox.height]
+    assert landscape, "the tables are on landscape pages"
+
+
+def test_a_person_no_audit_concerns_gets_one_page_saying_what_it_means() -> None:
+    snapshot = {"v": 1, "state": "result", "lang": "fr", "date": "2026-11-26",
+                "answers": {"role": "employed_trainer"}}  # fmt: skip
+    reader = PdfReader(io.BytesIO(result_pdf(snapshot)))
+    assert len(reader.pages) == 1
+    text = " ".join(reader.pages[0].extract_text().split())
+    assert "Ce que cela veut dire pour vous" in text
+    assert "Statut" not in text
+    assert "Organisme :" not in text
