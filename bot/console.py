@@ -6,6 +6,7 @@ Works at a terminal and through a pipe (one answer per line on standard input).
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import re
 import shutil
 import textwrap
@@ -210,7 +211,10 @@ class Console:
                 content = build_pdf(report, answers_view(self.current.answers, self.lang), ev.date)
                 write_pdf(path, content)
             except OSError as exc:
-                failed = self.line("pdf_failed", path=typed, detail=exc.strerror or str(exc))
+                reason = errno.errorcode.get(exc.errno or 0, "")
+                failed = self.line(
+                    "pdf_failed", path=typed, detail=self.line("os_error", code=reason)
+                )
                 self.say(failed, wrap=False)
                 continue
             self.say(self.line("pdf_saved", path=str(path)), wrap=False)

@@ -166,10 +166,11 @@ def _certification_steps(
         yield Finding("certify_ahead_of_funding", SEED_FAQ & ARRETE_2023 & CERTIFIER_PRACTICE)
     elif verdict is Verdict.OPTIONAL:
         yield Finding("weigh_voluntary_certification", SEED_FAQ & CERTIFIER_PRACTICE)
-    yield from _cpf_steps(answers, on)
-    if certified:
+    if certified:  # its next audit first: that is what a certified provider acts on
         yield from _certified_steps(answers, changed, on)
+        yield from _cpf_steps(answers, on)
     else:
+        yield from _cpf_steps(answers, on)
         yield from _first_certification_steps(verdict, answers, deferred)
     yield Finding("how_audits_judge", NC_SOURCE)
     if answers.get("sites") == "several":
