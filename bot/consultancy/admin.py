@@ -58,8 +58,9 @@ async def notify_admins(
     brand: Mapping[str, Any] | None,
     lead: Lead,
     snapshot: dict[str, Any],
-) -> None:
-    """Notifies every admin chat of a stored lead: its summary and the PDF."""
+) -> bool:
+    """Notifies every admin chat of a stored lead: its summary and the PDF. Returns whether
+    every admin chat got the summary (else the alert is owed and sent again by a job)."""
     ev = evaluation_of(snapshot)
     admin_lang = settings.default_language
     summary = str(messages.call(
@@ -78,6 +79,7 @@ async def notify_admins(
         "",
         f"tg://user?id={lead.chat_id}",
     )
+    told = True
     for admin in sorted(settings.admin_chat_ids):
         try:
             try:  # a button that opens the person's chat, when their privacy settings allow it
@@ -89,3 +91,5 @@ async def notify_admins(
                 await outbox.send_document(admin, pdf, filename, None)
         except Exception as exc:
             LOGGER.error("could not notify admin chat: %s", exc)
+            told = False
+    return told

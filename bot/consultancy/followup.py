@@ -36,6 +36,8 @@ LOGGER = logging.getLogger("qualiopi_bot")
 PERSON_COMMANDS = ("privacy", "delete")
 FOLLOW_BUTTONS = ("lead", "remind", "del")
 JOB_LEASE = dt.timedelta(minutes=10)
+LEAD_GRACE = dt.timedelta(minutes=2)
+"""How long a lead's alert may take before the job sends it instead."""
 """How long a worker holds the reminders it is sending (another worker skips them)."""
 """Button data prefixes of the follow-ups."""
 
@@ -172,9 +174,9 @@ class FollowUp:
             await self._delete(outbox, chat_id, value == "del:yes", lang)
             return
         if plan.lead is not None:
-            await notify_admins(
-                outbox, self.settings, brand_of(self.settings), plan.lead, snapshot
-            )
+            brand = brand_of(self.settings)
+            if await notify_admins(outbox, self.settings, brand, plan.lead, snapshot):
+                await self.store.leads_notified(chat_id)
         for out in plan.reply:
             await outbox.deliver(chat_id, out)
 
@@ -231,6 +233,22 @@ class FollowUp:
                 LOGGER.warning("reminder %s not sent: %s", reminder.id, exc)
                 continue
             await self.store.mark_sent(reminder.id)
+
+    async def send_owed_lead_alerts(self, context: object) -> None:
+        """Tells the consultancy of leads whose alert did not go out (a job; each lead is
+        claimed, so that with several workers one of them sends it)."""
+        outbox = self.outbox_of(context)
+        try:
+            owed = await self.store.claim_unnotified_leads(self.now() - LEAD_GRACE, JOB_LEASE)
+        except StorageError as exc:
+            LOGGER.error("owed lead alerts not checked: %s", exc)
+            return
+        brand = brand_of(self.settings)
+        for lead, made in owed:
+            snapshot = {"v": 1, "state": "result", "answers": lead.answers,
+                        "lang": lead.language, "date": made[:10]}  # fmt: skip
+            if await notify_admins(outbox, self.settings, brand, lead, snapshot):
+                await self.store.leads_notified(lead.chat_id)
 
     async def purge(self, _: object = None) -> None:
         """Erases personal data older than the retention setting (a daily job)."""

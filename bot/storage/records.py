@@ -112,6 +112,17 @@ class Store(Protocol):
         """Records that the chat's result PDF was sent."""
         ...
 
+    async def claim_unnotified_leads(
+        self, before: dt.datetime, lease: dt.timedelta
+    ) -> list[tuple[Lead, str]]:
+        """Returns the leads whose alert is owed that no other worker holds, with their day,
+        and holds them for ``lease``."""
+        ...
+
+    async def leads_notified(self, chat_id: int) -> None:
+        """Records that the consultancy was told of the chat's leads."""
+        ...
+
     async def claim_due_reminders(self, today: dt.date, lease: dt.timedelta) -> list[Reminder]:
         """Returns the due reminders no other worker holds, and holds them for ``lease``."""
         ...

@@ -82,6 +82,12 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE reminders ADD COLUMN claimed_until TEXT;
     ALTER TABLE conversations ADD COLUMN pdf_claimed_until TEXT;
     """,
+    # 5: the consultancy's alert of a lead, owed until sent (leads stored before: sent)
+    """
+    ALTER TABLE leads ADD COLUMN notified_at TEXT;
+    ALTER TABLE leads ADD COLUMN notify_claimed_until TEXT;
+    UPDATE leads SET notified_at = created_at;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

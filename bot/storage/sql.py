@@ -11,6 +11,7 @@ from bot.storage.db import Clock, Db
 from bot.storage.records import (
     Change,
     DuplicateUpdate,
+    Lead,
     Record,
     Reminder,
 )
@@ -164,6 +165,47 @@ class SQLStore:
             return [(int(r[0]), snapshot) for r in rows if (snapshot := parse_json(r[1]))]
 
         return await self._run(work)
+
+    async def claim_unnotified_leads(
+        self, before: dt.datetime, lease: dt.timedelta
+    ) -> list[tuple[Lead, str]]:
+        """Returns the leads stored before ``before`` whose alert has not gone out and that no
+        other worker holds (with the day they were made), and holds them for ``lease``."""
+
+        def work(db: Db) -> list[tuple[Lead, str]]:
+            now = self.now()
+            with db.transaction():
+                rows = db.execute(
+                    "SELECT id, chat_id, language, source, verdict, indicator_count, answers,"
+                    " name, phone, email, message, created_at FROM leads"
+                    " WHERE notified_at IS NULL AND created_at < ?"
+                    " AND (notify_claimed_until IS NULL OR notify_claimed_until < ?) ORDER BY id"
+                    + (" FOR UPDATE SKIP LOCKED" if db.postgres else ""),
+                    (before.isoformat(timespec="seconds"), now.isoformat(timespec="seconds")),
+                ).fetchall()
+                until = (now + lease).isoformat(timespec="seconds")
+                db.executemany(
+                    "UPDATE leads SET notify_claimed_until = ? WHERE id = ?",
+                    [(until, r[0]) for r in rows],
+                )
+            return [
+                (Lead(r[1], r[2], r[3], r[4], r[5], parse_json(r[6]) or {}, *r[7:11]), r[11])
+                for r in rows
+            ]
+
+        return await self._run(work)
+
+    async def leads_notified(self, chat_id: int) -> None:
+        """Records that the consultancy was told of the chat's leads."""
+
+        def work(db: Db) -> None:
+            with db.transaction():
+                db.execute(
+                    "UPDATE leads SET notified_at = ? WHERE chat_id = ? AND notified_at IS NULL",
+                    (db.now_iso(), chat_id),
+                )
+
+        await self._run(work)
 
     async def _reminders(self, condition: str, value: object) -> list[Reminder]:
         def work(db: Db) -> list[Reminder]:

@@ -100,4 +100,7 @@ def build_application(
         application.job_queue.run_repeating(
             handlers.resend_owed_pdfs, interval=60, first=30, name="owed-pdfs"
         )
+        application.job_queue.run_repeating(
+            handlers.follow.send_owed_lead_alerts, interval=60, first=45, name="owed-leads"
+        )
     return application

@@ -543,3 +543,40 @@ def test_the_funnel_only_goes_down_and_an_empty_period_says_so() -> None:
     assert [code for code, _ in steps][-2:] == ["completed", "leads"]
     assert not {"higher_education", "cpf_subcontracting", "stage", "sites"} & dict(steps).keys()
     assert chart_png(Stats(None, None), "fr").startswith(b"\x89PNG")
+
+
+async def test_a_lead_alert_that_failed_is_sent_later_once(store: Any, tmp_path: Path) -> None:
+    """The consultancy's alert is owed until it goes out: Telegram refusing it when the lead
+    is made, the job sends it after a grace, once, even with two workers running the job."""
+    from tests.bot.test_storage import second_connection
+
+    other = second_connection(store, tmp_path)
+    api_a, api_b = FakeBotAPI(), FakeBotAPI()
+    admins = frozenset({ADMIN})
+    worker_a, _ = make_app(tmp_path, api_a, store, admin_chat_ids=admins, **BRAND)
+    worker_b, _ = make_app(tmp_path, api_b, other, admin_chat_ids=admins, **BRAND)
+    async with worker_a, worker_b:
+        p = Person(worker_a, api_a, 42)
+        await finish(p)
+        await agree_to_be_contacted(p)
+        await p.say("camille.martin@example.fr")
+        await p.press("lead:skip")
+        for _ in range(8):  # the alert (with and without its button) fails beyond the retries
+            api_a.fail_next("sendMessage", 502, ok=False, error_code=502, description="x")
+        await p.press("lead:skip")
+        assert not [m for m in api_a.chat(ADMIN) if m.document is None], "not told yet"
+        handlers = [w.handlers[0][0].callback.__self__ for w in (worker_a, worker_b)]
+        await handlers[0].follow.send_owed_lead_alerts(worker_a)
+        assert not api_a.chat(ADMIN), "not within the grace"
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=3)
+        for h in handlers:
+            h.follow.now = lambda: later
+        await asyncio.gather(
+            handlers[0].follow.send_owed_lead_alerts(worker_a),
+            handlers[1].follow.send_owed_lead_alerts(worker_b),
+        )
+        await handlers[0].follow.send_owed_lead_alerts(worker_a)
+    alerts = [m for m in api_a.chat(ADMIN) + api_b.chat(ADMIN) if m.document is None]
+    assert len(alerts) == 1
+    assert "camille.martin@example.fr" in alerts[0].text
+    await other.close()
