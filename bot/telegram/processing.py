@@ -19,24 +19,34 @@ if TYPE_CHECKING:
     from bot.telegram.handlers import QualiopiBot
 
 
+WIDE = 1_000_000
+"""python-telegram-bot's own bound on updates in hand (its slot comes before a chat's turn)."""
+
+
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Serialises the updates of each chat (FIFO lock per chat) while chats run in parallel."""
 
     def __init__(self, max_concurrent_updates: int = 256) -> None:
-        super().__init__(max_concurrent_updates)
+        # python-telegram-bot takes its slot before ``do_process_update``, that is before the
+        # chat's turn: its own limit is left wide, and the real one is taken in turn below.
+        super().__init__(WIDE)
+        self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: Counter[int] = Counter()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Runs the update's handlers once every earlier update of its chat is done."""
+        """Waits for every earlier update of its chat, then for one of the update slots: a
+        chat's backlog waits outside the slots, so it never holds more than one of them and
+        other chats go on meanwhile."""
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
-            await coroutine
+            async with self._slots:
+                await coroutine
             return
         lock = self._locks.setdefault(chat.id, asyncio.Lock())
         self._users[chat.id] += 1
         try:
-            async with lock:
+            async with lock, self._slots:
                 await coroutine
         finally:
             self._users[chat.id] -= 1
