@@ -202,24 +202,25 @@ def _button(
     unticked, untick one shown ticked. A double tap on a screen that has not refreshed yet
     therefore changes nothing the second time, instead of unticking again.
     """
-    current_lang = as_snapshot(snapshot).lang
+    current = as_snapshot(snapshot)  # read once: the step below returns a new one
+    current_lang, was = current.lang, current.state
     action = parse_button(data)
     if action is None:
         reply.toast = hint_text(current_lang, Outcome.STALE)
-        reply.edit = as_snapshot(snapshot).state != RESULT
+        reply.edit = was != RESULT
         return snapshot
     trigger, action_args = action
     if trigger == "lang":
         if action_args[0] != current_lang:
             snapshot = switch_language(snapshot)
         reply.edit = True
-        reply.resend_result = as_snapshot(snapshot).state == RESULT
+        reply.resend_result = was == RESULT
         return snapshot
     if trigger == "info":
         reply.explain = QUESTION_TERMS[action_args[0]]
         return snapshot
     if trigger == "view":
-        if as_snapshot(snapshot).state == RESULT:
+        if was == RESULT:
             reply.view = (action_args[0], action_args[1])
         else:
             reply.toast = hint_text(current_lang, Outcome.STALE)
@@ -227,18 +228,18 @@ def _button(
         return snapshot
     if trigger == "result":
         trigger, action_args = "show_result", (today,)
-    if trigger == "toggle" and seen and as_snapshot(snapshot).state == action_args[0]:
+    if trigger == "toggle" and seen and was == action_args[0]:
         wants_ticked = seen[0] == "unticked"
-        if (action_args[1] in as_snapshot(snapshot).pending) == wants_ticked:
+        if (action_args[1] in current.pending) == wants_ticked:
             reply.edit = True  # already as intended: show the screen as it is
             return snapshot
-    was = as_snapshot(snapshot).state
     done = step(snapshot, trigger, *action_args)
     snapshot = done.snapshot
     if not done.changed:
         reply.toast = hint_text(current_lang, done.outcome)
-    reply.edit = was != RESULT and as_snapshot(snapshot).state != RESULT
-    reply.entered_result = as_snapshot(snapshot).state == RESULT and was != RESULT
+    now_at = as_snapshot(snapshot).state
+    reply.edit = RESULT not in (was, now_at)
+    reply.entered_result = now_at == RESULT and was != RESULT
     return snapshot
 
 
@@ -255,16 +256,17 @@ def switch_language(snapshot: dict[str, Any]) -> dict[str, Any]:
 
 def summary_text(snapshot: dict[str, Any]) -> str:
     """Returns every answer so far, as /summary shows them."""
-    lang = as_snapshot(snapshot).lang
-    if not as_snapshot(snapshot).answers:
+    current = as_snapshot(snapshot)
+    lang = current.lang
+    if not current.answers:
         return messages.text(lang, "bot", "summary_empty")
     return review_screen(snapshot).text.rsplit("\n\n", 1)[0]
 
 
 def typed_answer(snapshot: dict[str, Any], typed: str) -> tuple[dict[str, Any], bool]:
     """Applies a typed answer to the current question; tells whether it was understood."""
-    state = as_snapshot(snapshot).state
-    lang = as_snapshot(snapshot).lang
+    current = as_snapshot(snapshot)
+    state, lang = current.state, current.lang
     if state in (REVIEW, RESULT) or state not in QUESTIONS:
         return snapshot, False
     if state in MULTI:

@@ -16,6 +16,7 @@ from typing import Any
 import messages
 from bot.config import Settings
 from bot.consultancy.admin import ADMIN_COMMANDS, notify_admins, run_admin_command
+from bot.consultancy.jobs import FollowUpJobs
 from bot.consultancy.leads import (
     LEAD_STEPS,
     completed_lead,
@@ -28,7 +29,7 @@ from bot.consultancy.offer import advisor_message, brand_of, has_advisor
 from bot.consultancy.reminders import reminder_date_step
 from bot.outbox import Out, Outbox, rows
 from bot.render.screens import answers_view
-from bot.storage import Change, Lead, Record, StorageError, Store, Tally
+from bot.storage import Change, Lead, Record, Store, Tally
 from flows.flow import is_snapshot
 from flows.snapshot import as_snapshot
 
@@ -55,7 +56,7 @@ class FollowPlan:
     lead: Lead | None = None
 
 
-class FollowUp:
+class FollowUp(FollowUpJobs):
     """Everything after the questionnaire, for people and for the consultancy."""
 
     def __init__(
@@ -212,53 +213,6 @@ class FollowUp:
         name = self.settings.consultancy_name
         text = messages.text(lang, "followup", "deleted", counts=counts, name=name)
         await outbox.deliver(chat_id, Out(text, html=False, clear_keyboard=True))
-
-    # --- jobs ---
-
-    async def send_due_reminders(self, context: object) -> None:
-        """Sends every reminder that is due (a job; safe to run again after a restart)."""
-        outbox = self.outbox_of(context)
-        try:
-            due = await self.store.claim_due_reminders(self.now().date(), JOB_LEASE)
-        except StorageError as exc:
-            LOGGER.error("reminders not checked: %s", exc)
-            return
-        for reminder in due:
-            text = messages.text(
-                reminder.language, "followup", "remind_message", kind=reminder.kind
-            )
-            try:
-                await outbox.deliver(reminder.chat_id, Out(text, html=False))
-            except Exception as exc:
-                LOGGER.warning("reminder %s not sent: %s", reminder.id, exc)
-                continue
-            await self.store.mark_sent(reminder.id)
-
-    async def send_owed_lead_alerts(self, context: object) -> None:
-        """Tells the consultancy of leads whose alert did not go out (a job; each lead is
-        claimed, so that with several workers one of them sends it)."""
-        outbox = self.outbox_of(context)
-        try:
-            owed = await self.store.claim_unnotified_leads(self.now() - LEAD_GRACE, JOB_LEASE)
-        except StorageError as exc:
-            LOGGER.error("owed lead alerts not checked: %s", exc)
-            return
-        brand = brand_of(self.settings)
-        for lead, made in owed:
-            snapshot = {"v": 1, "state": "result", "answers": lead.answers,
-                        "lang": lead.language, "date": made[:10]}  # fmt: skip
-            if await notify_admins(outbox, self.settings, brand, lead, snapshot):
-                await self.store.leads_notified(lead.chat_id)
-
-    async def purge(self, _: object = None) -> None:
-        """Erases personal data older than the retention setting (a daily job)."""
-        cutoff = self.now() - dt.timedelta(days=self.settings.data_retention_days)
-        try:
-            counts = await self.store.purge_before(cutoff)
-        except StorageError as exc:
-            LOGGER.error("retention purge failed: %s", exc)
-            return
-        LOGGER.info("retention purge: %s", counts)
 
 
 def _delete_question(lang: str, settings: Settings) -> Out:

@@ -33,7 +33,8 @@ def track(
     src = source or ""
     tallies: list[Tally] = []
     funnel = FunnelMeta.from_meta(meta)
-    state, answered = as_snapshot(after).state, as_snapshot(after).answers
+    reached = as_snapshot(after)
+    state, answered = reached.state, reached.answers
     restarted = before is None or (
         not answered and state == "role" and bool(as_snapshot(before).answers)
     )

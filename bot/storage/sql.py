@@ -8,14 +8,13 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from bot.storage.db import Clock, Db
+from bot.storage.jobs import JobQueries
 from bot.storage.records import (
     Change,
     DuplicateUpdate,
-    Lead,
     Record,
-    Reminder,
 )
-from bot.storage.rows import apply_change, load_record, parse_json
+from bot.storage.rows import apply_change, load_record
 from bot.storage.schema import MIGRATIONS, check_current, migrate
 
 T = TypeVar("T")
@@ -45,7 +44,7 @@ def handled(record: Record, before: Record, update_id: int) -> Record:
     return replace(record, meta=meta, last_update_id=last)
 
 
-class SQLStore:
+class SQLStore(JobQueries):
     """The store, over a ``Db``; subclasses say how to get a connection."""
 
     postgres = False
@@ -105,126 +104,6 @@ class SQLStore:
                 db.execute(
                     "UPDATE conversations SET live_message_id = ? WHERE chat_id = ?",
                     (message_id, chat_id),
-                )
-
-        await self._run(work)
-
-    async def pdf_sent(self, chat_id: int) -> None:
-        """Records that the chat's result PDF was sent."""
-
-        def work(db: Db) -> None:
-            with db.transaction():
-                db.execute("UPDATE conversations SET pdf_due = NULL WHERE chat_id = ?", (chat_id,))
-
-        await self._run(work)
-
-    async def claim_due_reminders(self, today: dt.date, lease: dt.timedelta) -> list[Reminder]:
-        """Returns the unsent reminders due on or before ``today`` that no other worker holds,
-        and holds them for ``lease`` (a worker that dies lets them go when it ends)."""
-
-        def work(db: Db) -> list[Reminder]:
-            now = self.now()
-            with db.transaction():  # SQLite: the write lock; PostgreSQL: rows locked, skipped
-                rows = db.execute(
-                    "SELECT id, chat_id, due_on, kind, language FROM reminders"
-                    " WHERE sent_at IS NULL AND due_on <= ?"
-                    " AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY due_on, id"
-                    + (" FOR UPDATE SKIP LOCKED" if db.postgres else ""),
-                    (today.isoformat(), now.isoformat(timespec="seconds")),
-                ).fetchall()
-                until = (now + lease).isoformat(timespec="seconds")
-                db.executemany(
-                    "UPDATE reminders SET claimed_until = ? WHERE id = ?",
-                    [(until, r[0]) for r in rows],
-                )
-            return [Reminder(r[0], r[1], dt.date.fromisoformat(r[2]), r[3], r[4]) for r in rows]
-
-        return await self._run(work)
-
-    async def claim_owed_pdfs(
-        self, before: dt.datetime, lease: dt.timedelta
-    ) -> list[tuple[int, dict[str, Any]]]:
-        """Returns the chats owed a result PDF since before ``before`` that no other worker
-        holds, and holds them for ``lease``."""
-
-        def work(db: Db) -> list[tuple[int, dict[str, Any]]]:
-            now = self.now()
-            with db.transaction():
-                rows = db.execute(
-                    "SELECT chat_id, snapshot FROM conversations"
-                    " WHERE pdf_due IS NOT NULL AND pdf_due < ?"
-                    " AND (pdf_claimed_until IS NULL OR pdf_claimed_until < ?) ORDER BY pdf_due"
-                    + (" FOR UPDATE SKIP LOCKED" if db.postgres else ""),
-                    (before.isoformat(timespec="seconds"), now.isoformat(timespec="seconds")),
-                ).fetchall()
-                until = (now + lease).isoformat(timespec="seconds")
-                db.executemany(
-                    "UPDATE conversations SET pdf_claimed_until = ? WHERE chat_id = ?",
-                    [(until, r[0]) for r in rows],
-                )
-            return [(int(r[0]), snapshot) for r in rows if (snapshot := parse_json(r[1]))]
-
-        return await self._run(work)
-
-    async def claim_unnotified_leads(
-        self, before: dt.datetime, lease: dt.timedelta
-    ) -> list[tuple[Lead, str]]:
-        """Returns the leads stored before ``before`` whose alert has not gone out and that no
-        other worker holds (with the day they were made), and holds them for ``lease``."""
-
-        def work(db: Db) -> list[tuple[Lead, str]]:
-            now = self.now()
-            with db.transaction():
-                rows = db.execute(
-                    "SELECT id, chat_id, language, source, verdict, indicator_count, answers,"
-                    " name, phone, email, message, created_at FROM leads"
-                    " WHERE notified_at IS NULL AND created_at < ?"
-                    " AND (notify_claimed_until IS NULL OR notify_claimed_until < ?) ORDER BY id"
-                    + (" FOR UPDATE SKIP LOCKED" if db.postgres else ""),
-                    (before.isoformat(timespec="seconds"), now.isoformat(timespec="seconds")),
-                ).fetchall()
-                until = (now + lease).isoformat(timespec="seconds")
-                db.executemany(
-                    "UPDATE leads SET notify_claimed_until = ? WHERE id = ?",
-                    [(until, r[0]) for r in rows],
-                )
-            return [
-                (Lead(r[1], r[2], r[3], r[4], r[5], parse_json(r[6]) or {}, *r[7:11]), r[11])
-                for r in rows
-            ]
-
-        return await self._run(work)
-
-    async def leads_notified(self, chat_id: int) -> None:
-        """Records that the consultancy was told of the chat's leads."""
-
-        def work(db: Db) -> None:
-            with db.transaction():
-                db.execute(
-                    "UPDATE leads SET notified_at = ? WHERE chat_id = ? AND notified_at IS NULL",
-                    (db.now_iso(), chat_id),
-                )
-
-        await self._run(work)
-
-    async def _reminders(self, condition: str, value: object) -> list[Reminder]:
-        def work(db: Db) -> list[Reminder]:
-            rows = db.execute(
-                "SELECT id, chat_id, due_on, kind, language FROM reminders"
-                f" WHERE sent_at IS NULL AND {condition} ORDER BY due_on, id",
-                (value,),
-            ).fetchall()
-            return [Reminder(r[0], r[1], dt.date.fromisoformat(r[2]), r[3], r[4]) for r in rows]
-
-        return await self._run(work)
-
-    async def mark_sent(self, reminder_id: int) -> None:
-        """Records that a reminder was sent."""
-
-        def work(db: Db) -> None:
-            with db.transaction():
-                db.execute(
-                    "UPDATE reminders SET sent_at = ? WHERE id = ?", (db.now_iso(), reminder_id)
                 )
 
         await self._run(work)

@@ -53,6 +53,17 @@ class Inspectable(SQLStore):
 
         return await self._run(work)
 
+    async def _reminders(self, condition: str, value: object) -> list[Reminder]:
+        def work(db: Db) -> list[Reminder]:
+            rows = db.execute(
+                "SELECT id, chat_id, due_on, kind, language FROM reminders"
+                f" WHERE sent_at IS NULL AND {condition} ORDER BY due_on, id",
+                (value,),
+            ).fetchall()
+            return [Reminder(r[0], r[1], dt.date.fromisoformat(r[2]), r[3], r[4]) for r in rows]
+
+        return await self._run(work)
+
     async def pending_reminders(self, chat_id: int) -> list[Reminder]:
         """Returns a chat's unsent reminders."""
         return await self._reminders("chat_id = ?", chat_id)

@@ -1,0 +1,76 @@
+"""The follow-ups' jobs, run by every worker: audit reminders, owed lead alerts, the retention
+purge. What they send is claimed in the store, so that one worker sends it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import messages
+from bot.config import Settings
+from bot.consultancy.admin import notify_admins
+from bot.consultancy.offer import brand_of
+from bot.outbox import Out, Outbox
+from bot.storage import StorageError, Store
+
+LOGGER = logging.getLogger("qualiopi_bot")
+JOB_LEASE = dt.timedelta(minutes=10)
+"""How long a worker holds what it is sending (another worker skips it)."""
+LEAD_GRACE = dt.timedelta(minutes=2)
+"""How long a lead's alert may take before the job sends it instead."""
+
+
+class FollowUpJobs:
+    """The jobs' side of ``FollowUp`` (which sets these attributes)."""
+
+    store: Store
+    settings: Settings
+    now: Callable[[], dt.datetime]
+    outbox_of: Callable[[Any], Outbox]
+
+    async def send_due_reminders(self, context: object) -> None:
+        """Sends every reminder that is due (a job; safe to run again after a restart)."""
+        outbox = self.outbox_of(context)
+        try:
+            due = await self.store.claim_due_reminders(self.now().date(), JOB_LEASE)
+        except StorageError as exc:
+            LOGGER.error("reminders not checked: %s", exc)
+            return
+        for reminder in due:
+            text = messages.text(
+                reminder.language, "followup", "remind_message", kind=reminder.kind
+            )
+            try:
+                await outbox.deliver(reminder.chat_id, Out(text, html=False))
+            except Exception as exc:
+                LOGGER.warning("reminder %s not sent: %s", reminder.id, exc)
+                continue
+            await self.store.mark_sent(reminder.id)
+
+    async def send_owed_lead_alerts(self, context: object) -> None:
+        """Tells the consultancy of leads whose alert did not go out (a job; each lead is
+        claimed, so that with several workers one of them sends it)."""
+        outbox = self.outbox_of(context)
+        try:
+            owed = await self.store.claim_unnotified_leads(self.now() - LEAD_GRACE, JOB_LEASE)
+        except StorageError as exc:
+            LOGGER.error("owed lead alerts not checked: %s", exc)
+            return
+        brand = brand_of(self.settings)
+        for lead, made in owed:
+            snapshot = {"v": 1, "state": "result", "answers": lead.answers,
+                        "lang": lead.language, "date": made[:10]}  # fmt: skip
+            if await notify_admins(outbox, self.settings, brand, lead, snapshot):
+                await self.store.leads_notified(lead.chat_id)
+
+    async def purge(self, _: object = None) -> None:
+        """Erases personal data older than the retention setting (a daily job)."""
+        cutoff = self.now() - dt.timedelta(days=self.settings.data_retention_days)
+        try:
+            counts = await self.store.purge_before(cutoff)
+        except StorageError as exc:
+            LOGGER.error("retention purge failed: %s", exc)
+            return
+        LOGGER.info("retention purge: %s", counts)
