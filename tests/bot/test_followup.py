@@ -56,6 +56,20 @@ async def agree_to_be_contacted(p: Person) -> None:
     await p.press("lead:agree")
 
 
+def two_workers(store: Any, tmp_path: Path) -> tuple[Any, tuple[Any, Any], tuple[Any, Any]]:
+    """Two bot processes' worth (application, fake Bot API) on one database, as for leads."""
+    from tests.bot.test_storage import second_connection
+
+    other = second_connection(store, tmp_path)
+    admins = frozenset({ADMIN})
+    workers = []
+    for own in (store, other):
+        api = FakeBotAPI()
+        app, _ = make_app(tmp_path, api, own, admin_chat_ids=admins, **BRAND)
+        workers.append((app, api))
+    return other, workers[0], workers[1]
+
+
 def offer(p: Person) -> Any:
     return next(
         m
@@ -413,13 +427,8 @@ async def test_two_workers_complete_a_lead_once(store: Any, tmp_path: Path) -> N
     from telegram import Update
 
     from tests.bot.fakes import message_update
-    from tests.bot.test_storage import second_connection
 
-    other = second_connection(store, tmp_path)
-    api_a, api_b = FakeBotAPI(), FakeBotAPI()
-    admins = frozenset({ADMIN})
-    worker_a, _ = make_app(tmp_path, api_a, store, admin_chat_ids=admins, **BRAND)
-    worker_b, _ = make_app(tmp_path, api_b, other, admin_chat_ids=admins, **BRAND)
+    other, (worker_a, api_a), (worker_b, api_b) = two_workers(store, tmp_path)
     async with worker_a, worker_b:
         p = Person(worker_a, api_a, 42)
         await finish(p)
@@ -548,13 +557,8 @@ def test_the_funnel_only_goes_down_and_an_empty_period_says_so() -> None:
 async def test_a_lead_alert_that_failed_is_sent_later_once(store: Any, tmp_path: Path) -> None:
     """The consultancy's alert is owed until it goes out: Telegram refusing it when the lead
     is made, the job sends it after a grace, once, even with two workers running the job."""
-    from tests.bot.test_storage import second_connection
 
-    other = second_connection(store, tmp_path)
-    api_a, api_b = FakeBotAPI(), FakeBotAPI()
-    admins = frozenset({ADMIN})
-    worker_a, _ = make_app(tmp_path, api_a, store, admin_chat_ids=admins, **BRAND)
-    worker_b, _ = make_app(tmp_path, api_b, other, admin_chat_ids=admins, **BRAND)
+    other, (worker_a, api_a), (worker_b, api_b) = two_workers(store, tmp_path)
     async with worker_a, worker_b:
         p = Person(worker_a, api_a, 42)
         await finish(p)
