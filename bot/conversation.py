@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 import messages
+from bot.assessment import AssessReply, accepts, decide_assessment, for_new_result, leave
 from bot.consultancy.meta import FunnelMeta
 from bot.consultancy.tracking import track
 from bot.render.glossary import DONT_KNOW, QUESTION_TERMS, SAFE_ANSWERS, terms_named
@@ -50,6 +51,7 @@ class Reply:
     """What to say after a step (decided with the step, sent by the front end)."""
 
     __slots__ = (
+        "assess",
         "edit",
         "entered_result",
         "explain",
@@ -76,6 +78,8 @@ class Reply:
         """A short line said instead of the screen (the screen above is still current)."""
         self.view: tuple[str, int] | None = None
         """A screen of the result to show in place (``res:`` buttons)."""
+        self.assess: AssessReply | None = None
+        """A self-assessment step's reply (``chk:`` buttons, /checklist)."""
 
 
 def decide_conversation(
@@ -87,16 +91,36 @@ def decide_conversation(
     update_id: int,
     today: dt.date,
     now: dt.datetime,
-) -> tuple[Change, tuple[Record, Reply]]:
-    """Applies one event to the chat's stored conversation: what to commit, what to say."""
+) -> tuple[Change | None, tuple[Record, Reply]]:
+    """Applies one event to the chat's stored conversation: what to commit (None: nothing),
+    what to say."""
+    if accepts(event, record):
+        change, (saved, assessed) = decide_assessment(
+            record, event, lang=lang, today=today, source=record.source
+        )
+        reply = Reply()
+        reply.assess = assessed
+        if assessed.toast:
+            shown_lang = (saved.snapshot or {}).get("lang") or lang
+            reply.toast = messages.text(shown_lang, "assessment", assessed.toast)
+        return change, (saved, reply)
     stored = record.snapshot
     snapshot = resume(stored) if stored is not None and is_snapshot(stored) else None
     reply = Reply()
     after, source = _apply(snapshot, record, event, lang, reply, today=today)
     meta, tallies, completed = track_step(chat_id, snapshot, after, record, source, now=now)
-    saved = Record(after, record.live_message_id, source, update_id, meta)
     owes_pdf = after["state"] == RESULT and reply.entered_result
-    return Change(saved, tallies, completed, pdf_due=owes_pdf), (saved, reply)
+    statuses = for_new_result(record, after) if owes_pdf else None
+    saved = Record(
+        after,
+        record.live_message_id,
+        source,
+        update_id,
+        leave(meta),
+        record.statuses if statuses is None else statuses,
+    )
+    change = Change(saved, tallies, completed, pdf_due=owes_pdf, statuses=statuses)
+    return change, (saved, reply)
 
 
 def track_step(

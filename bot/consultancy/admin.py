@@ -16,6 +16,7 @@ from bot.outbox import Out, Outbox
 from bot.render.screens import Button, evaluation_of
 from bot.render.workers import render_pdf
 from bot.storage import Lead, Store
+from flows.advice import Evaluation
 
 LOGGER = logging.getLogger("qualiopi_bot")
 ADMIN_COMMANDS = ("stats", "export")
@@ -67,6 +68,7 @@ async def notify_admins(
         admin_lang, "followup", "admin_lead", lead=lead,
         verdict=messages.text(admin_lang, "stats", "verdict", verdict=lead.verdict),
         count=lead.indicator_count, total=len(ev.referential.indicators),
+        readiness=_readiness_line(admin_lang, ev, lead),
     ))  # fmt: skip
     try:
         pdf: bytes | None = await render_pdf({**snapshot, "lang": admin_lang}, brand)
@@ -93,3 +95,18 @@ async def notify_admins(
             LOGGER.error("could not notify admin chat: %s", exc)
             told = False
     return told
+
+
+def _readiness_line(lang: str, ev: Evaluation, lead: Lead) -> str:
+    """The lead's self-assessment: readiness and first actions (empty without one)."""
+    if lead.readiness is None:
+        return ""
+    ref = ev.referential
+    actions = [
+        f"{n}. {messages.typography(lang, ref.indicator(n).short_title[lang])}"
+        for n in lead.first_actions
+        if n in ref.numbers
+    ]
+    return messages.text(
+        lang, "assessment", "lead_line", readiness=lead.readiness, actions=actions
+    )

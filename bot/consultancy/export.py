@@ -20,7 +20,7 @@ from flows.contract import QUESTION_IDS
 COLUMNS: dict[str, tuple[str, ...]] = {
     "leads": (
         "id", "created_at", "status", "name", "phone", "email", "message", "language",
-        "source", "verdict", "indicator_count",
+        "source", "verdict", "indicator_count", "readiness", "first_actions",
     ),
     "questionnaires": (
         "id", "completed_at", "language", "source", "verdict", "indicator_count", "referential",

@@ -131,7 +131,7 @@ class FollowUp(FollowUpJobs):
         else:
             follow, plan.reply, lead_done = lead_text(value, follow, lang, self.settings)
         if lead_done:
-            plan.lead = completed_lead(chat_id, snapshot, record.source, follow, lang)
+            plan.lead = completed_lead(chat_id, record, follow, lang, self.now().date())
         meta = follow.into(record.meta)
         change = Change(
             Record(snapshot or None, record.live_message_id, record.source, None, meta),
@@ -196,11 +196,20 @@ class FollowUp(FollowUpJobs):
                           day=dt.date.fromisoformat(r["due_on"]), kind=r["kind"])
             for r in held["reminders"] if not r["sent_at"]
         ]  # fmt: skip
+        statuses = held["assessments"]
+        if statuses:
+            done = sum(1 for r in statuses if r["status"] == "done")
+            details.append(
+                messages.text(
+                    lang, "followup", "held_assessment", assessed=len(statuses), done=done
+                )
+            )
         return str(messages.call(
             lang, "followup", "privacy", name=self.settings.consultancy_name,
             days=self.settings.data_retention_days, leads_enabled=self.leads_enabled,
             answers=len(snapshot.get("answers", {})), leads=len(held["leads"]),
             reminders=len(held["reminders"]), details=details,
+            assessed=len(held["assessments"]),
         ))  # fmt: skip
 
     async def _delete(self, outbox: Outbox, chat_id: int, confirmed: bool, lang: str) -> None:

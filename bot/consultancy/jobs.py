@@ -9,11 +9,14 @@ from collections.abc import Callable
 from typing import Any
 
 import messages
+from bot.assessment import AssessMeta, at_result
 from bot.config import Settings
 from bot.consultancy.admin import notify_admins
 from bot.consultancy.offer import brand_of
 from bot.outbox import Out, Outbox
-from bot.storage import StorageError, Store
+from bot.render.assessment import reminder_text
+from bot.storage import Reminder, StorageError, Store
+from flows.assessment import ASSESSMENT_REMINDERS
 
 LOGGER = logging.getLogger("qualiopi_bot")
 JOB_LEASE = dt.timedelta(minutes=10)
@@ -39,15 +42,30 @@ class FollowUpJobs:
             LOGGER.error("reminders not checked: %s", exc)
             return
         for reminder in due:
-            text = messages.text(
-                reminder.language, "followup", "remind_message", kind=reminder.kind
-            )
+            if reminder.kind in ASSESSMENT_REMINDERS:
+                text = await self._assessment_reminder(reminder)
+                if text is None:  # nothing to say any more (finished, all in place, erased)
+                    await self.store.mark_sent(reminder.id)
+                    continue
+            else:
+                text = messages.text(
+                    reminder.language, "followup", "remind_message", kind=reminder.kind
+                )
             try:
                 await outbox.deliver(reminder.chat_id, Out(text, html=False))
             except Exception as exc:
                 LOGGER.warning("reminder %s not sent: %s", reminder.id, exc)
                 continue
             await self.store.mark_sent(reminder.id)
+
+    async def _assessment_reminder(self, reminder: Reminder) -> str | None:
+        """A self-assessment reminder, written from the statuses as they are today."""
+        record = await self.store.record(reminder.chat_id)
+        if not at_result(record) or record.snapshot is None:
+            return None
+        audit_on = AssessMeta.of(record.meta).audit_on
+        today = self.now().date()
+        return reminder_text(reminder.kind, record.snapshot, record.statuses, today, audit_on)
 
     async def send_owed_lead_alerts(self, context: object) -> None:
         """Tells the consultancy of leads whose alert did not go out (a job; each lead is

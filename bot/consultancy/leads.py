@@ -7,6 +7,7 @@ is complete.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -15,7 +16,8 @@ from bot.config import Settings
 from bot.consultancy.meta import FollowMeta
 from bot.outbox import Out, rows
 from bot.render.screens import evaluation_of
-from bot.storage import Lead
+from bot.storage import Lead, Record
+from flows.assessment import readiness
 
 EMAIL = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,185}\.[A-Za-z]{2,24}$")
 LEAD_STEPS = ("contact", "name", "message")
@@ -100,15 +102,32 @@ def lead_text(
     return follow, [], False
 
 
+FIRST_ACTIONS = 3
+"""How many actions of the person's plan the lead carries."""
+
+
 def completed_lead(
-    chat_id: int, snapshot: dict[str, Any], source: str | None, follow: FollowMeta, lang: str
+    chat_id: int,
+    record: Record,
+    follow: FollowMeta,
+    lang: str,
+    today: dt.date,
 ) -> Lead:
-    """The lead a person has just completed (stored with the step that completes it)."""
+    """The lead a person has just completed (stored with the step that completes it), with
+    their readiness and first actions when they assessed themselves."""
+    snapshot = record.snapshot or {}
     ev = evaluation_of(snapshot)
     draft = follow.lead_draft
+    ready = (
+        readiness(ev.referential, ev.indicators, record.statuses, today=today)
+        if record.statuses
+        else None
+    )
     return Lead(
-        chat_id=chat_id, language=lang, source=source, verdict=ev.verdict.value,
+        chat_id=chat_id, language=lang, source=record.source, verdict=ev.verdict.value,
         indicator_count=len(ev.indicators), answers=dict(snapshot["answers"]),
         name=draft.get("name"), phone=draft.get("phone"), email=draft.get("email"),
         message=draft.get("message"),
+        readiness=ready.percent if ready and ready.assessed else None,
+        first_actions=tuple(a.number for a in ready.plan[:FIRST_ACTIONS]) if ready else (),
     )  # fmt: skip

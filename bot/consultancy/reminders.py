@@ -7,8 +7,7 @@ import datetime as dt
 import messages
 from bot.consultancy.meta import FollowMeta
 from bot.outbox import Out
-
-DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")
+from bot.render.text import parse_day
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -28,17 +27,6 @@ def reminder_dates(certified: dt.date) -> list[tuple[dt.date, str]]:
     2019 as amended) and the time to book the renewal audit, 8 months before the certificate's
     third anniversary (28th month; certifiers' practice)."""
     return [(add_months(certified, 14), "surveillance"), (add_months(certified, 28), "renewal")]
-
-
-def parse_day(text: str) -> dt.date | None:
-    """Reads a typed date (DD/MM/YYYY, DD-MM-YYYY, DD.MM.YYYY or YYYY-MM-DD)."""
-    cleaned = text.strip()[:20]
-    for fmt in DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(cleaned, fmt).date()
-        except ValueError:
-            continue
-    return None
 
 
 def reminder_date_step(

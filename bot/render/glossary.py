@@ -31,6 +31,10 @@ KEYWORDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "bilan": ("bilan de competences", "bilans de competences", "skills assessment"),
         "certificateur": ("certificateur", "certificateurs", "certifier", "certifiers"),
         "nouvel_entrant": ("nouvel entrant", "new entrant"),
+        "positionnement": ("positionnement", "positioning"),
+        "veille": ("veille", "watch"),
+        "referent_handicap": ("referent handicap", "handicap", "disability", "disabilities"),
+        "parties_prenantes": ("parties prenantes", "stakeholders", "stakeholder"),
     }
 )
 """Per term, how people write it (folded: lower case, no accents, no punctuation)."""
@@ -73,8 +77,12 @@ def terms_named(typed: str) -> tuple[str, ...]:
     return tuple(term for term, pattern in _PATTERNS.items() if pattern.search(folded))
 
 
+def explanation_parts(lang: str, terms: tuple[str, ...]) -> list[str]:
+    """The definitions of these terms (at most six: they stay one screen)."""
+    return [str(messages.call(lang, "glossary", "definition", term=t)) for t in terms[:6]]
+
+
 def explanation(lang: str, terms: tuple[str, ...]) -> str:
-    """Returns the message explaining these terms (at most six: it stays one screen)."""
-    parts = [str(messages.call(lang, "glossary", "heading"))]
-    parts += [str(messages.call(lang, "glossary", "definition", term=t)) for t in terms[:6]]
+    """Returns the message explaining these terms."""
+    parts = [str(messages.call(lang, "glossary", "heading")), *explanation_parts(lang, terms)]
     return "\n\n".join(parts)

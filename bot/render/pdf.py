@@ -155,6 +155,22 @@ def _summary(doc: _Document, report: dict[str, Any]) -> None:
     if "how_audits_judge" in steps:
         doc.heading(doc.t("judging_heading"), 11)
         doc.para(steps["how_audits_judge"]["text"], size=9.5)
+    if "assessment" in report:
+        _assessment(doc, report)
+
+
+def _assessment(doc: _Document, report: dict[str, Any]) -> None:
+    """The self-assessment: readiness, per criterion, and the whole action plan."""
+    own = report["assessment"]
+    titles = {i["criterion"]: i["criterion_title"] for i in report["checklist"]}
+    doc.heading(doc.t("assessment_heading", f=own["figures"]), 11)
+    doc.para(doc.t("assessment_figures", f=own["figures"], audit_on=own["audit_on"]), size=9.5)
+    for c in own["criteria"]:
+        doc.para(doc.t("assessment_criterion", c=c, title=titles[c["criterion"]]), size=9)
+    if own["plan"]:
+        doc.heading(doc.t("plan_heading"), 11)
+        for action in own["plan"]:
+            doc.para(doc.t("plan_line", a=action), size=9)
 
 
 def _checklist(doc: _Document, report: dict[str, Any]) -> None:
@@ -195,8 +211,11 @@ def _checklist(doc: _Document, report: dict[str, Any]) -> None:
                 row.cell("\n".join([title, *marks]))
                 row.cell(item["requirement"])
                 row.cell("\n".join(f"☐ {p}" for p in item["proofs"]))
-                for _ in range(4):
-                    row.cell("")
+                own = report.get("assessment", {})
+                row.cell(own.get("status", {}).get(item["number"], ""))
+                row.cell("")
+                row.cell(own.get("due", {}).get(item["number"], ""))
+                row.cell("")
 
 
 COLUMNS = ("indicator", "expects", "evidence", "status", "owner", "due", "where")

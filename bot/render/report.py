@@ -20,33 +20,31 @@ def _finding(lang: str, template: str, finding: Finding) -> dict[str, Any]:
     }
 
 
-def _checklist(ev: Evaluation, lang: str) -> list[dict[str, Any]]:
+def checklist_item(ev: Evaluation, number: int, lang: str) -> dict[str, Any]:
+    """One indicator of the checklist, as the templates read it."""
     ref = ev.referential
-    deferred = set(ev.deferred_for_new_entrant)
-    changed = set(ev.changed_at_next_audit)
+    ind = ref.indicator(number)
 
     def typeset(text: str) -> str:
         return messages.typography(lang, text)
 
-    items = []
-    for number in ev.indicators:
-        ind = ref.indicator(number)
-        items.append(
-            {
-                "number": number,
-                "criterion": ind.criterion,
-                "criterion_title": typeset(ref.criteria[ind.criterion][lang]),
-                "title": typeset(ind.short_title[lang]),
-                "requirement": typeset(ind.requirement[lang]),
-                "proofs": [typeset(p) for p in proofs_for(ind, ev.answers, lang)],
-                "deferred": number in deferred,
-                "major_only": ind.major_only,
-                "change": typeset(ind.change[lang]) if ind.change else None,
-                "changed_at_next_audit": number in changed,
-                "source": typeset(ind.source[lang]),
-            }
-        )
-    return items
+    return {
+        "number": number,
+        "criterion": ind.criterion,
+        "criterion_title": typeset(ref.criteria[ind.criterion][lang]),
+        "title": typeset(ind.short_title[lang]),
+        "requirement": typeset(ind.requirement[lang]),
+        "proofs": [typeset(p) for p in proofs_for(ind, ev.answers, lang)],
+        "deferred": number in ev.deferred_for_new_entrant,
+        "major_only": ind.major_only,
+        "change": typeset(ind.change[lang]) if ind.change else None,
+        "changed_at_next_audit": number in ev.changed_at_next_audit,
+        "source": typeset(ind.source[lang]),
+    }
+
+
+def _checklist(ev: Evaluation, lang: str) -> list[dict[str, Any]]:
+    return [checklist_item(ev, number, lang) for number in ev.indicators]
 
 
 def build_report(ev: Evaluation, lang: str) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from bot.render.screens import (
     label,
     result_buttons,
 )
+from flows.rules import CERTIFICATION_PATH
 from flows.snapshot import Snapshot, Stored, as_snapshot
 
 SUMMARY_LIMIT = 1500
@@ -126,6 +127,8 @@ def _summary_buttons(report: dict[str, Any], lang: str) -> tuple[tuple[Button, .
     rows.append(
         (_button(lang, "why_button", "res:why"), _button(lang, "steps_button", "res:steps"))
     )
+    if report["verdict"] in CERTIFICATION_PATH and not report["mission_checklist"]:
+        rows.insert(0, (Button(messages.text(lang, "assessment", "start_button"), "chk:start"),))
     return (*rows, *result_buttons(lang))
 
 

@@ -54,7 +54,11 @@ def pdf_workers_ok() -> bool:
     return not _broken
 
 
-async def render_pdf(snapshot: Mapping[str, Any], brand: Mapping[str, Any] | None) -> bytes:
+async def render_pdf(
+    snapshot: Mapping[str, Any],
+    brand: Mapping[str, Any] | None,
+    assessment: Mapping[str, Any] | None = None,
+) -> bytes:
     """Returns the checklist PDF of a finished conversation, built in a worker process. A pool
     whose worker died (killed, out of memory) is rebuilt and the PDF tried once more."""
     global _broken  # noqa: PLW0603 (one state for the one pool of the process)
@@ -63,7 +67,9 @@ async def render_pdf(snapshot: Mapping[str, Any], brand: Mapping[str, Any] | Non
     loop = asyncio.get_running_loop()
     for attempt in (1, 2):
         try:
-            content = await loop.run_in_executor(_executor(), result_pdf, dict(snapshot), brand)
+            content = await loop.run_in_executor(
+                _executor(), result_pdf, dict(snapshot), brand, assessment
+            )
         except BrokenProcessPool:
             LOGGER.error("a PDF worker process died: starting new ones (attempt %s)", attempt)
             _discard_pool()

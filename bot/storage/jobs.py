@@ -69,17 +69,14 @@ class JobQueries:
         other worker holds (with the day they were made), and holds them for ``lease``."""
         rows = await self._claim(
             "SELECT id, chat_id, language, source, verdict, indicator_count, answers,"
-            " name, phone, email, message, created_at FROM leads"
+            " name, phone, email, message, created_at, readiness, first_actions FROM leads"
             " WHERE notified_at IS NULL AND created_at < ?"
             " AND (notify_claimed_until IS NULL OR notify_claimed_until < ?) ORDER BY id",
             "UPDATE leads SET notify_claimed_until = ? WHERE id = ?",
             before.isoformat(timespec="seconds"),
             lease,
         )
-        return [
-            (Lead(r[1], r[2], r[3], r[4], r[5], parse_json(r[6]) or {}, *r[7:11]), r[11])
-            for r in rows
-        ]
+        return [(_lead(r), r[11]) for r in rows]
 
     async def _claim(self, select: str, hold: str, since: str, lease: dt.timedelta) -> list[Any]:
         """Selects what a job is to send (the first column keys it), skipping what another
@@ -121,3 +118,12 @@ class JobQueries:
                 )
 
         await self._run(work)
+
+
+def _lead(r: Any) -> Lead:
+    """A lead from its row (``claim_unnotified_leads``' columns)."""
+    return Lead(
+        chat_id=r[1], language=r[2], source=r[3], verdict=r[4], indicator_count=r[5],
+        answers=parse_json(r[6]) or {}, name=r[7], phone=r[8], email=r[9], message=r[10],
+        readiness=r[12], first_actions=tuple(parse_json(r[13]) or ()),
+    )  # fmt: skip

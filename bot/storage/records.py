@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -23,6 +23,8 @@ class Record:
     source: str | None = None
     last_update_id: int | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    statuses: Mapping[int, str] = field(default_factory=dict)
+    """The self-assessment: a status per indicator (``flows.assessment.STATUSES``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,10 @@ class Lead:
     phone: str | None = None
     email: str | None = None
     message: str | None = None
+    readiness: int | None = None
+    """The share of indicators in place (percent), when the person assessed them."""
+    first_actions: tuple[int, ...] = ()
+    """The first indicators of the person's action plan."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +73,8 @@ class Completed:
 @dataclass(frozen=True, slots=True)
 class Change:
     """What one update writes, in one commit: the chat's record, its tallies, and maybe a
-    completed questionnaire, a lead, or the chat's audit reminders (language, due days)."""
+    completed questionnaire, a lead, the chat's audit reminders (language, due days), its
+    self-assessment's statuses (all of them: those left out are erased) and reminders."""
 
     record: Record
     tallies: Sequence[Tally] = ()
@@ -75,6 +82,8 @@ class Change:
     lead: Lead | None = None
     reminders: tuple[str, Sequence[tuple[dt.date, str]]] | None = None
     pdf_due: bool = False
+    statuses: Mapping[int, str] | None = None
+    assessment_reminders: tuple[str, Sequence[tuple[dt.date, str]]] | None = None
 
 
 class DuplicateUpdate(Exception):
@@ -106,6 +115,10 @@ class Store(Protocol):
 
     async def set_live_message(self, chat_id: int, message_id: int | None) -> None:
         """Records which message shows the chat's current question."""
+        ...
+
+    async def record(self, chat_id: int) -> Record:
+        """Returns what is stored about the chat (a job reads it before writing to a person)."""
         ...
 
     async def pdf_sent(self, chat_id: int) -> None:

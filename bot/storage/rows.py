@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.storage.db import Db
@@ -15,6 +15,7 @@ from bot.storage.records import (
     Record,
     Tally,
 )
+from flows.assessment import ASSESSMENT_REMINDERS
 
 
 def load_record(db: Db, chat_id: int) -> Record:
@@ -23,39 +24,81 @@ def load_record(db: Db, chat_id: int) -> Record:
         " FROM conversations WHERE chat_id = ?",
         (chat_id,),
     ).fetchone()
+    statuses = load_statuses(db, chat_id)
     if row is None:
-        return Record()
-    return Record(parse_json(row[0]), row[1], row[2], row[3], parse_json(row[4]) or {})
+        return Record(statuses=statuses)
+    return Record(parse_json(row[0]), row[1], row[2], row[3], parse_json(row[4]) or {}, statuses)
+
+
+def load_statuses(db: Db, chat_id: int) -> dict[int, str]:
+    """The chat's self-assessment: a status per indicator."""
+    rows = db.execute(
+        "SELECT indicator, status FROM assessments WHERE chat_id = ?", (chat_id,)
+    ).fetchall()
+    return {int(r[0]): str(r[1]) for r in rows}
+
+
+def write_statuses(
+    db: Db, chat_id: int, statuses: Mapping[int, str], before: Mapping[int, str]
+) -> None:
+    """Writes the statuses that changed and erases those left out (inside the transaction)."""
+    gone = [(chat_id, n) for n in before if n not in statuses]
+    db.executemany("DELETE FROM assessments WHERE chat_id = ? AND indicator = ?", gone)
+    now = db.now_iso()
+    db.executemany(
+        "INSERT INTO assessments (chat_id, indicator, status, updated_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (chat_id, indicator) DO UPDATE SET status = excluded.status,"
+        " updated_at = excluded.updated_at",
+        [(chat_id, n, s, now) for n, s in statuses.items() if before.get(n) != s],
+    )
 
 
 def insert_lead(db: Db, lead: Lead) -> None:
     db.execute(
         "INSERT INTO leads (chat_id, created_at, name, phone, email, message,"
-        " language, source, verdict, indicator_count, answers)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " language, source, verdict, indicator_count, answers, readiness, first_actions)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (lead.chat_id, db.now_iso(), lead.name, lead.phone, lead.email, lead.message,
          lead.language, lead.source, lead.verdict, lead.indicator_count,
-         json.dumps(lead.answers, ensure_ascii=False)),
+         json.dumps(lead.answers, ensure_ascii=False), lead.readiness,
+         json.dumps(list(lead.first_actions)) if lead.readiness is not None else None),
     )  # fmt: skip
 
 
+AUDIT_REMINDERS = ("surveillance", "renewal")
+
+
 def replace_reminders(
-    db: Db, chat_id: int, language: str, due: Sequence[tuple[dt.date, str]]
+    db: Db,
+    chat_id: int,
+    language: str,
+    due: Sequence[tuple[dt.date, str]],
+    kinds: tuple[str, ...] = AUDIT_REMINDERS,
 ) -> None:
-    db.execute("DELETE FROM reminders WHERE chat_id = ? AND sent_at IS NULL", (chat_id,))
+    """Replaces the chat's pending reminders of these kinds (the others stay)."""
+    marks = ", ".join("?" * len(kinds))
+    db.execute(
+        f"DELETE FROM reminders WHERE chat_id = ? AND sent_at IS NULL AND kind IN ({marks})",
+        (chat_id, *kinds),
+    )
     db.executemany(
         "INSERT INTO reminders (chat_id, due_on, kind, language) VALUES (?, ?, ?, ?)",
         [(chat_id, day.isoformat(), kind, language) for day, kind in due],
     )
 
 
-def apply_change(db: Db, chat_id: int, change: Change) -> None:
-    """Writes everything a step changes (inside the caller's transaction)."""
+def apply_change(db: Db, chat_id: int, change: Change, before: Record) -> None:
+    """Writes everything a step changes (inside the caller's transaction); ``before`` is the
+    record the step read."""
     save_record(db, chat_id, change.record, change.tallies, change.completed)
     if change.lead is not None:
         insert_lead(db, change.lead)
     if change.reminders is not None:
         replace_reminders(db, chat_id, *change.reminders)
+    if change.statuses is not None:
+        write_statuses(db, chat_id, change.statuses, before.statuses)
+    if change.assessment_reminders is not None:
+        replace_reminders(db, chat_id, *change.assessment_reminders, ASSESSMENT_REMINDERS)
     if change.pdf_due:
         db.execute(
             "UPDATE conversations SET pdf_due = ? WHERE chat_id = ?", (db.now_iso(), chat_id)

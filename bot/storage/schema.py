@@ -88,6 +88,19 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE leads ADD COLUMN notify_claimed_until TEXT;
     UPDATE leads SET notified_at = created_at;
     """,
+    # 6: the self-assessment: a status per indicator and person; a lead's readiness
+    """
+    CREATE TABLE assessments (
+        chat_id INTEGER NOT NULL,
+        indicator INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (chat_id, indicator)
+    );
+    CREATE INDEX assessments_updated ON assessments (updated_at);
+    ALTER TABLE leads ADD COLUMN readiness INTEGER;
+    ALTER TABLE leads ADD COLUMN first_actions TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

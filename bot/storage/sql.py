@@ -19,6 +19,8 @@ from bot.storage.schema import MIGRATIONS, check_current, migrate
 
 T = TypeVar("T")
 
+PERSONAL_TABLES = ("conversations", "questionnaires", "leads", "reminders", "assessments")
+"""Every table holding something about a person (erased by /delete, shown by /privacy)."""
 RECENT_UPDATES = 64
 """How many handled update ids a chat remembers, to refuse a second delivery of any of them."""
 
@@ -90,11 +92,15 @@ class SQLStore(JobQueries):
                     raise DuplicateUpdate(update_id)
                 change, result = decide(record)
                 if change is not None:
-                    apply_change(db, chat_id, replace(change, record=handled(change.record, record,
-                                                                        update_id)))  # fmt: skip
+                    saved = handled(change.record, record, update_id)
+                    apply_change(db, chat_id, replace(change, record=saved), record)
                 return result
 
         return await self._run(work)
+
+    async def record(self, chat_id: int) -> Record:
+        """Returns what is stored about the chat."""
+        return await self._run(lambda db: load_record(db, chat_id))
 
     async def set_live_message(self, chat_id: int, message_id: int | None) -> None:
         """Records which message shows the chat's current question (that column only)."""
@@ -114,7 +120,7 @@ class SQLStore(JobQueries):
         def work(db: Db) -> dict[str, int]:
             counts = {}
             with db.transaction():
-                for table in ("conversations", "questionnaires", "leads", "reminders"):
+                for table in PERSONAL_TABLES:
                     cursor = db.execute(f"DELETE FROM {table} WHERE chat_id = ?", (chat_id,))
                     counts[table] = cursor.rowcount
             return counts
@@ -139,6 +145,11 @@ class SQLStore(JobQueries):
                     ).rowcount,
                     "reminders": db.execute(
                         "DELETE FROM reminders WHERE sent_at IS NOT NULL AND sent_at < ?", (stamp,)
+                    ).rowcount,
+                    "assessments": db.execute(
+                        "DELETE FROM assessments WHERE chat_id NOT IN"
+                        " (SELECT chat_id FROM conversations) AND updated_at < ?",
+                        (stamp,),
                     ).rowcount,
                 }
 
@@ -175,7 +186,7 @@ class SQLStore(JobQueries):
 
         def work(db: Db) -> dict[str, Any]:
             out: dict[str, Any] = {}
-            for table in ("conversations", "questionnaires", "leads", "reminders"):
+            for table in PERSONAL_TABLES:
                 cursor = db.execute(f"SELECT * FROM {table} WHERE chat_id = ?", (chat_id,))
                 names = [d[0] for d in cursor.description]
                 out[table] = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -43,7 +43,17 @@ from bot.telegram.replies import send_reply
 from bot.telegram.results import ResultSender
 
 LOGGER = logging.getLogger("qualiopi_bot")
-COMMANDS = ("start", "back", "summary", "restart", "language", "help", "privacy", "delete")
+COMMANDS = (
+    "start",
+    "back",
+    "summary",
+    "checklist",
+    "restart",
+    "language",
+    "help",
+    "privacy",
+    "delete",
+)
 """The command menu; /stats and /export exist only in the consultancy's admin chats."""
 FRENCH_NAMES = {
     "back": "retour",
@@ -212,7 +222,14 @@ class QualiopiBot:
         self, port: Port, chat_id: int, saved: Record, reply: Reply, query: CallbackQuery | None
     ) -> int | None:
         return await send_reply(
-            port, chat_id, saved, reply, query, follow=self.follow, results=self.results
+            port,
+            chat_id,
+            saved,
+            reply,
+            query,
+            follow=self.follow,
+            results=self.results,
+            today=self.today(),
         )
 
     def clock(self) -> dt.datetime:

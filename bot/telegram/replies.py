@@ -3,16 +3,20 @@ or the result and, after it, the PDF and the consultancy's offer."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from telegram import (
     CallbackQuery,
     Message,
 )
 
 import messages
+from bot.assessment import AssessReply, pdf_part, screen_data
 from bot.consultancy.followup import FollowUp
 from bot.consultancy.meta import FollowMeta
 from bot.consultancy.offer import brand_buttons, brand_text, offer_after_result
 from bot.conversation import Reply, summary_text
+from bot.render.assessment import indicator_screen, said_text, summary_screen
 from bot.render.glossary import explanation
 from bot.render.result_views import result_view
 from bot.render.screens import (
@@ -37,8 +41,14 @@ async def send_reply(
     *,
     follow: FollowUp,
     results: ResultSender,
+    today: dt.date,
 ) -> int | None:
     """Sends what the step decided; returns the id of the live message."""
+    if reply.assess is not None:
+        await send_assessment(
+            port, chat_id, record, reply.assess, query, results=results, today=today
+        )
+        return record.live_message_id
     assert record.snapshot is not None
     snapshot = as_snapshot(record.snapshot)
     lang = snapshot.lang
@@ -71,7 +81,8 @@ async def send_reply(
             FollowMeta.from_meta(record.meta),
             ev.next_audit,
         )
-        return await results.send_result(port, chat_id, record.snapshot, offer)
+        assessment = pdf_part(record, today)
+        return await results.send_result(port, chat_id, record.snapshot, offer, assessment)
     if snapshot.state == RESULT:  # a screen of the result: the summary unless one is asked
         screen = result_view(snapshot, *(reply.view or ("summary", 0)))
     else:
@@ -87,3 +98,33 @@ async def send_reply(
     if live is not None and live not in (shown, pressed):
         await port.clear_keyboard(chat_id, live)
     return shown
+
+
+async def send_assessment(
+    port: Port,
+    chat_id: int,
+    record: Record,
+    reply: AssessReply,
+    query: CallbackQuery | None,
+    *,
+    results: ResultSender,
+    today: dt.date,
+) -> None:
+    """Sends a self-assessment step: its message, then its screen (in place of the pressed
+    message, or as a new one); the assessment's screens leave the live message alone."""
+    snapshot = record.snapshot
+    lang = as_snapshot(snapshot).lang if snapshot else "fr"
+    if reply.said is not None:
+        await port.send(chat_id, said_text(lang, snapshot, *reply.said))
+    if reply.pdf and snapshot is not None:
+        part = pdf_part(record, today)
+        results.send_assessment_pdf(port, chat_id, snapshot, part or {})
+    if reply.screen is None or snapshot is None:
+        return
+    if reply.screen == "summary":
+        audit_on, reminders = screen_data(record)
+        screen = summary_screen(snapshot, record.statuses, today, audit_on, reminders)
+    else:
+        screen = indicator_screen(snapshot, record.statuses, int(reply.screen))
+    pressed = query.message.message_id if query and isinstance(query.message, Message) else None
+    await port.show(chat_id, screen, edit=pressed if reply.edit else None)

@@ -51,13 +51,21 @@ class ResultSender:
         chat_id: int,
         snapshot: dict[str, Any],
         offer: Out | None = None,
+        assessment: dict[str, Any] | None = None,
     ) -> int | None:
         """Sends the result's summary with its buttons (details open in place); then, in the
-        background, the PDF and the consultancy's offer (contact, reminders) if any."""
+        background, the PDF (with the self-assessment kept from before, if any) and the
+        consultancy's offer (contact, reminders) if any."""
         screen = result_view(snapshot)
         last = await port.send(chat_id, screen.text, screen.buttons)
-        self._in_background(self._send_pdf(port, chat_id, snapshot, offer))
+        self._in_background(self._send_pdf(port, chat_id, snapshot, offer, assessment))
         return last
+
+    def send_assessment_pdf(
+        self, port: Port, chat_id: int, snapshot: dict[str, Any], assessment: dict[str, Any]
+    ) -> None:
+        """Sends, in the background, the PDF with the person's self-assessment."""
+        self._in_background(self._send_pdf(port, chat_id, snapshot, None, assessment))
 
     async def _send_pdf(
         self,
@@ -65,12 +73,13 @@ class ResultSender:
         chat_id: int,
         snapshot: dict[str, Any],
         offer: Out | None,
+        assessment: dict[str, Any] | None = None,
     ) -> None:
         """Builds the checklist PDF (in the worker process) and sends it, then the offer."""
         lang = snapshot["lang"]
         self._pdf_in_flight.add(chat_id)
         try:
-            content = await render_pdf(snapshot, self.brand())
+            content = await render_pdf(snapshot, self.brand(), assessment)
             await port.send_document(
                 chat_id,
                 content,

@@ -17,7 +17,15 @@ from tests.bot.stores import PostgresStore, SQLiteStore
 
 POSTGRES_URL = os.environ.get("QUALIOPI_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgres"]
-TABLES = ("conversations", "questionnaires", "leads", "reminders", "tallies", "schema_version")
+TABLES = (
+    "conversations",
+    "questionnaires",
+    "leads",
+    "reminders",
+    "tallies",
+    "assessments",
+    "schema_version",
+)
 
 
 def reset_postgres(url: str) -> None:

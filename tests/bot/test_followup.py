@@ -259,11 +259,16 @@ async def test_delete_leaves_nothing_behind_but_statistics_keep_working(bot: Ctx
     await p.say("camille.martin@example.fr")
     await p.press("lead:skip")
     await p.press("lead:skip")
+    await p.say("/checklist")
+    await p.press("chk:1:done")
+    await p.press("chk:2:partial")
     held = await store.dump_chat(42)
-    assert all(held[t] for t in ("conversations", "questionnaires", "leads", "reminders"))
+    tables = ("conversations", "questionnaires", "leads", "reminders", "assessments")
+    assert all(held[t] for t in tables)
     await p.say("/privacy")
     shown = p.texts()[-1]
-    assert "1 demande(s) de contact, 2 rappel(s)" in shown
+    assert "1 demande(s) de contact, 2 rappel(s), 2 indicateur(s) auto-évalué(s)" in shown
+    assert "Auto-évaluation\u00a0: 2 indicateur(s) évalué(s), dont 1 en place" in shown
     assert "camille.martin@example.fr" in shown
     assert "Financeurs\u00a0: OPCO" in shown
     assert "Rappel le 15 mai 2027" in shown
@@ -273,13 +278,9 @@ async def test_delete_leaves_nothing_behind_but_statistics_keep_working(bot: Ctx
     await p.say("/delete")
     await p.press("del:yes", p.last().message_id)
     assert "Effacé de ce bot" in p.texts()[-1]
+    assert "2 statut(s) d’auto-évaluation" in p.texts()[-1]
     assert "demandez-lui de les effacer" in p.texts()[-1], "what it cannot erase is said"
-    assert await store.dump_chat(42) == {
-        "conversations": [],
-        "questionnaires": [],
-        "leads": [],
-        "reminders": [],
-    }
+    assert await store.dump_chat(42) == {t: [] for t in tables}
     figures = stats.compute(await store.tallies(None, None), None, None)
     assert (figures.started, figures.completed, figures.leads) == (1, 1, 1)
 

@@ -145,6 +145,7 @@ async def test_delete_and_purge(store: SQLStore) -> None:
         "questionnaires": [],
         "leads": [],
         "reminders": [],
+        "assessments": [],
     }
     await store.save(2, Record({"v": 1, "state": "role", "answers": {}, "lang": "fr"}))
     future = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)

@@ -1,0 +1,308 @@
+"""The self-assessment step, decided without Telegram: pure and quick, like the questionnaire's.
+
+After a result, a person goes through the indicators that concern them, one per screen, and
+says of each whether it is in place, partly, or not yet; the summary gives their readiness and
+an action plan. Statuses are committed with the step (a row per indicator); where the person
+stands is kept in the chat's ``meta`` under ``assessment`` (``AssessMeta``).
+
+A status button names its indicator; it counts only for the indicator on screen (or when no
+indicator is on screen), so that a double tap, or a tap on an older screen, changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from bot.render.assessment import parse_chk, readiness_of, typed_status
+from bot.render.glossary import terms_named
+from bot.render.screens import evaluation_of
+from bot.render.text import parse_day
+from bot.storage import Change, Record, Tally
+from flows.assessment import STATUSES, kept_statuses, next_unassessed, reminder_dates
+from flows.flow import RESULT, is_snapshot
+from flows.rules import CERTIFICATION_PATH
+from flows.snapshot import as_snapshot
+
+KEY = "assessment"
+"""The key of ``meta`` the self-assessment owns."""
+
+
+@dataclass(frozen=True, slots=True)
+class AssessMeta:
+    """Where a person stands in the self-assessment."""
+
+    at: int | None = None
+    """The indicator on screen; None on the summary or outside the assessment."""
+    audit_on: dt.date | None = None
+    """The audit date the person gave (the plan's dates follow it)."""
+    asking_date: bool = False
+    reminders: bool = False
+    """The person asked to be reminded."""
+    tallied: bool = False
+    """The finished assessment was counted in the anonymous statistics."""
+
+    @classmethod
+    def of(cls, meta: Mapping[str, Any]) -> AssessMeta:
+        """Reads the part of ``meta`` (a damaged value reads as a fresh start)."""
+        raw = meta.get(KEY)
+        if not isinstance(raw, Mapping):
+            return cls()
+        at = raw.get("at")
+        try:
+            audit_on = dt.date.fromisoformat(raw["audit_on"]) if raw.get("audit_on") else None
+        except (TypeError, ValueError):
+            audit_on = None
+        return cls(
+            at=at if isinstance(at, int) else None,
+            audit_on=audit_on,
+            asking_date=raw.get("asking_date") is True,
+            reminders=raw.get("reminders") is True,
+            tallied=raw.get("tallied") is True,
+        )
+
+    def into(self, meta: Mapping[str, Any]) -> dict[str, Any]:
+        """Returns ``meta`` with this part written back."""
+        return {
+            **meta,
+            KEY: {
+                "at": self.at,
+                "audit_on": self.audit_on.isoformat() if self.audit_on else None,
+                "asking_date": self.asking_date,
+                "reminders": self.reminders,
+                "tallied": self.tallied,
+            },
+        }
+
+
+class AssessReply:
+    """What to say after an assessment step (sent by the front end)."""
+
+    __slots__ = ("edit", "pdf", "said", "screen", "toast")
+
+    def __init__(self) -> None:
+        self.screen: int | str | None = None
+        """The indicator to show, "summary", or None (the screen stays)."""
+        self.edit = True
+        """Show the screen in place of the pressed message (else as a new message)."""
+        self.said: tuple[str, dict[str, Any]] | None = None
+        """A message of its own, before the screen: a macro of ``assessment`` and its data
+        (``explain``: the indicator's explanation)."""
+        self.toast: str | None = None
+        self.pdf = False
+        """Send the PDF with the statuses."""
+
+
+def at_result(record: Record) -> bool:
+    """Tells whether the chat's conversation stands at a result."""
+    snapshot = record.snapshot
+    return snapshot is not None and is_snapshot(snapshot) and snapshot.get("state") == RESULT
+
+
+def accepts(event: tuple[str, str, tuple[str, ...]], record: Record) -> bool:
+    """Tells whether the self-assessment handles the event."""
+    kind, value, _ = event
+    if kind == "command":
+        return value == "checklist"
+    if kind == "button":
+        return value.startswith("chk:")
+    if kind == "text" and at_result(record):
+        part = AssessMeta.of(record.meta)
+        return part.asking_date or part.at is not None
+    return False
+
+
+def leave(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """Returns ``meta`` with no indicator on screen (another step took the chat elsewhere)."""
+    part = AssessMeta.of(meta)
+    if KEY not in meta or (part.at is None and not part.asking_date):
+        return dict(meta)
+    return replace(part, at=None, asking_date=False).into(meta)
+
+
+def for_new_result(record: Record, after: dict[str, Any]) -> Mapping[int, str] | None:
+    """At a new result: the statuses still applicable (None when nothing is to change)."""
+    if not record.statuses:
+        return None
+    kept = kept_statuses(record.statuses, evaluation_of(after).indicators)
+    return None if kept == dict(record.statuses) else kept
+
+
+def decide_assessment(
+    record: Record,
+    event: tuple[str, str, tuple[str, ...]],
+    *,
+    lang: str,
+    today: dt.date,
+    source: str | None,
+) -> tuple[Change | None, tuple[Record, AssessReply]]:
+    """Applies one self-assessment event: what to commit, what to say."""
+    reply = AssessReply()
+    kind, value, _ = event
+    if not at_result(record):
+        reply.said, reply.edit = ("no_result", {}), False
+        return None, (record, reply)
+    assert record.snapshot is not None
+    ev = evaluation_of(record.snapshot)
+    if ev.verdict not in CERTIFICATION_PATH or not ev.indicators:
+        reply.said = ("no_indicators" if ev.verdict in CERTIFICATION_PATH else "no_result", {})
+        return None, (record, reply)
+    lang = as_snapshot(record.snapshot).lang
+    part = AssessMeta.of(record.meta)
+    statuses = kept_statuses(record.statuses, ev.indicators)
+    order = ev.indicators
+    step = _Step(part, statuses, order, reply)
+    if kind == "command":
+        reply.edit = False
+        step.start()
+    elif kind == "text":
+        reply.edit = False
+        step.typed(value, lang, today)
+    else:
+        step.button(value)
+    part, statuses = step.part, step.statuses
+    due = None
+    if step.reschedule and part.reminders:
+        _, ready = readiness_of(record.snapshot, statuses, today, part.audit_on)
+        due = (lang, reminder_dates(today, part.audit_on, ready.finished))
+        if step.announce:
+            said = "remind_set" if due[1] else "remind_none"
+            reply.said = (said, {"due": due[1]})
+    tallies: list[Tally] = []
+    if not part.tallied and statuses and len(statuses) == len(order):
+        _, ready = readiness_of(record.snapshot, statuses, today, None)
+        for c in ready.criteria:
+            tallies.append(Tally("assess_done", str(c.criterion), source or "", c.done))
+            tallies.append(Tally("assess_total", str(c.criterion), source or "", c.total))
+        tallies.append(Tally("assess_finished", "", source or ""))
+        part = replace(part, tallied=True)
+    if step.cancel_reminders:
+        due = (lang, [])
+    saved = replace(record, meta=part.into(record.meta), statuses=statuses)
+    changed_statuses = statuses if statuses != dict(record.statuses) else None
+    change = Change(saved, tallies, statuses=changed_statuses, assessment_reminders=due)
+    return change, (saved, reply)
+
+
+class _Step:
+    """One event applied to where the person stands (``part``) and their statuses."""
+
+    def __init__(
+        self,
+        part: AssessMeta,
+        statuses: dict[int, str],
+        order: tuple[int, ...],
+        reply: AssessReply,
+    ) -> None:
+        self.part = part
+        self.statuses = statuses
+        self.order = order
+        self.reply = reply
+        self.reschedule = False
+        self.announce = False
+        self.cancel_reminders = False
+
+    def show(self, at: int | None) -> None:
+        self.part = replace(self.part, at=at, asking_date=False)
+        self.reply.screen = "summary" if at is None else at
+
+    def start(self) -> None:
+        """Resumes where the person was: the indicator on screen, or the first unassessed."""
+        at = self.part.at if self.part.at in self.order else None
+        self.show(at if at is not None else next_unassessed(self.order, self.statuses))
+
+    def button(self, data: str) -> None:
+        parsed = parse_chk(data)
+        if parsed is None:
+            self.reply.toast, self.reply.screen = "stale", None
+            return
+        action, number = parsed
+        if number is None:
+            self.command(action)
+            return
+        if number not in self.order or self.part.at not in (number, None):
+            self.reply.toast = "stale"  # an older screen, or a double tap: nothing changes
+            self.show(self.part.at)
+            return
+        self.move(action, number)
+
+    def move(self, action: str, number: int) -> None:
+        index = self.order.index(number)
+        if action in STATUSES:
+            self.statuses = {**self.statuses, number: action}
+            self.show(next_unassessed(self.order, self.statuses, after=number))
+        elif action == "skip":
+            self.show(self.order[index + 1] if index + 1 < len(self.order) else None)
+        elif action == "back":
+            if index == 0:
+                self.reply.toast = "nothing_before"
+            self.show(self.order[max(0, index - 1)])
+        else:  # info: the explanation in a message of its own; the screen stays
+            self.part = replace(self.part, at=number)
+            self.reply.said = ("explain", {"number": number})
+
+    def command(self, action: str) -> None:
+        if action == "start":
+            self.reply.edit = False  # the result keeps its message; the assessment gets one
+            self.start()
+        elif action == "sum":
+            self.show(None)
+        elif action == "review":
+            self.show(self.order[0])
+        elif action == "pdf":
+            self.reply.pdf = True
+            self.reply.toast = "pdf_coming"
+        elif action == "date":
+            self.part = replace(self.part, asking_date=True)
+            self.reply.said = ("ask_date", {})
+        elif action == "remind":
+            self.part = replace(self.part, reminders=True)
+            self.reschedule = self.announce = True
+            self.show(None)
+        elif action == "noremind":
+            self.part = replace(self.part, reminders=False)
+            self.cancel_reminders = True
+            self.reply.said = ("remind_off", {})
+            self.show(None)
+
+    def typed(self, text: str, lang: str, today: dt.date) -> None:
+        if self.part.asking_date:
+            day = parse_day(text)
+            if day is None:
+                self.reply.said = ("bad_date", {})
+            elif day <= today:
+                self.reply.said = ("past_date", {})
+            else:
+                self.part = replace(self.part, audit_on=day)
+                self.reschedule = self.part.reminders
+                self.show(None)
+            return
+        code = typed_status(text, lang)
+        at = self.part.at
+        if code is None or at is None:
+            terms = terms_named(text)
+            explain = terms and at is not None
+            self.reply.said = ("explain", {"number": at}) if explain else ("use_buttons", {})
+            self.show(at)
+            return
+        self.move(code, at)
+
+
+def pdf_part(record: Record, today: dt.date) -> dict[str, Any] | None:
+    """The self-assessment as the PDF takes it (None when nothing is assessed)."""
+    if not record.statuses:
+        return None
+    audit_on = AssessMeta.of(record.meta).audit_on
+    return {
+        "statuses": {str(n): s for n, s in sorted(record.statuses.items())},
+        "today": today.isoformat(),
+        "audit_on": audit_on.isoformat() if audit_on else None,
+    }
+
+
+def screen_data(record: Record) -> tuple[dt.date | None, bool]:
+    """The audit date and whether reminders are on (the summary shows both)."""
+    part = AssessMeta.of(record.meta)
+    return part.audit_on, part.reminders
