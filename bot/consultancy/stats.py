@@ -27,6 +27,16 @@ class Stats:
     stopped: Counter[str] = field(default_factory=Counter)
     durations: list[tuple[int, int]] = field(default_factory=list)
     by_source: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    assessed: int = 0
+    """Self-assessments finished."""
+    in_place: Counter[int] = field(default_factory=Counter)
+    """Per criterion, indicators in place over the finished self-assessments."""
+    audited: Counter[int] = field(default_factory=Counter)
+    """Per criterion, indicators assessed over the finished self-assessments."""
+
+    def readiness(self) -> list[tuple[int, int]]:
+        """Per criterion, the average share in place (percent) over finished assessments."""
+        return [(c, self.in_place[c] * 100 // n) for c, n in sorted(self.audited.items()) if n]
 
     @property
     def completion_rate(self) -> float:
@@ -71,6 +81,10 @@ def compute(
             stats.stopped[detail] += n
         elif kind == "duration":
             durations[int(detail)] += n
+        elif kind == "assess_finished":
+            stats.assessed += n
+        elif kind in ("assess_done", "assess_total") and detail.isdigit():
+            (stats.in_place if kind == "assess_done" else stats.audited)[int(detail)] += n
     stats.durations = sorted(durations.items())
     return stats
 
@@ -104,6 +118,7 @@ def text(stats: Stats, lang: str) -> str:
         verdicts=[(v, stats.verdicts[v]) for v in VERDICTS if stats.verdicts[v]],
         funnel=funnel,
         sources=sorted(stats.by_source.items(), key=lambda item: -item[1]["started"]),
+        readiness=stats.readiness(),
     )
 
 
