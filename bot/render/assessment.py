@@ -171,12 +171,7 @@ def summary_screen(
     rows: list[tuple[Button, ...]] = []
     if left:
         rows.append((Button(_t(lang, "continue_button", left=left), "chk:start"),))
-    rows.append(
-        (
-            Button(_t(lang, "review_button"), "chk:review"),
-            Button(_t(lang, "pdf_button"), "chk:pdf"),
-        )
-    )
+    rows.append((Button(_t(lang, "pdf_button"), "chk:pdf"),))
     rows.append(
         (
             Button(_t(lang, "date_button", known=audit_on is not None), "chk:date"),
@@ -186,7 +181,12 @@ def summary_screen(
             ),
         )
     )
-    rows.append((Button(_t(lang, "result_button"), "res:summary"),))
+    rows.append(
+        (
+            Button(_t(lang, "review_button"), "chk:review"),
+            Button(_t(lang, "result_button"), "res:summary"),
+        )
+    )
     return Screen(html, tuple(rows))
 
 

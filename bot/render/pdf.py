@@ -104,6 +104,8 @@ def build_pdf(
         _one_pager(doc, report)
     else:
         _summary(doc, report)
+        if "assessment" in report:
+            _assessment(doc, report)
         _checklist(doc, report)
         _annexes(doc, report, answers_view)
     doc.ln(4)
@@ -133,8 +135,10 @@ def _header(
             doc.set_text_color(*INK)
     if report["verdict"] in AUDIT_PATH:
         doc.ln(2)
-        for field in ("field_organisation", "field_nda", "field_audit_date"):
+        for field in ("field_organisation", "field_nda"):
             doc.para(doc.t(field), size=10, height=7)
+        audit_on = report.get("assessment", {}).get("audit_on")
+        doc.para(doc.t("field_audit_date", day=audit_on), size=10, height=7)
 
 
 def _summary(doc: _Document, report: dict[str, Any]) -> None:
@@ -155,22 +159,48 @@ def _summary(doc: _Document, report: dict[str, Any]) -> None:
     if "how_audits_judge" in steps:
         doc.heading(doc.t("judging_heading"), 11)
         doc.para(steps["how_audits_judge"]["text"], size=9.5)
-    if "assessment" in report:
-        _assessment(doc, report)
 
 
 def _assessment(doc: _Document, report: dict[str, Any]) -> None:
-    """The self-assessment: readiness, per criterion, and the whole action plan."""
+    """A page of the self-assessment: readiness, a table per criterion, the whole plan as a
+    table to tick off."""
     own = report["assessment"]
     titles = {i["criterion"]: i["criterion_title"] for i in report["checklist"]}
-    doc.heading(doc.t("assessment_heading", f=own["figures"]), 11)
+    doc.add_page()
+    doc.heading(doc.t("assessment_heading", f=own["figures"]))
     doc.para(doc.t("assessment_figures", f=own["figures"], audit_on=own["audit_on"]), size=9.5)
-    for c in own["criteria"]:
-        doc.para(doc.t("assessment_criterion", c=c, title=titles[c["criterion"]]), size=9)
-    if own["plan"]:
-        doc.heading(doc.t("plan_heading"), 11)
-        for action in own["plan"]:
-            doc.para(doc.t("plan_line", a=action), size=9)
+    doc.ln(2)
+    doc.set_font(FONT, "", 9)
+    with doc.table(
+        col_widths=(98, 26, 26, 30), text_align=("LEFT", "CENTER", "CENTER", "CENTER"),
+        line_height=5, first_row_as_headings=True, padding=1,
+    ) as table:  # fmt: skip
+        table.row([doc.t("readiness_column", name=n) for n in READINESS_COLUMNS])
+        for c in own["criteria"]:
+            row = table.row()
+            row.cell(f"{c['criterion']}. {titles[c['criterion']]}")
+            for value in (c["done"], c["partial"], c["total"]):
+                row.cell(str(value))
+    if not own["plan"]:
+        return
+    doc.heading(doc.t("plan_heading"), 11)
+    doc.para(doc.t("plan_legend"), size=8.5, color=MUTED)
+    doc.set_font(FONT, "", 9)
+    with doc.table(
+        col_widths=(105, 25, 35, 15), text_align=("LEFT", "LEFT", "LEFT", "CENTER"),
+        line_height=5, first_row_as_headings=True, repeat_headings=1, padding=1,
+    ) as table:  # fmt: skip
+        table.row([doc.t("plan_column", name=n) for n in PLAN_COLUMNS])
+        for a in own["plan"]:
+            row = table.row()
+            row.cell(f"{'‼ ' if a['major_only'] else ''}{a['number']}. {a['title']}")
+            row.cell(own["status"][a["number"]])
+            row.cell(own["due"].get(a["number"], ""))
+            row.cell("☐")
+
+
+READINESS_COLUMNS = ("criterion", "done", "partial", "total")
+PLAN_COLUMNS = ("indicator", "status", "due", "done")
 
 
 def _checklist(doc: _Document, report: dict[str, Any]) -> None:
