@@ -4,6 +4,9 @@
    validation plus rules, and the whole command's work without I/O (report, JSON).
 2. One flow step as the bot does it: load the stored snapshot (JSON) → trigger → save it, over
    the steps of many random conversations; and the memory a stored snapshot takes.
+3. One ``chk:`` tap of the self-assessment: the decision alone (pure), the decision and the
+   next screen, and the whole tap through a real Application on SQLite (fake Bot API, no
+   network): update → decide → commit → edit the message.
 """
 
 from __future__ import annotations
@@ -89,6 +92,7 @@ def main() -> None:
         raws,
     )
     bench_flow(rng, conversations=max(200, args.samples // 10))
+    bench_assessment(rng, people=max(50, args.samples // 200))
 
 
 def conversation_steps(
@@ -158,6 +162,104 @@ def bench_flow(rng: random.Random, conversations: int) -> None:
         f"{'memory per stored snapshot (bytes object)':<44} mean {used / len(held):8.0f} B    "
         f"(sys.getsizeof median {getsizeof:.0f} B)"
     )
+
+
+def _at_result(rng: random.Random) -> dict[str, Any]:
+    """A random result with indicators to assess (required, recommended or optional)."""
+    from bot.render.screens import evaluation_of
+    from flows.rules import CERTIFICATION_PATH
+
+    while True:
+        answers = validate(random_answers(rng))
+        snapshot = {**new_snapshot(rng.choice(("fr", "en"))), "state": "result",
+                    "answers": {k: list(v) if isinstance(v, tuple) else v
+                                for k, v in answers.items()},
+                    "date": "2026-11-26"}  # fmt: skip
+        ev = evaluation_of(snapshot)
+        if ev.verdict in CERTIFICATION_PATH and ev.indicators and not ev.mission_checklist:
+            return snapshot
+
+
+def bench_assessment(rng: random.Random, people: int) -> None:
+    """Times a ``chk:`` tap: decided alone, with its screen, and through a real Application."""
+    from bot.conversation import decide_conversation
+    from bot.render.assessment import indicator_screen, summary_screen
+    from bot.render.screens import evaluation_of
+    from bot.storage import Record
+
+    day = dt.date(2026, 11, 26)
+    now = dt.datetime(2026, 11, 26, 9, tzinfo=dt.UTC)
+    taps: list[tuple[Record, str]] = []
+    for _ in range(people):
+        snapshot = _at_result(rng)
+        statuses: dict[int, str] = {}
+        meta: dict[str, Any] = {}
+        for number in evaluation_of(snapshot).indicators:
+            record = Record(snapshot, None, None, None, meta, dict(statuses))
+            status = rng.choice(("done", "partial", "todo"))
+            taps.append((record, f"chk:{number}:{status}"))
+            statuses[number] = status
+            meta = {"assessment": {"at": None}}
+
+    def decide(item: tuple[Record, str]) -> Any:
+        record, data = item
+        return decide_conversation(record, ("button", data, ()), lang="fr", chat_id=1,
+                                   update_id=1, today=day, now=now)  # fmt: skip
+
+    def decide_and_show(item: tuple[Record, str]) -> object:
+        _, (saved, reply) = decide(item)
+        screen = reply.assess.screen
+        if screen == "summary":
+            return summary_screen(saved.snapshot, saved.statuses, day, None, False)
+        return indicator_screen(saved.snapshot, saved.statuses, int(screen))
+
+    print(f"self-assessment: {len(taps)} chk: taps of {people} people")
+    measure("chk: tap, decided (pure)", decide, taps)
+    measure("chk: tap, decided + next screen rendered", decide_and_show, taps)
+    import asyncio
+
+    asyncio.run(_taps_through_the_application(rng))
+
+
+async def _taps_through_the_application(rng: random.Random) -> None:
+    """A whole tap as the bot handles it: Application, SQLite commit, message edited."""
+    import tempfile
+    from pathlib import Path
+
+    from tests.answers import presses
+    from tests.bot.fakes import FakeBotAPI, Person, make_app
+
+    with tempfile.TemporaryDirectory() as folder:
+        api = FakeBotAPI()
+        app, store = make_app(Path(folder), api)
+        times: list[int] = []
+        async with app:
+            for chat in range(20):
+                person = Person(app, api, 100 + chat)
+                await person.say("/start")
+                for data in presses({"role": "independent", "activities": ["training"],
+                                     "selling": "direct", "funders": ["cpf"],
+                                     "certifying": "yes", "long_courses": "yes",
+                                     "work_based": "no", "uses_subcontractors": "no",
+                                     "certified": "no", "stage": "established"}):  # fmt: skip
+                    await person.press(data)
+                await person.say("/checklist")
+                while True:
+                    live = person.live()
+                    numbers = [d for d in live.data() if d.endswith(":done")]
+                    if not numbers:
+                        break
+                    number = numbers[0].split(":")[1]
+                    status = rng.choice(("done", "partial", "todo"))
+                    start = time.perf_counter_ns()
+                    await person.press(f"chk:{number}:{status}", live.message_id)
+                    times.append(time.perf_counter_ns() - start)
+        await store.close()
+    times.sort()
+    median = statistics.median(times) / 1000
+    p99 = times[int(len(times) * 0.99)] / 1000
+    label = "chk: tap through Application + SQLite"
+    print(f"{label:<44} median {median:8.1f} µs   p99 {p99:8.1f} µs   (n={len(times)})")
 
 
 if __name__ == "__main__":
