@@ -321,3 +321,36 @@ async def test_reminders_can_be_stopped(tmp_path: Path) -> None:
         assert "arrêtés" in p.texts()[-1]
         assert await store.pending_reminders(42) == []
     await store.close()
+
+
+async def test_in_english_too(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    app, store = make_app(tmp_path, api)
+    async with app:
+        p = Person(app, api, 42, "en")
+        await to_result(p)
+        await p.say("/checklist")
+        assert "Self-assessment · 1 of 25" in p.live().text
+        await p.say("yes")
+        await p.say("not yet")
+        await p.press("chk:sum")
+        summary = p.live().text
+    assert (await store.load(42)).statuses == {1: "done", 2: "todo"}
+    assert "Your readiness: 4% in place" in summary
+    assert "1 indicator in place out of 25, 0 partly, 1 not yet, 23 to assess." in summary
+    assert "‼" not in summary.split("Action plan")[1].split("\n")[1]  # 2 is not major-only
+    await store.close()
+
+
+async def test_the_retention_purge_erases_statuses(store: Any, tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    app, _ = make_app(tmp_path, api, store)
+    async with app:
+        p = Person(app, api, 42)
+        await to_result(p)
+        await p.say("/checklist")
+        await p.press("chk:1:done")
+    future = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    counts = await store.purge_before(future)
+    assert counts["assessments"] == 1
+    assert (await store.dump_chat(42))["assessments"] == []
