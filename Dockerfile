@@ -6,7 +6,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     DATABASE_URL=sqlite:////data/qualiopi-bot.sqlite3 \
-    HEALTH_PORT=8081 \
+    WEBHOOK_PORT=8443 \
+    HEALTH_PORT=8443 \
     WEBHOOK_LISTEN=0.0.0.0
 
 WORKDIR /app
@@ -20,8 +21,9 @@ RUN pip install . \
 
 USER qualiopi
 VOLUME ["/data"]
-EXPOSE 8443 8081
-# 200 while the database answers and PDFs can be made (GET /health on HEALTH_PORT).
+# One web server on 8443 in both modes: the webhook (webhook mode), /health and /metrics.
+EXPOSE 8443
+# 200 while the database answers and PDFs can be made.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ['HEALTH_PORT'] + '/health', timeout=4)"
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8443/health', timeout=4)"
 CMD ["qualiopi-bot", "run"]

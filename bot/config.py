@@ -74,6 +74,12 @@ class Settings:
         """Tells whether to receive updates by webhook rather than polling."""
         return bool(self.webhook_url)
 
+    @property
+    def web_port(self) -> int | None:
+        """The port of the bot's web server (webhook, /health, /metrics): ``webhook_port`` in
+        webhook mode, ``health_port`` in polling mode (None: no web server)."""
+        return self.webhook_port if self.uses_webhook else self.health_port
+
 
 def _url(name: str, value: str, schemes: tuple[str, ...]) -> str:
     parts = urlsplit(value)

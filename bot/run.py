@@ -1,4 +1,5 @@
-"""``qualiopi-bot run``: settings, logging, storage, then polling or webhook."""
+"""``qualiopi-bot run``: settings, logging, storage, then polling or webhook
+(``bot.telegram.web.serve``)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,12 @@ import datetime as dt
 import logging
 import os
 from pathlib import Path
-from typing import Any, TextIO
-from urllib.parse import urlsplit
+from typing import TextIO
 
 import messages
 from bot.config import SettingError, Settings, load_settings
 from bot.logs import configure_logging, secrets_of
-from bot.storage import SQLStore, StorageError, open_store
+from bot.storage import StorageError, open_store
 
 LOGGER = logging.getLogger("qualiopi_bot")
 
@@ -56,25 +56,10 @@ def run_bot(stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
         return 2
 
     from bot.telegram import build_application
+    from bot.telegram.web import serve
 
     application = build_application(settings, store)
-    if settings.health_port:  # in polling mode too (a container's health check)
-        add_health_endpoint(application, store, settings.webhook_listen, settings.health_port)
-    if settings.uses_webhook:
-        LOGGER.info(
-            "starting in webhook mode on %s:%s", settings.webhook_listen, settings.webhook_port
-        )
-        application.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=urlsplit(settings.webhook_url or "").path.lstrip("/"),
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret,
-            drop_pending_updates=False,
-        )
-    else:
-        LOGGER.info("starting in polling mode")
-        application.run_polling(drop_pending_updates=False)
+    asyncio.run(serve(application, store, settings))
     asyncio.run(store.close())
     return 0
 
@@ -122,40 +107,6 @@ async def _report(
         return 2
     finally:
         await store.close()
-
-
-def add_health_endpoint(application: Any, store: SQLStore, listen: str, port: int) -> None:
-    """Serves GET /health on ``listen:port`` once the bot runs: 200 while the database
-    answers and PDFs can be made, 503 otherwise (for a load balancer in front of several
-    workers; "degraded" when only the PDF workers are failing)."""
-    from tornado.web import Application as WebApplication
-    from tornado.web import RequestHandler
-
-    from bot.render.workers import pdf_workers_ok
-
-    class Health(RequestHandler):
-        async def get(self) -> None:
-            try:
-                version = await store.schema_version()
-            except StorageError:
-                self.set_status(503)
-                self.write({"status": "database unavailable"})
-                return
-            if not pdf_workers_ok():
-                self.set_status(503)
-                self.write({"status": "degraded", "pdf": "unavailable", "schema": version})
-                return
-            self.write({"status": "ok", "schema": version})
-
-    earlier = application.post_init
-
-    async def post_init(app: Any) -> None:
-        if earlier is not None:
-            await earlier(app)
-        WebApplication([("/health", Health)]).listen(port, address=listen)
-        LOGGER.info("health endpoint on %s:%s/health", listen, port)
-
-    application.post_init = post_init
 
 
 def run_migrate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import messages
+from bot import metrics
 from bot.assessment import AssessMeta, at_result
 from bot.config import Settings
 from bot.consultancy.admin import notify_admins
@@ -46,6 +47,7 @@ class FollowUpJobs:
                 text = await self._assessment_reminder(reminder)
                 if text is None:  # nothing to say any more (finished, all in place, erased)
                     await self.store.mark_sent(reminder.id)
+                    metrics.JOB_ITEMS.labels("reminders", "skipped").inc()
                     continue
             else:
                 text = messages.text(
@@ -55,8 +57,10 @@ class FollowUpJobs:
                 await outbox.deliver(reminder.chat_id, Out(text, html=False))
             except Exception as exc:
                 LOGGER.warning("reminder %s not sent: %s", reminder.id, exc)
+                metrics.JOB_ITEMS.labels("reminders", "failed").inc()
                 continue
             await self.store.mark_sent(reminder.id)
+            metrics.JOB_ITEMS.labels("reminders", "sent").inc()
 
     async def _assessment_reminder(self, reminder: Reminder) -> str | None:
         """A self-assessment reminder, written from the statuses as they are today."""
@@ -82,6 +86,9 @@ class FollowUpJobs:
                         "lang": lead.language, "date": made[:10]}  # fmt: skip
             if await notify_admins(outbox, self.settings, brand, lead, snapshot):
                 await self.store.leads_notified(lead.chat_id)
+                metrics.JOB_ITEMS.labels("owed_lead_alerts", "sent").inc()
+            else:
+                metrics.JOB_ITEMS.labels("owed_lead_alerts", "failed").inc()
 
     async def purge(self, _: object = None) -> None:
         """Erases personal data older than the retention setting (a daily job)."""
@@ -92,3 +99,4 @@ class FollowUpJobs:
             LOGGER.error("retention purge failed: %s", exc)
             return
         LOGGER.info("retention purge: %s", counts)
+        metrics.JOB_ITEMS.labels("purge", "erased").inc(sum(counts.values()))

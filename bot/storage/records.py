@@ -117,6 +117,10 @@ class Store(Protocol):
         """Records which message shows the chat's current question."""
         ...
 
+    async def schema_version(self) -> int:
+        """Returns the schema version of the database (raises StorageError when it is down)."""
+        ...
+
     async def record(self, chat_id: int) -> Record:
         """Returns what is stored about the chat (a job reads it before writing to a person)."""
         ...

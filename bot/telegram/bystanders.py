@@ -17,6 +17,7 @@ from telegram.ext import (
 )
 
 import messages
+from bot import metrics
 from bot.telegram.logref import chat_ref
 from bot.telegram.port import Port
 
@@ -64,6 +65,7 @@ class Bystanders:
             LOGGER.warning("Telegram unreachable for now: %s", error)
             return
         chat = update.effective_chat if isinstance(update, Update) else None
+        metrics.ERRORS.inc()
         LOGGER.error(
             "unhandled error for chat %s: %s",
             chat_ref(chat.id) if chat else "-",

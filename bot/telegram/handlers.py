@@ -26,6 +26,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import metrics
 from bot.config import Settings
 from bot.consultancy.followup import FollowPlan, FollowUp
 from bot.conversation import Reply, decide_conversation
@@ -173,9 +174,12 @@ class QualiopiBot:
                 now=self.now(),
             )
 
+        metrics.UPDATES.labels(event[0]).inc()
+        step_started = time.perf_counter()
         try:
             outcome = await self.store.update(chat.id, update.update_id, decide)
         except StorageError as exc:
+            metrics.STORAGE_DOWN.inc()
             await tell_storage_down(port, chat.id, query, lang_guess, exc)
             return
         except DuplicateUpdate:  # another worker, or a redelivery, got there first
@@ -185,6 +189,7 @@ class QualiopiBot:
             if query is not None:
                 await port.toast(query)
             return
+        metrics.STEP_SECONDS.observe(time.perf_counter() - step_started)
         if isinstance(outcome, FollowPlan):
             await self._follow_up(port, chat.id, query, outcome, lang_guess)
             return

@@ -14,6 +14,7 @@ from telegram.ext import (
 )
 
 import messages
+from bot import metrics
 from bot.outbox import Out
 from bot.render.result_views import result_view
 from bot.render.workers import render_pdf
@@ -78,6 +79,7 @@ class ResultSender:
         """Builds the checklist PDF (in the worker process) and sends it, then the offer."""
         lang = snapshot["lang"]
         self._pdf_in_flight.add(chat_id)
+        metrics.PDF_QUEUE.inc()
         try:
             content = await render_pdf(snapshot, self.brand(), assessment)
             await port.send_document(
@@ -92,6 +94,7 @@ class ResultSender:
         except Exception as exc:  # a background task: nobody else would see it
             LOGGER.error("PDF for chat %s not sent: %s", chat_ref(chat_id), exc, exc_info=exc)
         finally:
+            metrics.PDF_QUEUE.dec()
             self._pdf_in_flight.discard(chat_id)
 
     async def resend_owed_pdfs(self, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -112,6 +115,7 @@ class ResultSender:
                 await self.store.pdf_sent(chat_id)
                 continue
             LOGGER.info("sending an owed PDF to chat %s", chat_ref(chat_id))
+            metrics.JOB_ITEMS.labels("owed_pdfs", "sent").inc()
             await self._send_pdf(port, chat_id, snapshot, None)
 
     def _in_background(self, work: Coroutine[Any, Any, None]) -> None:

@@ -170,9 +170,7 @@ def test_webhook_mode_checks_the_secret_token(server: FakeTelegramServer, tmp_pa
     import urllib.request
 
     port = free_port()
-    health_port = free_port()
     env_extra = {
-        "HEALTH_PORT": str(health_port),
         "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram-hook",
         "WEBHOOK_SECRET": "s3cret-token_1",
         "WEBHOOK_LISTEN": "127.0.0.1",
@@ -217,9 +215,11 @@ def test_webhook_mode_checks_the_secret_token(server: FakeTelegramServer, tmp_pa
         assert post(env_extra["WEBHOOK_SECRET"]) == 200
         server.wait_for(lambda: replies(server) > before)
         assert any("situation" in m.text for m in server.api.chat(601))
-        with urllib.request.urlopen(f"http://127.0.0.1:{health_port}/health", timeout=5) as r:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as r:
             assert r.status == 200
             assert json.loads(r.read())["status"] == "ok"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            assert 'qualiopi_updates_total{event="command"} 1.0' in r.read().decode()
     finally:
         process.terminate()
         process.wait(timeout=15)

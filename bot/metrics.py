@@ -1,0 +1,73 @@
+"""What an operator watches, in Prometheus' text format (``GET /metrics``).
+
+One registry per process (each worker is scraped on its own): counters only go up, so tests
+read differences. Names follow Prometheus' conventions (``_total``, ``_seconds``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+UPDATES = Counter(
+    "qualiopi_updates_total",
+    "Updates handled, by kind of event (command, button, text, contact, other).",
+    ["event"],
+    registry=REGISTRY,
+)
+ERRORS = Counter(
+    "qualiopi_errors_total",
+    "Unexpected errors while handling an update (the person was told to try again).",
+    registry=REGISTRY,
+)
+STORAGE_DOWN = Counter(
+    "qualiopi_storage_unavailable_total",
+    "Updates refused because the database did not answer.",
+    registry=REGISTRY,
+)
+FLOOD_WAITS = Counter(
+    "qualiopi_telegram_429_total",
+    "Bot API answers 429 (flood control), by whom the wait holds back (chat or bot).",
+    ["scope"],
+    registry=REGISTRY,
+)
+STEP_SECONDS = Histogram(
+    "qualiopi_database_step_seconds",
+    "One update's storage step: the chat's lock, the decision and the commit.",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+    registry=REGISTRY,
+)
+PDF_QUEUE = Gauge(
+    "qualiopi_pdf_queue",
+    "PDFs being made or waiting for a worker process.",
+    registry=REGISTRY,
+)
+JOB_ITEMS = Counter(
+    "qualiopi_job_items_total",
+    "What the jobs handled, by job and outcome (sent, skipped, failed).",
+    ["job", "outcome"],
+    registry=REGISTRY,
+)
+
+HEALTHY = Gauge(
+    "qualiopi_up",
+    "1 while the database answers and PDFs can be made (what /health says).",
+    registry=REGISTRY,
+)
+
+
+def exposition(refresh: Callable[[], None] | None = None) -> tuple[bytes, str]:
+    """The metrics as Prometheus reads them: the body and its content type."""
+    if refresh is not None:
+        refresh()
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
