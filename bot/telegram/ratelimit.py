@@ -1,22 +1,37 @@
-"""Sending: Telegram's flood limits and 429 honoured, transient errors retried with a bound."""
+"""Sending: Telegram's flood limits kept, a 429 holding back only the chat it concerns, and
+transient errors retried with a bound.
+
+python-telegram-bot's ``AIORateLimiter`` answers a 429 by pausing every request of the bot
+for ``retry_after``: after a storm of 429s on a few chats, every chat waited (measured in
+``bench/storm.py``). Telegram's per-chat limits are what our requests hit (the overall rate is
+kept under the bot's limit here), so a 429 for a chat pauses that chat only; a 429 on a request
+that names no chat (an answer to a button, ``getUpdates``…) pauses the bot.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
+from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
-from telegram.error import BadRequest, NetworkError, TimedOut
-from telegram.ext import (
-    AIORateLimiter,
-)
+from aiolimiter import AsyncLimiter
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+from telegram.ext import BaseRateLimiter
+
+from bot import metrics
 
 LOGGER = logging.getLogger("qualiopi_bot")
+RETRY_MARGIN = 0.1
+"""Seconds added to ``retry_after`` (Telegram counts whole seconds)."""
+GROUP_MESSAGES_PER_MINUTE = 20
+"""Telegram's limit in a group (the consultancy's admin chats may be groups)."""
 
 
-class RetryingRateLimiter(AIORateLimiter):
-    """AIORateLimiter (flood limits, ``retry_after``) plus bounded retries on network errors."""
+class RetryingRateLimiter(BaseRateLimiter[int]):
+    """The overall rate (messages a second, for the chats' requests), 20 a minute in a group,
+    429s honoured per chat, and bounded retries on network errors and 5xx."""
 
     def __init__(
         self,
@@ -25,9 +40,47 @@ class RetryingRateLimiter(AIORateLimiter):
         backoff: float = 0.5,
         overall_max_rate: float = 30,
     ):
-        super().__init__(max_retries=max_retries, overall_max_rate=overall_max_rate)
+        self.max_retries = max_retries
         self.network_retries = network_retries
         self.backoff = backoff
+        self._overall = AsyncLimiter(overall_max_rate, 1) if overall_max_rate else None
+        self._groups: dict[int | str, AsyncLimiter] = {}
+        self._paused: dict[int | str | None, float] = {}
+        """Per chat (None: the bot), the loop time until which its requests wait (a 429)."""
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+    def _group(self, chat: int | str) -> AbstractAsyncContextManager[Any]:
+        if not (isinstance(chat, str) or chat < 0):
+            return nullcontext()
+        if len(self._groups) > 512:  # forget the groups that are idle
+            for key, limiter in list(self._groups.items()):
+                if limiter.has_capacity(limiter.max_rate):
+                    del self._groups[key]
+        if chat not in self._groups:
+            self._groups[chat] = AsyncLimiter(GROUP_MESSAGES_PER_MINUTE, 60)
+        return self._groups[chat]
+
+    async def _wait_turn(self, chat: int | str | None) -> None:
+        """Waits while the bot, or this chat, is held back by a 429."""
+        loop = asyncio.get_running_loop()
+        while True:
+            until = max(self._paused.get(None, 0.0), self._paused.get(chat, 0.0))
+            left = until - loop.time()
+            if left <= 0:
+                if chat is not None and chat in self._paused:
+                    del self._paused[chat]
+                return
+            await asyncio.sleep(left)
+
+    def _hold_back(self, chat: int | str | None, seconds: float) -> None:
+        until = asyncio.get_running_loop().time() + seconds + RETRY_MARGIN
+        self._paused[chat] = max(self._paused.get(chat, 0.0), until)
+        metrics.FLOOD_WAITS.labels("bot" if chat is None else "chat").inc()
 
     async def process_request(  # noqa: PLR0917 (python-telegram-bot's signature)
         self,
@@ -36,27 +89,41 @@ class RetryingRateLimiter(AIORateLimiter):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: Any,
+        rate_limit_args: int | None,
     ) -> Any:
-        """Sends through the flood limiter; retries network errors and 5xx a few times."""
-        for attempt in range(self.network_retries + 1):
+        """Sends when the chat's turn comes; retries a 429 after its wait (that chat only),
+        network errors and 5xx a few times."""
+        raw = data.get("chat_id")
+        chat: int | str | None = raw if isinstance(raw, (int, str)) else None
+        if isinstance(chat, str) and chat.lstrip("-").isdigit():
+            chat = int(chat)
+        limited = rate_limit_args if rate_limit_args is not None else self.max_retries
+        waits = failures = 0
+        while True:
+            await self._wait_turn(chat)
+            overall = self._overall if chat is not None and self._overall else nullcontext()
+            group = self._group(chat) if chat is not None else nullcontext()
             try:
-                return await super().process_request(
-                    callback, args, kwargs, endpoint, data, rate_limit_args
-                )
+                async with group, overall:
+                    return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                if waits == limited:
+                    raise
+                waits += 1
+                seconds = exc.retry_after
+                wait = seconds if isinstance(seconds, (int, float)) else seconds.total_seconds()
+                LOGGER.info("429 on %s: waiting %.1f s (that chat only)", endpoint, wait)
+                self._hold_back(chat, wait)
             except BadRequest:
                 raise  # our request is wrong: retrying will not help
             except NetworkError as exc:
-                if attempt == self.network_retries:
+                if failures == self.network_retries:
                     raise
                 if isinstance(exc, TimedOut) and endpoint.startswith("send"):
                     # Sent but unanswered: Telegram may have delivered it, and a second try
                     # would show the person the same message twice. Edits and answers are
                     # safe to repeat; a new message is not.
                     raise
-                LOGGER.warning("retrying %s after %s (attempt %d)", endpoint, exc, attempt + 1)
-                await asyncio.sleep(self.backoff * 2**attempt)
-        raise AssertionError("unreachable")
-
-
-# --- The port: every message the bot sends goes through here ------------------------------------
+                LOGGER.warning("retrying %s after %s (attempt %d)", endpoint, exc, failures + 1)
+                await asyncio.sleep(self.backoff * 2**failures)
+                failures += 1

@@ -294,6 +294,32 @@ async def test_rate_limited_send_is_retried_after_retry_after(bot: Ctx) -> None:
     assert "situation" in p.live().text
 
 
+async def test_a_429_holds_back_its_chat_only(bot: Ctx) -> None:
+    """Chat 42's welcome is refused (retry after 1 s); chat 43, starting meanwhile, is
+    answered at once, before 42's retry: the wait is 42's alone."""
+    app, api, _ = bot
+    api.fail_next(
+        "sendMessage",
+        429,
+        ok=False,
+        error_code=429,
+        description="Too Many Requests: retry after 1",
+        parameters={"retry_after": 1},
+    )
+    waiting, other = Person(app, api, 42), Person(app, api, 43)
+
+    async def later() -> None:
+        await asyncio.sleep(0.05)  # 42's refusal first
+        await other.say("/start")
+
+    await asyncio.gather(waiting.say("/start"), later())
+    order = [params["chat_id"] for params in api.of("sendMessage")]
+    assert order[0] == 42, "the refused welcome"
+    assert order[1:3] == [43, 43], "43's welcome and question went out while 42 waited"
+    assert order[3:] == [42, 42]
+    assert "situation" in waiting.live().text
+
+
 async def test_a_bad_gateway_is_retried(bot: Ctx) -> None:
     _, api, _ = bot
     api.fail_next("sendMessage", 502, ok=False, error_code=502, description="Bad Gateway")
