@@ -337,7 +337,7 @@ async def test_in_english_too(tmp_path: Path) -> None:
         summary = p.live().text
     assert (await store.load(42)).statuses == {1: "done", 2: "todo"}
     assert "Your readiness: 4% in place" in summary
-    assert "1 indicator in place out of 25, 0 partly, 1 not yet, 23 to assess." in summary
+    assert "1 indicator in place out of 25, 0 partly, 1 not yet, 23 to assess. What is" in summary
     assert "‼" not in summary.split("Action plan")[1].split("\n")[1]  # 2 is not major-only
     await store.close()
 
@@ -354,3 +354,43 @@ async def test_the_retention_purge_erases_statuses(store: Any, tmp_path: Path) -
     counts = await store.purge_before(future)
     assert counts["assessments"] == 1
     assert (await store.dump_chat(42))["assessments"] == []
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_every_screen_fits_telegram_for_the_widest_profile(lang: str) -> None:
+    """Every activity, certifying, alternance, subcontractors, certified under the 2026 text:
+    the most indicators, changes and proofs; every screen and button within Telegram's limits."""
+    import messages
+    from bot.render.assessment import explain_text, indicator_screen, parse_chk, summary_screen
+    from bot.render.screens import evaluation_of
+
+    widest = {
+        "role": "organisation",
+        "activities": ["training", "skills_assessment", "vae", "apprenticeship"],
+        "selling": "direct",
+        "funders": ["opco", "cpf"],
+        "certifying": "yes",
+        "long_courses": "yes",
+        "work_based": "alternance",
+        "uses_subcontractors": "yes",
+        "certified": "yes",
+        "audit_cycle": "surveillance_window",
+        "scope": "covers_all",
+        "sites": "several",
+    }
+    snapshot = {"v": 1, "state": "result", "answers": widest, "lang": lang, "date": "2026-11-27"}
+    numbers = evaluation_of(snapshot).indicators
+    assert len(numbers) == 33
+    screens = [indicator_screen(snapshot, {}, n) for n in numbers]
+    everything_missing = dict.fromkeys(numbers, "todo")
+    day = dt.date(2026, 11, 27)
+    screens.append(summary_screen(snapshot, everything_missing, day, dt.date(2027, 6, 1), True))
+    for screen in screens:
+        assert messages.telegram_length(screen.text) <= messages.TELEGRAM_LIMIT
+        for row in screen.buttons:
+            assert len(row) <= 3
+            for button in row:
+                assert len(button.data.encode()) <= 64
+                assert button.data.startswith("res:") or parse_chk(button.data) is not None
+    for n in numbers:
+        assert messages.telegram_length(explain_text(snapshot, n)) <= messages.TELEGRAM_LIMIT
