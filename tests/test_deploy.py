@@ -65,3 +65,28 @@ def test_docker_compose_accepts_the_file(tmp_path: Path) -> None:
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
+
+
+def _docker_daemon() -> bool:
+    if not shutil.which("docker"):
+        return False
+    probe = subprocess.run(["docker", "info"], capture_output=True, check=False, timeout=30)
+    return probe.returncode == 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _docker_daemon(), reason="no Docker daemon here")
+def test_the_image_builds_and_answers_in_its_terminal_mode() -> None:
+    tag = "qualiopi-bot:ci"
+    built = subprocess.run(
+        ["docker", "build", "-q", "-t", tag, str(ROOT)],
+        capture_output=True, text=True, check=False, timeout=1200,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr[-2000:]
+    ran = subprocess.run(
+        ["docker", "run", "--rm", "-i", tag, "qualiopi-bot", "evaluate", "-"],
+        input='{"role": "employed_trainer"}', capture_output=True, text=True, check=False,
+        timeout=120,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert '"verdict": "not_required"' in ran.stdout
