@@ -24,7 +24,7 @@ from flows.advice import Evaluation, evaluate
 from flows.contract import QUESTIONS, Kind, canonical
 from flows.flow import MULTI, RESULT, REVIEW, Outcome, progress
 from flows.path import path_questions
-from flows.snapshot import Snapshot, Stored, as_snapshot
+from flows.snapshot import Stored, as_snapshot
 
 MAX_CALLBACK_BYTES = 64
 
@@ -70,32 +70,45 @@ def label(lang: str, question: str, option: str) -> str:
     return messages.text(lang, "questions", "option", question=question, option=option)
 
 
-def _nav_row(lang: str, snapshot: Snapshot) -> tuple[Button, ...]:
-    row = []
-    if snapshot.state != QUESTIONS_FIRST or snapshot.editing:
-        row.append(Button(messages.text(lang, "ui", "back"), "back"))
-    return tuple(row)
-
-
 QUESTIONS_FIRST = next(iter(QUESTIONS))
 
 
 def question_screen(stored: Stored, hint: str | None = None) -> Screen:
     """Returns the screen of the current question."""
     snapshot = as_snapshot(stored)
-    lang = snapshot.lang
-    question = snapshot.state
-    where = progress(snapshot.to_json())
-    multi = question in MULTI
-    chosen = list(snapshot.pending)
     answers = snapshot.answers
+    where = progress(snapshot.to_json())
+    return _question_screen(
+        snapshot.lang,
+        snapshot.state,
+        "cpf" in answers.get("funders", ()) and "training" in answers.get("activities", ()),
+        (where.number, where.total),
+        tuple(snapshot.pending),
+        hint,
+        snapshot.state != QUESTIONS_FIRST or bool(snapshot.editing),
+    )
+
+
+@lru_cache(maxsize=4096)
+def _question_screen(  # noqa: PLR0917 (what a question's screen depends on)
+    lang: str,
+    question: str,
+    cpf: bool,
+    where: tuple[int, int],
+    chosen: tuple[str, ...],
+    hint: str | None,
+    can_go_back: bool,
+) -> Screen:
+    """A question's screen, made once per distinct look (the same screens recur for everyone:
+    rendering one took half a millisecond, profiled)."""
+    multi = question in MULTI
     text = messages.render(
         lang,
         "question",
         question=question,
-        cpf="cpf" in answers.get("funders", ()) and "training" in answers.get("activities", ()),
-        number=where.number,
-        total=where.total,
+        cpf=cpf,
+        number=where[0],
+        total=where[1],
         multi=multi,
         chosen=[label(lang, question, o) for o in chosen],
         hint=hint_text(lang, hint),
@@ -122,9 +135,8 @@ def question_screen(stored: Stored, hint: str | None = None) -> Screen:
         helps.append(Button(messages.text(lang, "glossary", "info_button"), f"info:{question}"))
     if helps:
         rows.append(tuple(helps))
-    nav = _nav_row(lang, snapshot)
-    if nav:
-        rows.append(nav)
+    if can_go_back:
+        rows.append((Button(messages.text(lang, "ui", "back"), "back"),))
     return Screen(text, tuple(rows))
 
 

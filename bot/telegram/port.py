@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from functools import lru_cache
 from typing import Any
 
 from telegram import (
@@ -31,8 +32,10 @@ from bot.telegram.logref import chat_ref
 LOGGER = logging.getLogger("qualiopi_bot")
 
 
+@lru_cache(maxsize=1024)
 def keyboard(buttons: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
-    """Returns the inline keyboard of a screen."""
+    """Returns the inline keyboard of a screen (made once per distinct keyboard: they recur,
+    and python-telegram-bot's objects are immutable)."""
     if not buttons:
         return None
     return InlineKeyboardMarkup(
