@@ -103,14 +103,7 @@ async def other_person_while_one_chat_waits(limiter: BaseRateLimiter[Any]) -> li
             held, calm = Person(app, api, 1), Person(app, api, 2)
             await calm.say("/start")
             await held.say("/start")
-            api.fail_next(
-                "editMessageText",
-                429,
-                ok=False,
-                error_code=429,
-                description="Too Many Requests",
-                parameters={"retry_after": 3},
-            )
+            api.flood_next("editMessageText", 3)
 
             async def answer() -> None:
                 await asyncio.sleep(0.05)

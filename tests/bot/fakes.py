@@ -78,6 +78,17 @@ class FakeBotAPI(BaseRequest):
         """Makes the next call to ``endpoint`` fail with this HTTP status and body."""
         self.failures.append((endpoint, status, response))
 
+    def flood_next(self, endpoint: str, seconds: int) -> None:
+        """Makes the next call to ``endpoint`` a 429 asking to retry after ``seconds``."""
+        self.fail_next(
+            endpoint,
+            429,
+            ok=False,
+            error_code=429,
+            description=f"Too Many Requests: retry after {seconds}",
+            parameters={"retry_after": seconds},
+        )
+
     def of(self, endpoint: str) -> list[dict[str, Any]]:
         return [params for name, params in self.calls if name == endpoint]
 

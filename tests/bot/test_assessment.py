@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,20 @@ async def to_result(p: Person, answers: dict[str, Any] = CPF_TRAINER) -> None:
         await p.press(data)
 
 
+@asynccontextmanager
+async def at_result(
+    tmp_path: Path, store: Any = None, lang: str = "fr", **changes: Any
+) -> AsyncIterator[tuple[Person, Any]]:
+    """A running bot and a person at the certifying CPF trainer's result; the store stays
+    open after the bot stops (its owner closes it)."""
+    api = FakeBotAPI()
+    app, used = make_app(tmp_path, api, store, **changes)
+    async with app:
+        person = Person(app, api, 42, lang)
+        await to_result(person)
+        yield person, used
+
+
 def result_message(p: Person) -> Any:
     return next(m for m in reversed(p.api.chat(p.chat_id)) if "chk:start" in m.data())
 
@@ -67,11 +83,7 @@ async def assess_all(p: Person) -> dict[int, str]:
 
 
 async def test_assessing_every_indicator_survives_a_restart(tmp_path: Path) -> None:
-    api = FakeBotAPI()
-    app, store = make_app(tmp_path, api)
-    async with app:
-        p = Person(app, api, 42)
-        await to_result(p)
+    async with at_result(tmp_path) as (p, store):
         said = await assess_all(p)
         summary = p.live().text
     assert len(said) == 25, "one screen per indicator of a certifying CPF trainer"
@@ -98,11 +110,7 @@ async def test_assessing_every_indicator_survives_a_restart(tmp_path: Path) -> N
 
 
 async def test_statuses_are_kept_in_both_databases(store: Any, tmp_path: Path) -> None:
-    api = FakeBotAPI()
-    app, _ = make_app(tmp_path, api, store)
-    async with app:
-        p = Person(app, api, 42)
-        await to_result(p)
+    async with at_result(tmp_path, store) as (p, _):
         await p.press("chk:start", result_message(p).message_id)
         await p.press("chk:1:done")
         await p.press("chk:2:todo")
@@ -116,17 +124,13 @@ async def test_statuses_are_kept_in_both_databases(store: Any, tmp_path: Path) -
 
 
 async def test_stale_forged_and_double_taps_change_nothing(tmp_path: Path) -> None:
-    api = FakeBotAPI()
-    app, store = make_app(tmp_path, api)
-    async with app:
-        p = Person(app, api, 42)
-        await to_result(p)
+    async with at_result(tmp_path) as (p, store):
         await p.press("chk:start", result_message(p).message_id)
         screen = p.live().message_id
         await p.press("chk:1:done", screen)
         await p.press("chk:1:done", screen)  # a double tap: the screen shows indicator 2 now
         assert on_screen(p) == 2, "the second tap did not skip indicator 2"
-        toasts = [c["text"] for c in api.of("answerCallbackQuery") if c.get("text")]
+        toasts = [c["text"] for c in p.api.of("answerCallbackQuery") if c.get("text")]
         assert "Cet écran n’est plus à jour" in toasts[-1]
         before = await store.load(42)
         for forged in ("chk:99:done", "chk:2:maybe", "chk:x:done", "chk:2", "chk:" + "9" * 70):
@@ -141,11 +145,7 @@ async def test_stale_forged_and_double_taps_change_nothing(tmp_path: Path) -> No
 
 
 async def test_typed_answers_moves_and_explanations(tmp_path: Path) -> None:
-    api = FakeBotAPI()
-    app, store = make_app(tmp_path, api)
-    async with app:
-        p = Person(app, api, 42)
-        await to_result(p)
+    async with at_result(tmp_path) as (p, store):
         await p.say("/checklist")
         await p.say("Oui")
         await p.say("en partie")
@@ -181,11 +181,7 @@ async def test_typed_answers_moves_and_explanations(tmp_path: Path) -> None:
 
 
 async def test_the_plan_is_dated_from_the_audit_date_and_in_the_pdf(tmp_path: Path) -> None:
-    api = FakeBotAPI()
-    app, store = make_app(tmp_path, api)
-    async with app:
-        p = Person(app, api, 42)
-        await to_result(p)
+    async with at_result(tmp_path) as (p, store):
         await assess_all(p)
         await p.press("chk:date")
         await p.say("demain")
@@ -207,16 +203,12 @@ async def test_the_plan_is_dated_from_the_audit_date_and_in_the_pdf(tmp_path: Pa
 
 
 async def test_a_new_questionnaire_keeps_the_statuses_that_still_apply(tmp_path: Path) -> None:
-    api = FakeBotAPI()
-    app, store = make_app(tmp_path, api)
-    async with app:
-        p = Person(app, api, 42)
-        await to_result(p)
+    async with at_result(tmp_path) as (p, store):
         said = await assess_all(p)
         assert {3, 7, 16} <= said.keys()
         await to_result(p, {**CPF_TRAINER, "funders": ["opco"], "certifying": "no"})
         kept = (await store.load(42)).statuses
-        pdf = next(m.document for m in reversed(api.chat(42)) if m.document)
+        pdf = next(m.document for m in reversed(p.api.chat(42)) if m.document)
     assert kept == {n: s for n, s in said.items() if n not in (3, 7, 16)}
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert "Votre auto-évaluation" in text, "the new result's PDF carries the kept statuses"
@@ -239,11 +231,8 @@ async def test_a_not_required_result_offers_no_assessment(tmp_path: Path) -> Non
 
 
 async def test_the_lead_and_the_statistics_carry_readiness(tmp_path: Path) -> None:
-    api = FakeBotAPI()
-    app, store = make_app(tmp_path, api, admin_chat_ids=frozenset({ADMIN}))
-    async with app:
-        p = Person(app, api, 42)
-        await to_result(p)
+    async with at_result(tmp_path, admin_chat_ids=frozenset({ADMIN})) as (p, store):
+        app, api = p.app, p.api
         await assess_all(p)
         offer = next(m for m in reversed(api.chat(42)) if "lead:yes" in m.data())
         await p.press("lead:yes", offer.message_id)
@@ -270,11 +259,7 @@ async def test_the_lead_and_the_statistics_carry_readiness(tmp_path: Path) -> No
 
 @pytest.mark.parametrize("finished", [False, True])
 async def test_reminders_to_continue_and_before_the_audit(tmp_path: Path, finished: bool) -> None:
-    api = FakeBotAPI()
-    app, store = make_app(tmp_path, api)
-    async with app:
-        p = Person(app, api, 42)
-        await to_result(p)
+    async with at_result(tmp_path) as (p, store):
         if finished:
             await assess_all(p)
         else:
@@ -286,12 +271,12 @@ async def test_reminders_to_continue_and_before_the_audit(tmp_path: Path, finish
         await p.press("chk:remind")
         said = p.texts()[-1]
         pending = [(r.due_on, r.kind) for r in await store.pending_reminders(42)]
-        follow = app.handlers[0][0].callback.__self__.follow
+        follow = p.app.handlers[0][0].callback.__self__.follow
         follow.now = lambda: dt.datetime(2026, 12, 4, 9, tzinfo=dt.UTC)
-        await follow.send_due_reminders(app)
+        await follow.send_due_reminders(p.app)
         week_later = p.texts()[-1]
         follow.now = lambda: dt.datetime(2027, 2, 13, 9, tzinfo=dt.UTC)
-        await follow.send_due_reminders(app)
+        await follow.send_due_reminders(p.app)
         before_audit = p.texts()[-1]
     assert "13 février 2027" in said
     gaps = (dt.date(2027, 2, 13), "assess_gaps")
@@ -308,11 +293,7 @@ async def test_reminders_to_continue_and_before_the_audit(tmp_path: Path, finish
 
 
 async def test_reminders_can_be_stopped(tmp_path: Path) -> None:
-    api = FakeBotAPI()
-    app, store = make_app(tmp_path, api)
-    async with app:
-        p = Person(app, api, 42)
-        await to_result(p)
+    async with at_result(tmp_path) as (p, store):
         await p.say("/checklist")
         await p.press("chk:sum")
         await p.press("chk:remind")
@@ -324,11 +305,7 @@ async def test_reminders_can_be_stopped(tmp_path: Path) -> None:
 
 
 async def test_in_english_too(tmp_path: Path) -> None:
-    api = FakeBotAPI()
-    app, store = make_app(tmp_path, api)
-    async with app:
-        p = Person(app, api, 42, "en")
-        await to_result(p)
+    async with at_result(tmp_path, lang="en") as (p, store):
         await p.say("/checklist")
         assert "Self-assessment · 1 of 25" in p.live().text
         await p.say("yes")
@@ -343,11 +320,7 @@ async def test_in_english_too(tmp_path: Path) -> None:
 
 
 async def test_the_retention_purge_erases_statuses(store: Any, tmp_path: Path) -> None:
-    api = FakeBotAPI()
-    app, _ = make_app(tmp_path, api, store)
-    async with app:
-        p = Person(app, api, 42)
-        await to_result(p)
+    async with at_result(tmp_path, store) as (p, _):
         await p.say("/checklist")
         await p.press("chk:1:done")
     future = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)

@@ -277,14 +277,7 @@ async def test_in_a_group_the_bot_only_asks_to_be_contacted_privately(bot: Ctx) 
 
 async def test_rate_limited_send_is_retried_after_retry_after(bot: Ctx) -> None:
     _, api, _ = bot
-    api.fail_next(
-        "sendMessage",
-        429,
-        ok=False,
-        error_code=429,
-        description="Too Many Requests: retry after 1",
-        parameters={"retry_after": 1},
-    )
+    api.flood_next("sendMessage", 1)
     p = person(bot)
     loop = asyncio.get_running_loop()
     started = loop.time()
@@ -298,14 +291,7 @@ async def test_a_429_holds_back_its_chat_only(bot: Ctx) -> None:
     """Chat 42's welcome is refused (retry after 1 s); chat 43, starting meanwhile, is
     answered at once, before 42's retry: the wait is 42's alone."""
     app, api, _ = bot
-    api.fail_next(
-        "sendMessage",
-        429,
-        ok=False,
-        error_code=429,
-        description="Too Many Requests: retry after 1",
-        parameters={"retry_after": 1},
-    )
+    api.flood_next("sendMessage", 1)
     waiting, other = Person(app, api, 42), Person(app, api, 43)
 
     async def later() -> None:
