@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from functools import lru_cache
 from typing import Any
@@ -51,6 +52,17 @@ def keyboard(buttons: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | 
     )
 
 
+@lru_cache(maxsize=1024)
+def keyboard_json(buttons: tuple[tuple[Button, ...], ...]) -> dict[str, str]:
+    """The inline keyboard of a screen as the Bot API reads it, serialized once per distinct
+    keyboard (python-telegram-bot serializing its objects on every call was an eighth of a
+    tap's CPU, profiled): ``api_kwargs`` for a send or an edit; empty without buttons."""
+    markup = keyboard(buttons)
+    if markup is None:
+        return {}
+    return {"reply_markup": json.dumps(markup.to_dict(), ensure_ascii=False)}
+
+
 def _harmless(exc: BadRequest) -> bool:
     text = str(exc).lower()
     return "not modified" in text or "query is too old" in text or "query id is invalid" in text
@@ -68,7 +80,7 @@ class Port:
         """Sends one message; returns its id (None: sent, but Telegram's answer was lost)."""
         try:
             message: Message = await self.bot.send_message(
-                chat_id, text, parse_mode=ParseMode.HTML, reply_markup=keyboard(buttons)
+                chat_id, text, parse_mode=ParseMode.HTML, api_kwargs=keyboard_json(buttons)
             )
         except TimedOut:
             # Not sent twice (see RetryingRateLimiter): it has probably arrived; the next tap
@@ -86,7 +98,7 @@ class Port:
                     chat_id=chat_id,
                     message_id=edit,
                     parse_mode=ParseMode.HTML,
-                    reply_markup=keyboard(screen.buttons),
+                    api_kwargs=keyboard_json(screen.buttons),
                 )
                 return edit
             except BadRequest as exc:
