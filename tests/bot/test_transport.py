@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from collections.abc import AsyncIterator
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from telegram import Bot, InputFile
-from telegram.error import NetworkError, TimedOut
+from telegram.error import NetworkError, TelegramError, TimedOut
 
 from bot.telegram.transport import AiohttpRequest
 from tests.bot.fakes import TOKEN
@@ -85,3 +86,21 @@ async def test_a_slow_answer_is_a_timeout(server: tuple[str, Seen]) -> None:
 async def test_an_unopened_transport_refuses_to_send() -> None:
     with pytest.raises(RuntimeError):
         await AiohttpRequest(1).do_request("http://127.0.0.1:9/", "POST")
+
+
+def test_of_a_message_it_sent_the_bot_reads_only_what_identifies_it() -> None:
+    sent = {
+        "message_id": 7,
+        "date": 1,
+        "chat": {"id": 42, "type": "private"},
+        "text": "Question 2",
+        "entities": [{"type": "bold", "offset": 0, "length": 8}],
+        "reply_markup": {"inline_keyboard": [[{"text": "Oui", "callback_data": "ans:x:y"}]]},
+    }
+    read = AiohttpRequest.parse_json_payload(json.dumps({"ok": True, "result": sent}).encode())
+    assert read["result"] == {"message_id": 7, "date": 1, "chat": {"id": 42, "type": "private"}}
+    updates = {"ok": True, "result": [{"update_id": 1, "message": sent}]}
+    assert AiohttpRequest.parse_json_payload(json.dumps(updates).encode()) == updates
+    assert AiohttpRequest.parse_json_payload(b'{"ok": true, "result": true}')["result"] is True
+    with pytest.raises(TelegramError):
+        AiohttpRequest.parse_json_payload(b"<html>502</html>")
