@@ -21,6 +21,10 @@ from telegram.request import BaseRequest, RequestData
 USER_AGENT = "qualiopi-bot (python-telegram-bot; aiohttp)"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 SENT_MESSAGE_KEEPS = ("message_id", "date", "chat", "message_thread_id")
+EDITS = ("/editMessageText", "/editMessageReplyMarkup")
+EDITED = b'{"ok": true, "result": true}'
+"""An edit's answer as the bot reads it: done (python-telegram-bot takes ``True`` for an edit;
+the edited message itself is not read)."""
 """What the bot reads of a message it has sent: its id (and what a Message needs)."""
 
 
@@ -121,7 +125,10 @@ class AiohttpRequest(BaseRequest):
             async with self._session.request(
                 method, url, data=body, headers=headers, timeout=timeout
             ) as response:
-                return response.status, await response.read()
+                payload = await response.read()
+                if response.status == 200 and url.endswith(EDITS):
+                    return 200, EDITED  # nothing to parse: the bot knows what it edited
+                return response.status, payload
         except aiohttp.ConnectionTimeoutError as exc:
             # No connection, so nothing was sent: a plain network error, safe to retry.
             raise NetworkError(f"aiohttp.{type(exc).__name__}: no connection in time") from exc

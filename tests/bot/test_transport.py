@@ -104,3 +104,13 @@ def test_of_a_message_it_sent_the_bot_reads_only_what_identifies_it() -> None:
     assert AiohttpRequest.parse_json_payload(b'{"ok": true, "result": true}')["result"] is True
     with pytest.raises(TelegramError):
         AiohttpRequest.parse_json_payload(b"<html>502</html>")
+
+
+async def test_an_edit_is_read_as_done(server: tuple[str, Seen]) -> None:
+    base, seen = server
+    async with Bot(TOKEN, base_url=base, request=AiohttpRequest(2)) as bot:
+        edited = await bot.edit_message_text("Question 3", chat_id=3, message_id=5)
+        sent = await bot.send_message(3, "Question 4")
+    assert edited is True, "the answer is not parsed into a message"
+    assert sent.message_id == 5
+    assert [s["method"] for s in seen][-2:] == ["editMessageText", "sendMessage"]
