@@ -236,6 +236,7 @@ async def test_the_lead_and_the_statistics_carry_readiness(tmp_path: Path) -> No
         await assess_all(p)
         offer = next(m for m in reversed(api.chat(42)) if "lead:yes" in m.data())
         await p.press("lead:yes", offer.message_id)
+        assert "votre part d’indicateurs en place et vos trois premières actions" in p.texts()[-1]
         await p.press("lead:agree")
         await p.say("camille.martin@example.fr")
         await p.press("lead:skip")
