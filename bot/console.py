@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import messages
+from bot.console_assessment import assess, offers_assessment
+from bot.render.assessment import assessment_report
 from bot.render.pdf import build_pdf, write_pdf
 from bot.render.result_views import result_view
 from bot.render.screens import (
@@ -31,6 +33,7 @@ from flows.path import answered_path
 from flows.snapshot import Snapshot, as_snapshot
 
 QUIT, BACK, RESTART = "q", "b", "r"
+YES = ("o", "oui", "y", "yes")
 MAX_LINE = 4096
 
 
@@ -200,6 +203,15 @@ class Console:
         self.say(self.line("detail_heading"))
         self.say()
         self.say(self.shown(screen.text))
+        if offers_assessment(self.snapshot):
+            self.say()
+            self.say(self.line("assess_offer"))
+            if (self.ask() or "").lower() in YES:
+                statuses, audit_on = assess(self.snapshot, self.ask, self.say, self.today())
+                if statuses:
+                    own = {"statuses": statuses, "today": self.today().isoformat(),
+                           "audit_on": audit_on.isoformat() if audit_on else None}  # fmt: skip
+                    report["assessment"] = assessment_report(ev, own, self.lang)
         self.say()
         self.say(self.line("save_pdf"))
         while True:

@@ -22,8 +22,9 @@ def drive(lines: list[str], lang: str = "en") -> tuple[int, str]:
 
 
 # independent, training, direct, OPCO, certifying no, long yes, no work periods, no subcontractors,
-# not certified yet, established, then Enter at the review, then Enter (no PDF).
-HAPPY = ["1", "1", "1", "1", "2", "1", "3", "2", "1", "1", "", ""]
+# not certified yet, established, then Enter at the review, Enter (no self-assessment), Enter
+# (no PDF).
+HAPPY = ["1", "1", "1", "1", "2", "1", "3", "2", "1", "1", "", "", ""]
 
 
 def test_a_whole_questionnaire_through_a_pipe() -> None:
@@ -59,7 +60,7 @@ def test_exclusive_choice_is_refused_with_a_reason() -> None:
 
 
 def test_changing_an_answer_from_the_review() -> None:
-    lines = [*HAPPY[:-2], "1", "3", "", ""]  # review: change the situation to employed trainer
+    lines = [*HAPPY[:-3], "1", "3", "", ""]  # review: change the situation to employed trainer
     _, out = drive(lines)
     assert "not required of you" in out
 
@@ -78,6 +79,19 @@ def test_the_pdf_can_be_saved_at_the_end(tmp_path: Path) -> None:
     assert f"Checklist saved: {target}" in out
     text = "".join(page.extract_text() for page in PdfReader(target).pages)
     assert "compulsory" in text
+
+
+def test_the_self_assessment_in_a_terminal_and_its_pdf(tmp_path: Path) -> None:
+    target = tmp_path / "ready.pdf"
+    assessing = ["y", "1", "2", "3", "yes", "partly", "s", "b", "not yet", "q", "15/03/2027", ""]
+    status, out = drive([*HAPPY[:-2], *assessing, str(target)])
+    assert status == 0
+    assert "Self-assessment · 1 of 22" in out
+    assert "Your readiness: 9% in place" in out  # 2 of 22: 1, 4
+    assert "2 indicators in place out of 22, 2 partly, 2 not yet, 16 to assess." in out
+    assert ": by " in out, "the plan is dated from the audit date"
+    text = "".join(page.extract_text() for page in PdfReader(target).pages)
+    assert "Your self-assessment" in text
 
 
 def test_the_console_command_runs_through_a_real_pipe() -> None:
