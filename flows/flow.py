@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final
 
 from transitions import EventData, Machine
@@ -364,8 +365,18 @@ class Progress:
 def progress(snapshot: Mapping[str, Any]) -> Progress:
     """Returns the progress line's figures, the total estimated from the answers so far."""
     conversation = Conversation(snapshot)
-    answers = dict(conversation.answers)
-    state = conversation.state
+    frozen = tuple(
+        sorted((q, tuple(a) if isinstance(a, list | tuple) else a)
+               for q, a in conversation.answers.items())
+    )  # fmt: skip
+    return _progress(conversation.state, frozen)
+
+
+@lru_cache(maxsize=8192)
+def _progress(state: str, frozen: tuple[tuple[str, Any], ...]) -> Progress:
+    """``progress`` for a state and answers (the same few recur for everyone: walking the path
+    for each screen was a tenth of a tap's CPU, profiled)."""
+    answers = dict(frozen)
     if state in (REVIEW, RESULT):
         total = len(answered_path(answers))
         return Progress(total, total)
