@@ -15,6 +15,7 @@ from telegram.ext import (
 
 import messages
 from bot import metrics
+from bot.assessment import pdf_part
 from bot.outbox import Out
 from bot.render.result_views import result_view
 from bot.render.workers import render_pdf
@@ -116,7 +117,11 @@ class ResultSender:
                 continue
             LOGGER.info("sending an owed PDF to chat %s", chat_ref(chat_id))
             metrics.JOB_ITEMS.labels("owed_pdfs", "sent").inc()
-            await self._send_pdf(port, chat_id, snapshot, None)
+            try:  # the self-assessment goes in the PDF, as in the one that was not sent
+                assessment = pdf_part(await self.store.record(chat_id), self.now().date())
+            except StorageError:
+                assessment = None
+            await self._send_pdf(port, chat_id, snapshot, None, assessment)
 
     def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
         """Runs work after the update is done, so that it holds none of the update slots.

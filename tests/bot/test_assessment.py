@@ -368,3 +368,21 @@ def test_every_screen_fits_telegram_for_the_widest_profile(lang: str) -> None:
                 assert button.data.startswith("res:") or parse_chk(button.data) is not None
     for n in numbers:
         assert messages.telegram_length(explain_text(snapshot, n)) <= messages.TELEGRAM_LIMIT
+
+
+async def test_an_owed_pdf_carries_the_statuses_too(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    async with at_result(tmp_path) as (p, store):
+        await p.say("/checklist")
+        await p.press("chk:1:done")
+        for _ in range(4):  # more than the retries: the new result's PDF is refused
+            p.api.fail_next("sendDocument", 502, ok=False, error_code=502, description="Bad")
+        await to_result(p)
+        handlers = p.app.qualiopi  # type: ignore[attr-defined]
+        handlers.now = lambda: dt.datetime.now(dt.UTC) + dt.timedelta(minutes=11)
+        await handlers.resend_owed_pdfs(SimpleNamespace(application=p.app))
+        pdf = next(m.document for m in reversed(p.api.chat(42)) if m.document)
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Votre auto-évaluation" in text
+    await store.close()
