@@ -80,9 +80,11 @@ class AssessMeta:
 class AssessReply:
     """What to say after an assessment step (sent by the front end)."""
 
-    __slots__ = ("edit", "pdf", "said", "screen", "toast")
+    __slots__ = ("edit", "lang", "pdf", "said", "screen", "toast")
 
-    def __init__(self) -> None:
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        """The language to speak (the conversation's, or the person's Telegram language)."""
         self.screen: int | str | None = None
         """The indicator to show, "summary", or None (the screen stays)."""
         self.edit = True
@@ -139,7 +141,9 @@ def decide_assessment(
     source: str | None,
 ) -> tuple[Change | None, tuple[Record, AssessReply]]:
     """Applies one self-assessment event: what to commit, what to say."""
-    reply = AssessReply()
+    snapshot = record.snapshot
+    known = snapshot.get("lang") if snapshot is not None and is_snapshot(snapshot) else None
+    reply = AssessReply(known if isinstance(known, str) else lang)
     kind, value, _ = event
     if not at_result(record):
         reply.said, reply.edit = ("no_result", {}), False

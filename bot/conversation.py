@@ -101,8 +101,7 @@ def decide_conversation(
         reply = Reply()
         reply.assess = assessed
         if assessed.toast:
-            shown_lang = (saved.snapshot or {}).get("lang") or lang
-            reply.toast = messages.text(shown_lang, "assessment", assessed.toast)
+            reply.toast = messages.text(assessed.lang, "assessment", assessed.toast)
         return change, (saved, reply)
     stored = record.snapshot
     snapshot = resume(stored) if stored is not None and is_snapshot(stored) else None

@@ -113,7 +113,7 @@ async def send_assessment(
     """Sends a self-assessment step: its message, then its screen (in place of the pressed
     message, or as a new one); the assessment's screens leave the live message alone."""
     snapshot = record.snapshot
-    lang = as_snapshot(snapshot).lang if snapshot else "fr"
+    lang = reply.lang
     if reply.said is not None:
         await port.send(chat_id, said_text(lang, snapshot, *reply.said))
     if reply.pdf and snapshot is not None:

@@ -215,6 +215,16 @@ async def test_a_new_questionnaire_keeps_the_statuses_that_still_apply(tmp_path:
     await store.close()
 
 
+async def test_checklist_before_anything_answers_in_the_persons_language(tmp_path: Path) -> None:
+    api = FakeBotAPI()
+    app, store = make_app(tmp_path, api)
+    async with app:
+        p = Person(app, api, 42, "en")
+        await p.say("/checklist")
+        assert "finish the questionnaire first" in p.texts()[-1]
+    await store.close()
+
+
 async def test_a_not_required_result_offers_no_assessment(tmp_path: Path) -> None:
     api = FakeBotAPI()
     app, store = make_app(tmp_path, api)
