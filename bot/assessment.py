@@ -16,12 +16,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.render.assessment import parse_chk, readiness_of, typed_status
+from bot.render.assessment import parse_chk, typed_status
 from bot.render.glossary import terms_named
 from bot.render.screens import evaluation_of
 from bot.render.text import parse_day
 from bot.storage import Change, Record, Tally
-from flows.assessment import STATUSES, kept_statuses, next_unassessed, reminder_dates
+from flows.assessment import (
+    STATUSES,
+    kept_statuses,
+    next_unassessed,
+    readiness,
+    reminder_dates,
+)
 from flows.flow import RESULT, is_snapshot
 from flows.rules import CERTIFICATION_PATH
 from flows.snapshot import as_snapshot
@@ -169,14 +175,14 @@ def decide_assessment(
     part, statuses = step.part, step.statuses
     due = None
     if step.reschedule and part.reminders:
-        _, ready = readiness_of(record.snapshot, statuses, today, part.audit_on)
-        due = (lang, reminder_dates(today, part.audit_on, ready.finished))
+        finished = len(statuses) == len(order)
+        due = (lang, reminder_dates(today, part.audit_on, finished))
         if step.announce:
             said = "remind_set" if due[1] else "remind_none"
             reply.said = (said, {"due": due[1]})
     tallies: list[Tally] = []
     if not part.tallied and statuses and len(statuses) == len(order):
-        _, ready = readiness_of(record.snapshot, statuses, today, None)
+        ready = readiness(ev.referential, order, statuses, today=today)
         for c in ready.criteria:
             tallies.append(Tally("assess_done", str(c.criterion), source or "", c.done))
             tallies.append(Tally("assess_total", str(c.criterion), source or "", c.total))

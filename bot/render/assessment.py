@@ -123,6 +123,16 @@ def summary_html(
     shown: int | None = PLAN_SHOWN,
 ) -> str:
     """The readiness summary: overall share in place, per criterion, the action plan."""
+    return _summary(stored, statuses, today, audit_on, shown)[0]
+
+
+def _summary(
+    stored: Stored,
+    statuses: Mapping[int, str],
+    today: dt.date,
+    audit_on: dt.date | None,
+    shown: int | None,
+) -> tuple[str, Readiness]:
     snapshot = as_snapshot(stored)
     lang = snapshot.lang
     ev, ready = readiness_of(snapshot, statuses, today, audit_on)
@@ -139,7 +149,7 @@ def summary_html(
     plan = _plan_items(ev, ready, lang)
     listed = plan if shown is None else plan[:shown]
     cycle = snapshot.answers.get("audit_cycle")
-    return str(
+    html = str(
         messages.call(
             lang,
             "assessment",
@@ -152,6 +162,7 @@ def summary_html(
             audit_range=_t(lang, "audit_range", kind=ev.next_audit, cycle=cycle),
         )
     )
+    return html, ready
 
 
 def summary_screen(
@@ -164,8 +175,7 @@ def summary_screen(
     """The summary with its buttons: continue, go through again, PDF, date, reminders."""
     snapshot = as_snapshot(stored)
     lang = snapshot.lang
-    _, ready = readiness_of(snapshot, statuses, today, audit_on)
-    html = summary_html(snapshot, statuses, today, audit_on)
+    html, ready = _summary(snapshot, statuses, today, audit_on, PLAN_SHOWN)
     html = messages.split_html(html)[0]  # fits already; a guard should a text grow
     left = len(ready.indicators) - ready.assessed
     rows: list[tuple[Button, ...]] = []
@@ -225,19 +235,6 @@ def typed_status(typed: str, lang: str) -> str | None:
         if folded in said:
             return code
     return None
-
-
-def plan_lines(
-    stored: Stored, statuses: Mapping[int, str], today: dt.date, count: int = 3
-) -> list[str]:
-    """The first actions of the plan, one line each (for the consultancy's alert)."""
-    snapshot = as_snapshot(stored)
-    lang = snapshot.lang
-    ev, ready = readiness_of(snapshot, statuses, today, None)
-    return [
-        f"{x['number']}. {x['title']} ({_t(lang, 'status_short', code=x['status'])})"
-        for x in _plan_items(ev, ready, lang)[:count]
-    ]
 
 
 def reminder_text(
