@@ -22,8 +22,8 @@ from bot.render.screens import evaluation_of
 from bot.render.text import parse_day
 from bot.storage import Change, Record, Tally
 from flows.assessment import (
-    STATUSES,
     kept_statuses,
+    move,
     next_unassessed,
     readiness,
     reminder_dates,
@@ -239,19 +239,14 @@ class _Step:
         self.move(action, number)
 
     def move(self, action: str, number: int) -> None:
-        index = self.order.index(number)
-        if action in STATUSES:
-            self.statuses = {**self.statuses, number: action}
-            self.show(next_unassessed(self.order, self.statuses, after=number))
-        elif action == "skip":
-            self.show(self.order[index + 1] if index + 1 < len(self.order) else None)
-        elif action == "back":
-            if index == 0:
-                self.reply.toast = "nothing_before"
-            self.show(self.order[max(0, index - 1)])
-        else:  # info: the explanation in a message of its own; the screen stays
+        if action == "info":  # the explanation in a message of its own; the screen stays
             self.part = replace(self.part, at=number)
             self.reply.said = ("explain", {"number": number})
+            return
+        if action == "back" and number == self.order[0]:
+            self.reply.toast = "nothing_before"
+        self.statuses, shown = move(self.order, self.statuses, number, action)
+        self.show(shown)
 
     def command(self, action: str) -> None:
         if action == "start":

@@ -11,7 +11,7 @@ import messages
 from bot.render.assessment import indicator_screen, summary_html, typed_status
 from bot.render.screens import evaluation_of
 from bot.render.text import parse_day
-from flows.assessment import STATUSES, next_unassessed
+from flows.assessment import STATUSES, move
 from flows.rules import CERTIFICATION_PATH
 
 Ask = Callable[[], str | None]
@@ -49,14 +49,8 @@ def assess(
             break
         keys = {"1": STATUSES[0], "2": STATUSES[1], "3": STATUSES[2], "s": "skip", "b": "back"}
         code = keys.get(typed.lower()) or typed_status(typed, lang)
-        index = order.index(at)
-        if code in STATUSES:
-            statuses[at] = code
-            at = next_unassessed(order, statuses, after=at)
-        elif code == "skip":
-            at = order[index + 1] if index + 1 < len(order) else None
-        elif code == "back":
-            at = order[max(0, index - 1)]
+        if code in (*STATUSES, "skip", "back"):
+            statuses, at = move(order, statuses, at, code)
         else:
             say(line("not_understood"))
     audit_on = None

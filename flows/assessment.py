@@ -111,6 +111,23 @@ def next_unassessed(
     return None
 
 
+def move(
+    order: tuple[int, ...], statuses: Mapping[int, str], at: int, action: str
+) -> tuple[dict[int, str], int | None]:
+    """Applies a status, ``skip`` or ``back`` on indicator ``at``: the statuses, and the
+    indicator to show next (None: the summary). A status moves on to the next indicator
+    without one; skip to the next in order; back to the one before (the first stays)."""
+    index = order.index(at)
+    if action in STATUSES:
+        statuses = {**statuses, at: action}
+        return statuses, next_unassessed(order, statuses, after=at)
+    if action == "skip":
+        return dict(statuses), order[index + 1] if index + 1 < len(order) else None
+    if action == "back":
+        return dict(statuses), order[max(0, index - 1)]
+    raise ValueError(action)
+
+
 def plan_dates(count: int, today: dt.date, audit_on: dt.date | None) -> list[dt.date | None]:
     """Spreads ``count`` actions evenly between today and ``PLAN_MARGIN`` before the audit
     (the audit day itself when it is closer than that); no dates without an audit date."""
