@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import json
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -167,3 +169,27 @@ def test_a_person_no_audit_concerns_gets_one_page_saying_what_it_means() -> None
     assert "Ce que cela veut dire pour vous" in text
     assert "Statut" not in text
     assert "Organisme :" not in text
+
+
+@pytest.mark.parametrize("lang", messages.LANGUAGES)
+def test_the_shipped_font_has_a_glyph_for_every_character_a_pdf_prints(
+    lang: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The fonts are a subset of DejaVu Sans (bot/render/fonts/README.md): the widest document
+    (every category, a self-assessment, a brand with accents) leaves no character without its
+    glyph, which fpdf2 would draw as an empty box."""
+    snapshot = {"v": 1, "state": "result", "lang": lang, "date": "2026-11-26",
+                "answers": CFA_EVERYTHING}  # fmt: skip
+    brand = {"name": "Cabinet Élan — Qualité & Conseil",
+             "presentation": "Conseil « Qualiopi » 2 € ✓",
+             "contact_url": "https://elan.example/contact"}  # fmt: skip
+    indicators = evaluation_of(snapshot).indicators
+    statuses = dict(zip(indicators, itertools.cycle(("done", "partial", "todo")), strict=False))
+    assessment = {"statuses": {str(n): s for n, s in statuses.items()},
+                  "today": "2026-11-26", "audit_on": "2027-03-15"}  # fmt: skip
+    with caplog.at_level(logging.WARNING, logger="fpdf"):
+        pdf = result_pdf(snapshot, brand, assessment)
+    assert "missing the following glyphs" not in caplog.text
+    text, _ = read(pdf)
+    assert "Élan" in text
+    assert "‼" in text or "☐" in text
