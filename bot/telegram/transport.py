@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import urlencode
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
@@ -19,7 +18,7 @@ from telegram.error import NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 USER_AGENT = "qualiopi-bot (python-telegram-bot; aiohttp)"
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+JSON = {"Content-Type": "application/json"}
 SENT_MESSAGE_KEEPS = ("message_id", "date", "chat", "message_thread_id")
 EDITS = ("/editMessageText", "/editMessageReplyMarkup")
 EDITED = b'{"ok": true, "result": true}'
@@ -118,9 +117,11 @@ class AiohttpRequest(BaseRequest):
             body = aiohttp.FormData(fields)
             for name, (filename, content, mimetype) in files.items():
                 body.add_field(name, content, filename=filename, content_type=mimetype)
-        elif fields:  # encoded here: aiohttp's FormData builds a multipart writer every time
-            body = urlencode(fields).encode()
-            headers = FORM
+        elif fields:
+            # JSON, which the Bot API takes like a form: encoded in C, where form-encoding
+            # quotes every accented character in Python (20 µs for a question, against 2).
+            body = request_data.json_payload if request_data else b""
+            headers = JSON
         try:
             async with self._session.request(
                 method, url, data=body, headers=headers, timeout=timeout

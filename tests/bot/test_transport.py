@@ -30,9 +30,10 @@ async def server() -> AsyncIterator[tuple[str, Seen]]:
             async for part in await request.multipart():
                 body = await part.read()  # type: ignore[union-attr]
                 fields[part.name or ""] = (part.filename, body)  # type: ignore[union-attr]
-        else:
-            fields = dict(await request.post())
-        seen.append({"method": method, "fields": fields, "agent": request.headers["User-Agent"]})
+        elif request.can_read_body:
+            fields = await request.json()
+        seen.append({"method": method, "fields": fields, "agent": request.headers["User-Agent"],
+                     "type": request.content_type})  # fmt: skip
         if method == "slow":
             await asyncio.sleep(0.6)
         if method == "getMe":
@@ -61,6 +62,7 @@ async def test_fields_and_files_arrive_as_sent(server: tuple[str, Seen]) -> None
     sent = next(s for s in seen if s["method"] == "sendMessage")["fields"]
     assert sent["text"] == "Bonjour <b>é</b>"
     assert sent["chat_id"] == "3"
+    assert next(s for s in seen if s["method"] == "sendMessage")["type"] == "application/json"
     document = next(s for s in seen if s["method"] == "sendDocument")["fields"]
     assert document["document"] == ("liste.pdf", b"%PDF-1.4 x")
     assert document["caption"] == (None, b"c")
