@@ -158,7 +158,10 @@ async def trainer(
         async with client.post(
             hook, json=body, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
         ) as response:
-            await response.read()
+            reply = await response.read()
+        if reply:  # a method in the webhook's response: Telegram carries it out
+            method = json.loads(reply)
+            api.answer(method.pop("method"), {k: str(v) for k, v in method.items()}, False)
         replied = await asyncio.wait_for(
             future, timeout=float(os.environ.get("BENCH_TIMEOUT", "120"))
         )

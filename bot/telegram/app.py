@@ -21,6 +21,7 @@ from bot.consultancy.offer import has_advisor
 from bot.storage import (
     Store,
 )
+from bot.telegram.answers import WebhookAnswers
 from bot.telegram.handlers import COMMANDS, FRENCH_NAMES, QualiopiBot
 from bot.telegram.logref import use_key
 from bot.telegram.processing import BotApplication, PerChatUpdateProcessor
@@ -67,13 +68,14 @@ def build_application(
     """Builds the application: handlers, per-chat processor, rate limiter, command menu."""
     assert settings.token is not None
     use_key(settings.token)
+    answers = WebhookAnswers()
     builder = (
         ApplicationBuilder()
         .application_class(BotApplication)
         .token(settings.token)
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
-        .concurrent_updates(PerChatUpdateProcessor())
+        .concurrent_updates(PerChatUpdateProcessor(answers=answers))
         .rate_limiter(
             rate_limiter or RetryingRateLimiter(overall_max_rate=settings.max_messages_per_second)
         )
@@ -90,6 +92,7 @@ def build_application(
     handlers.register(application)
     if isinstance(application, BotApplication):
         application.qualiopi = handlers
+        application.webhook_answers = answers
     if application.job_queue is not None:
         application.job_queue.run_repeating(
             handlers.follow.send_due_reminders, interval=3600, first=10, name="reminders"

@@ -28,6 +28,7 @@ from bot.render.screens import (
     Button,
     Screen,
 )
+from bot.telegram.answers import WebhookAnswers
 from bot.telegram.logref import chat_ref
 
 LOGGER = logging.getLogger("qualiopi_bot")
@@ -73,6 +74,7 @@ class Port:
 
     def __init__(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         self.bot = application.bot
+        self.answers: WebhookAnswers | None = getattr(application, "webhook_answers", None)
 
     async def send(
         self, chat_id: int, text: str, buttons: tuple[tuple[Button, ...], ...] = ()
@@ -115,7 +117,10 @@ class Port:
             await self.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
 
     async def toast(self, query: CallbackQuery, text: str | None = None) -> None:
-        """Answers a button press (quickly; an expired query is a normal outcome)."""
+        """Answers a button press: in the webhook's response when it waits for it, else by a
+        call (quickly; an expired query is a normal outcome)."""
+        if self.answers is not None and self.answers.give(query.id, text):
+            return
         try:
             await query.answer(text[:200] if text else None)
         except BadRequest as exc:

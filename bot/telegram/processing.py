@@ -15,6 +15,8 @@ from telegram.ext import (
     BaseUpdateProcessor,
 )
 
+from bot.telegram.answers import WebhookAnswers
+
 if TYPE_CHECKING:
     from bot.telegram.handlers import QualiopiBot
 
@@ -26,10 +28,13 @@ WIDE = 1_000_000
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Serialises the updates of each chat (FIFO lock per chat) while chats run in parallel."""
 
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
+    def __init__(
+        self, max_concurrent_updates: int = 256, answers: WebhookAnswers | None = None
+    ) -> None:
         # python-telegram-bot takes its slot before ``do_process_update``, that is before the
         # chat's turn: its own limit is left wide, and the real one is taken in turn below.
         super().__init__(WIDE)
+        self.answers = answers
         self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: Counter[int] = Counter()
@@ -38,6 +43,14 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         """Waits for every earlier update of its chat, then for one of the update slots: a
         chat's backlog waits outside the slots, so it never holds more than one of them and
         other chats go on meanwhile."""
+        query = update.callback_query if isinstance(update, Update) else None
+        try:
+            await self._in_turn(update, coroutine)
+        finally:
+            if query is not None and self.answers is not None:
+                self.answers.release(query.id)
+
+    async def _in_turn(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
             async with self._slots:
@@ -69,6 +82,8 @@ class BotApplication(Application[Any, Any, Any, Any, Any, Any]):
 
     qualiopi: QualiopiBot | None = None
     """The handlers (tests wait on their background work)."""
+    webhook_answers: WebhookAnswers | None = None
+    """Button answers awaited by webhook responses (``bot.telegram.answers``)."""
 
     def _mark_for_persistence_update(
         self, *, update: object | None = None, job: Any = None

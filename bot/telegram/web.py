@@ -60,7 +60,8 @@ class WebServer:
         return app
 
     async def webhook(self, request: web.Request) -> web.Response:
-        """Takes one update from Telegram: checks the secret, queues the update."""
+        """Takes one update from Telegram: checks the secret, queues the update; a button's
+        answer goes back in the response (``bot.telegram.answers``)."""
         secret = self.settings.webhook_secret
         given = request.headers.get(SECRET_HEADER, "")
         if secret and not hmac.compare_digest(given.encode(), secret.encode()):
@@ -73,8 +74,15 @@ class WebServer:
         except (ValueError, TypeError, KeyError, AttributeError):
             LOGGER.warning("a webhook request that is not an update was refused")
             return web.Response(status=400)
+        query = update.callback_query
+        answers = getattr(self.application, "webhook_answers", None)
+        if query is None or answers is None:
+            await self.application.update_queue.put(update)
+            return web.Response()
+        waiting = answers.expect(query.id)
         await self.application.update_queue.put(update)
-        return web.Response()
+        method = await answers.response(query.id, waiting)
+        return web.Response() if method is None else web.json_response(method)
 
     async def status(self) -> tuple[int, dict[str, Any]]:
         """What /health says: 200 while the database answers and PDFs can be made."""

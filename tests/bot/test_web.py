@@ -16,7 +16,8 @@ import pytest
 
 from bot.render import workers
 from bot.telegram.web import serve
-from tests.bot.fakes import FakeBotAPI, make_app, message_update, settings
+from bot.telegram.answers import WebhookAnswers
+from tests.bot.fakes import FakeBotAPI, callback_update, make_app, message_update, settings
 
 SECRET = "s3cret-token_1"
 
@@ -124,3 +125,50 @@ async def test_polling_mode_serves_health_and_metrics_without_a_webhook(tmp_path
                 assert response.status == 404
         assert not api.of("setWebhook")
         assert api.of("getUpdates")
+
+
+async def test_a_buttons_answer_goes_back_in_the_webhook_response(
+    webhook: tuple[str, FakeBotAPI],
+) -> None:
+    """A tap costs one request to Telegram (the new screen): the answer that stops the
+    button's spinner, toast included, is the webhook response's method."""
+    base, api = webhook
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    async with aiohttp.ClientSession() as client:
+        start = message_update(611, "fr", text="/start")
+        async with client.post(f"{base}/telegram", json=start, headers=headers) as response:
+            assert response.status == 200
+            assert await response.read() == b"", "a message has no button to answer"
+        for _ in range(100):
+            if any(m.buttons for m in api.chat(611)):
+                break
+            await asyncio.sleep(0.02)
+        question = next(m for m in api.chat(611) if m.buttons)
+        tap = callback_update(611, question.data()[0], question.message_id, "fr")
+        async with client.post(f"{base}/telegram", json=tap, headers=headers) as response:
+            method = await response.json()
+        assert method == {"method": "answerCallbackQuery",
+                          "callback_query_id": tap["callback_query"]["id"]}  # fmt: skip
+        stale = callback_update(611, "ans:forged", question.message_id, "fr")
+        async with client.post(f"{base}/telegram", json=stale, headers=headers) as response:
+            method = await response.json()
+        assert method["callback_query_id"] == stale["callback_query"]["id"]
+        assert method.get("text"), "a forged button is answered with a toast"
+    assert not api.of("answerCallbackQuery")
+    assert api.of("editMessageText"), "the new screen is a call of its own"
+
+
+async def test_an_answer_not_ready_in_time_takes_its_own_call() -> None:
+    answers = WebhookAnswers(wait=0.01)
+    waiting = answers.expect("q1")
+    assert await answers.response("q1", waiting) is None
+    assert not answers.give("q1", "trop tard"), "no response waits: the port calls Telegram"
+    waiting = answers.expect("q2")
+    answers.release("q2")
+    assert await answers.response("q2", waiting) == {
+        "method": "answerCallbackQuery", "callback_query_id": "q2"}  # fmt: skip
+    waiting = answers.expect("q3")
+    assert answers.give("q3", "x" * 300)
+    method = await answers.response("q3", waiting)
+    assert method is not None
+    assert len(method["text"]) == 200, "Telegram's limit"

@@ -1,0 +1,68 @@
+"""A button's answer carried by the webhook's HTTP response instead of a call of its own.
+
+Telegram lets a bot reply to a webhook request with one Bot API method in the response body
+("Making requests when getting updates", Bot API documentation). A tap needs two methods: the
+button's answer (which stops its spinner, with the toast's text) and the new screen. Here the
+answer rides the response, so a tap costs one request to Telegram instead of two, and the
+spinner stops as soon as the step is decided. Telegram does not say whether such a method
+succeeded, which is acceptable for a spinner: an answer that fails leaves it to stop by itself,
+as a lost call would.
+
+The webhook waits at most ``WAIT`` seconds for the answer (a chat's earlier taps, or a slow
+database, can hold the update longer); past that the response goes out empty and the answer
+takes its own call, as in polling mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+WAIT = 1.0
+"""Seconds the webhook's response waits for the button's answer."""
+TOAST_LIMIT = 200
+"""Telegram's limit on the text of a button's answer, in characters."""
+
+
+class WebhookAnswers:
+    """The button answers awaited by webhook responses, by callback query id."""
+
+    def __init__(self, wait: float = WAIT) -> None:
+        self.wait = wait
+        self._waiting: dict[str, asyncio.Future[str]] = {}
+
+    def expect(self, query_id: str) -> asyncio.Future[str]:
+        """Registers a webhook response waiting for this query's answer (before the update
+        is queued, so that the answer cannot come first)."""
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._waiting[query_id] = future
+        return future
+
+    def give(self, query_id: str, text: str | None) -> bool:
+        """Hands the answer (its toast text, or None) to the waiting response; False when no
+        response waits for it (polling mode, or past ``wait``): then it takes its own call."""
+        future = self._waiting.pop(query_id, None)
+        if future is None or future.done():
+            return False
+        future.set_result(text[:TOAST_LIMIT] if text else "")
+        return True
+
+    async def response(self, query_id: str, future: asyncio.Future[str]) -> dict[str, Any] | None:
+        """The method for the webhook's response: the answer if given within ``wait``, else
+        None (and the answer, given later, takes its own call)."""
+        try:
+            text = await asyncio.wait_for(asyncio.shield(future), self.wait)
+        except TimeoutError:
+            if not future.done():
+                self._waiting.pop(query_id, None)
+                return None
+            text = future.result()
+        method: dict[str, Any] = {"method": "answerCallbackQuery", "callback_query_id": query_id}
+        if text:
+            method["text"] = text
+        return method
+
+    def release(self, query_id: str) -> None:
+        """The update is handled: a response still waiting answers the button without text
+        (an update that ends without an answer would otherwise keep its spinner turning)."""
+        self.give(query_id, None)
