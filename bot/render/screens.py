@@ -381,7 +381,7 @@ def result_pdf(
 @lru_cache(maxsize=256)
 def _pdf_for(key: str) -> bytes:
     """Builds a PDF once per distinct result: the same answers, day, language and branding
-    always give the same document, and laying one out costs about 150 ms of CPU."""
+    always give the same document, and laying one out costs about 70 ms of CPU."""
     from bot.render.assessment import assessment_report
     from bot.render.pdf import build_pdf  # fpdf2 loads only when a PDF is asked for
 

@@ -1,15 +1,16 @@
 """CPU-heavy work off the bot's event loop and off its core: the PDF in a worker process.
 
-Laying out a checklist PDF costs about 150 ms of CPU; in a thread it would still hold the GIL
+Laying out a checklist PDF costs about 70 ms of CPU; in a thread it would still hold the GIL
 and stall every other chat. Worker processes (spawned, so nothing of the bot's threads or
-connections is inherited; one per core beyond the bot's own) keep their own cache of PDFs per
-distinct result.
+connections is inherited; one per core beyond the bot's own, at a lower CPU priority) keep
+their own cache of PDFs per distinct result.
 """
 
 from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -36,10 +37,23 @@ def _executor() -> ProcessPoolExecutor:
     if _pool is None:
         workers = max(1, _cpus() - 1)  # the bot itself keeps one core
         _pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_lower_priority,
         )
         atexit.register(_pool.shutdown, wait=False, cancel_futures=True)
     return _pool
+
+
+PDF_NICENESS = 10
+"""How much lower than the bot's the PDF workers' CPU priority is (Unix ``nice``)."""
+
+
+def _lower_priority() -> None:
+    """Runs in each PDF worker as it starts: a PDF is background work, a tap waits for its
+    answer, so when the cores are short the scheduler serves the bot's event loop first."""
+    with contextlib.suppress(AttributeError, OSError):  # no nice() on Windows
+        os.nice(PDF_NICENESS)
 
 
 def _discard_pool() -> None:

@@ -122,6 +122,17 @@ async def test_a_dead_pdf_worker_is_replaced_and_the_pdf_still_comes() -> None:
     assert workers._executor() is not pool
 
 
+def test_pdf_workers_yield_the_cpu_to_the_bot() -> None:
+    """A PDF is background work: its workers run at a lower priority than the process that
+    answers taps, so that on a busy machine taps are served first."""
+    import os
+
+    from bot.render import workers
+
+    expected = min(19, os.nice(0) + workers.PDF_NICENESS)
+    assert workers._executor().submit(os.nice, 0).result(timeout=30) == expected
+
+
 def test_the_pdf_is_a_document_to_prepare_the_audit_with() -> None:
     """Branding with clickable links and fields for the organisation; a summary first; per
     criterion a table with a box per example of evidence and columns to fill; the 2026

@@ -15,8 +15,8 @@ import aiohttp
 import pytest
 
 from bot.render import workers
-from bot.telegram.web import serve
 from bot.telegram.answers import WebhookAnswers
+from bot.telegram.web import serve
 from tests.bot.fakes import FakeBotAPI, callback_update, make_app, message_update, settings
 
 SECRET = "s3cret-token_1"
