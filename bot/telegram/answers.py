@@ -57,6 +57,9 @@ class WebhookAnswers:
                 self._waiting.pop(query_id, None)
                 return None
             text = future.result()
+        except asyncio.CancelledError:  # the request went away: the answer takes its call
+            self._waiting.pop(query_id, None)
+            raise
         method: dict[str, Any] = {"method": "answerCallbackQuery", "callback_query_id": query_id}
         if text:
             method["text"] = text

@@ -172,3 +172,11 @@ async def test_an_answer_not_ready_in_time_takes_its_own_call() -> None:
     method = await answers.response("q3", waiting)
     assert method is not None
     assert len(method["text"]) == 200, "Telegram's limit"
+    patient = WebhookAnswers(wait=5)
+    waiting = patient.expect("q4")
+    gone = asyncio.create_task(patient.response("q4", waiting))
+    await asyncio.sleep(0)
+    gone.cancel()  # the webhook request went away before the answer came
+    with pytest.raises(asyncio.CancelledError):
+        await gone
+    assert not patient.give("q4", "ok"), "nobody reads that response: the port calls Telegram"
