@@ -16,6 +16,7 @@ import messages
 from bot.render.screens import label
 from bot.storage import Store
 from flows.contract import QUESTION_IDS
+from flows.referential import NoReferentialError, referential_on
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "leads": (
@@ -57,6 +58,22 @@ def _answer(question: str, value: Any, lang: str) -> str:
     return ", ".join(label(lang, question, o) for o in options)
 
 
+def _actions(value: Any, created_at: str | None, lang: str) -> str:
+    """The lead's first actions as the consultant reads them ("4. Analyse du besoin ; 6. …"),
+    titled by the référentiel in force when the lead came; the numbers alone if none was."""
+    numbers = json.loads(value) if isinstance(value, str) else value
+    if not numbers:
+        return ""
+    try:
+        day = dt.datetime.fromisoformat(created_at).date() if created_at else dt.date.today()
+        ref = referential_on(day)
+    except (ValueError, NoReferentialError):
+        return ", ".join(str(n) for n in numbers)
+    titled = [f"{n}. {ref.indicator(n).short_title[lang]}" if n in ref.numbers else str(n)
+              for n in numbers]  # fmt: skip
+    return messages.typography(lang, " ; ".join(titled))
+
+
 def to_csv(
     rows: Sequence[dict[str, Any]], columns: Sequence[str], lang: str, zone: ZoneInfo
 ) -> bytes:
@@ -69,6 +86,8 @@ def to_csv(
     writer.writerow(header)
     for row in rows:
         out = dict(row)
+        if out.get("first_actions"):
+            out["first_actions"] = _actions(out["first_actions"], out.get("created_at"), lang)
         for key in TIMES:
             if key in out:
                 out[key] = _local(out[key], zone)

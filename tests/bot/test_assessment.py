@@ -4,6 +4,7 @@ the reminders."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 from collections.abc import AsyncIterator
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
+from bot.consultancy.export import export_all
 from tests.answers import presses
 from tests.bot.fakes import FakeBotAPI, Person, make_app
 from tests.bot.stores import SQLiteStore
@@ -260,6 +262,13 @@ async def test_the_lead_and_the_statistics_carry_readiness(tmp_path: Path) -> No
     lead = (await store.rows("leads"))[0]
     assert lead["readiness"] == 52
     assert lead["first_actions"] == "[4, 6, 10]"
+    csv_text = (await export_all(store))["leads"][0].decode("utf-8-sig")
+    header, row = list(csv.reader(io.StringIO(csv_text), delimiter=";"))[:2]
+    cells = dict(zip(header, row, strict=True))
+    assert cells["Préparation (% en place)"] == "52"
+    assert cells["Premières actions (indicateurs)"].startswith(
+        "4. Analyse du besoin\u202f; 6. Contenus"
+    ), "a consultant reads titles, not a list of numbers"
     assert "Auto-évaluations terminées</b>\u00a0: 1" in stats
     assert "Critère 1\u00a0: 66\u202f%" in stats  # 2 of the 3 indicators of criterion 1
     tallies = await store.tallies(None, None)
