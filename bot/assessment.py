@@ -122,6 +122,11 @@ def accepts(event: tuple[str, str, tuple[str, ...]], record: Record) -> bool:
     return False
 
 
+def on_indicator(record: Record) -> bool:
+    """Tells whether an indicator's screen is the one in front of the person."""
+    return at_result(record) and AssessMeta.of(record.meta).at is not None
+
+
 def leave(meta: Mapping[str, Any]) -> dict[str, Any]:
     """Returns ``meta`` with no indicator on screen (another step took the chat elsewhere)."""
     part = AssessMeta.of(meta)

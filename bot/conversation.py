@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 from typing import Any
 
 import messages
-from bot.assessment import AssessReply, accepts, decide_assessment, for_new_result, leave
+from bot.assessment import (
+    AssessReply,
+    accepts,
+    decide_assessment,
+    for_new_result,
+    leave,
+    on_indicator,
+)
 from bot.consultancy.meta import FunnelMeta
 from bot.consultancy.tracking import track
 from bot.render.glossary import DONT_KNOW, QUESTION_TERMS, SAFE_ANSWERS, terms_named
@@ -94,6 +102,11 @@ def decide_conversation(
 ) -> tuple[Change | None, tuple[Record, Reply]]:
     """Applies one event to the chat's stored conversation: what to commit (None: nothing),
     what to say."""
+    if event[:2] == ("command", "language") and on_indicator(record):
+        # In the middle of the self-assessment: the same indicator again, in the other language.
+        assert record.snapshot is not None
+        record = replace(record, snapshot=switch_language(record.snapshot))
+        event = ("command", "checklist", ())
     if accepts(event, record):
         change, (saved, assessed) = decide_assessment(
             record, event, lang=lang, today=today, source=record.source

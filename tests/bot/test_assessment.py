@@ -324,6 +324,23 @@ async def test_reminders_can_be_stopped(tmp_path: Path) -> None:
     await store.close()
 
 
+async def test_language_on_an_indicator_shows_it_again_in_the_other_language(
+    tmp_path: Path,
+) -> None:
+    async with at_result(tmp_path) as (p, store):
+        await p.say("/checklist")
+        await p.say("oui")
+        assert "Auto-évaluation · 2 sur 25" in p.live().text
+        await p.say("/language")
+        assert "Self-assessment · 2 of 25" in p.live().text, "the same indicator, in English"
+        await p.say("partly")
+        assert "Self-assessment · 3 of 25" in p.live().text
+        await p.say("/langue")
+        assert "Auto-évaluation · 3 sur 25" in p.live().text
+    assert (await store.load(42)).statuses == {1: "done", 2: "partial"}
+    await store.close()
+
+
 async def test_in_english_too(tmp_path: Path) -> None:
     async with at_result(tmp_path, lang="en") as (p, store):
         await p.say("/checklist")
