@@ -6,6 +6,7 @@ image is not built here (no registry access in CI)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -40,18 +41,22 @@ def test_compose_runs_two_workers_on_postgresql_after_one_migration() -> None:
 
 
 def _compose() -> list[str] | None:
-    if shutil.which("docker-compose"):
-        return ["docker-compose"]
-    if shutil.which("docker"):
+    """Docker Compose v2, which reads the Compose Specification the file is written in (the
+    legacy Python ``docker-compose`` 1.x, end of life since 2023, refuses ``name:`` and an
+    optional ``env_file``)."""
+    for command in (["docker", "compose"], ["docker-compose"]):
+        if not shutil.which(command[0]):
+            continue
         probe = subprocess.run(
-            ["docker", "compose", "version"], capture_output=True, check=False, timeout=30
+            [*command, "version"], capture_output=True, text=True, check=False, timeout=30
         )
-        if probe.returncode == 0:
-            return ["docker", "compose"]
+        major = re.search(r"version v?(\d+)\.", probe.stdout)
+        if probe.returncode == 0 and major and int(major.group(1)) >= 2:
+            return command
     return None
 
 
-@pytest.mark.skipif(_compose() is None, reason="Docker's compose plugin is not installed here")
+@pytest.mark.skipif(_compose() is None, reason="Docker Compose v2 is not installed here")
 def test_docker_compose_accepts_the_file(tmp_path: Path) -> None:
     env = tmp_path / ".env"
     env.write_text("POSTGRES_PASSWORD=x\nTELEGRAM_BOT_TOKEN=1:x\n")
