@@ -41,6 +41,12 @@ FLOOD_WAITS = Counter(
     ["scope"],
     registry=REGISTRY,
 )
+BUTTON_ANSWERS = Counter(
+    "qualiopi_button_answers_total",
+    "Button presses answered, by way: in the webhook's response, or by a call of their own.",
+    ["via"],
+    registry=REGISTRY,
+)
 STEP_SECONDS = Histogram(
     "qualiopi_database_step_seconds",
     "One update's storage step: the chat's lock, the decision and the commit.",

@@ -23,6 +23,7 @@ from telegram.ext import (
     Application,
 )
 
+from bot import metrics
 from bot.outbox import Out
 from bot.render.screens import (
     Button,
@@ -120,7 +121,9 @@ class Port:
         """Answers a button press: in the webhook's response when it waits for it, else by a
         call (quickly; an expired query is a normal outcome)."""
         if self.answers is not None and self.answers.give(query.id, text):
+            metrics.BUTTON_ANSWERS.labels("response").inc()
             return
+        metrics.BUTTON_ANSWERS.labels("call").inc()
         try:
             await query.answer(text[:200] if text else None)
         except BadRequest as exc:

@@ -154,8 +154,11 @@ async def test_a_buttons_answer_goes_back_in_the_webhook_response(
             method = await response.json()
         assert method["callback_query_id"] == stale["callback_query"]["id"]
         assert method.get("text"), "a forged button is answered with a toast"
+        async with client.get(f"{base}/metrics") as response:
+            exposed = await response.text()
     assert not api.of("answerCallbackQuery")
     assert api.of("editMessageText"), "the new screen is a call of its own"
+    assert 'qualiopi_button_answers_total{via="response"}' in exposed
 
 
 async def test_an_answer_not_ready_in_time_takes_its_own_call() -> None:
