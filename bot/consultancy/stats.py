@@ -7,10 +7,13 @@ import io
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import messages
 from flows.contract import QUESTION_IDS, VERDICTS
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 @dataclass
@@ -148,7 +151,16 @@ CALM = ("#2b6c8f", "#4f95b8", "#86bcd6", "#b9d9e8", "#9aa6ad", "#d9dee1")
 
 
 def chart_png(stats: Stats, lang: str) -> bytes:
-    """Returns the funnel and the verdict mix as one PNG, the period in the title."""
+    """Returns the funnel, the verdict mix and, once people finished their self-assessment,
+    the share in place per criterion, as one PNG, the period in the title."""
+    fig = chart_figure(stats, lang)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    return buffer.getvalue()
+
+
+def chart_figure(stats: Stats, lang: str) -> Figure:
+    """The chart's figure (``chart_png`` renders it)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -161,17 +173,20 @@ def chart_png(stats: Stats, lang: str) -> bytes:
         return messages.text(lang, "questions", "short", question=code)
 
     # A Figure of its own (no pyplot): no global state, safe in the thread /stats runs in.
-    fig = Figure(figsize=(12, 5.5), layout="constrained")
+    ready = stats.readiness() if stats.started else []
+    fig = Figure(figsize=(12, 8.5 if ready else 5.5), layout="constrained")
     FigureCanvasAgg(fig)
     fig.suptitle(say("chart_title", since=stats.since, until=stats.until), fontsize=13)
-    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    grid: list[Any] = (
+        [["funnel", "verdicts"], ["funnel", "ready"]] if ready else [["funnel", "verdicts"]]
+    )
+    panels: dict[str, Any] = fig.subplot_mosaic(grid, width_ratios=[3, 2])
+    left, right = panels["funnel"], panels["verdicts"]
     if not stats.started:
         for axes in (left, right):
             axes.axis("off")
         fig.text(0.5, 0.5, say("chart_empty"), ha="center", va="center", fontsize=14)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=110)
-        return buffer.getvalue()
+        return fig
     steps = funnel_steps(stats)[::-1]
     bars = left.barh(
         [step_name(code) for code, _ in steps],
@@ -200,6 +215,26 @@ def chart_png(stats: Stats, lang: str) -> bytes:
         right.text(0.5, 0.5, say("chart_no_result"), ha="center", va="center")
         right.axis("off")
     right.set_title(say("chart_verdicts"))
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    return buffer.getvalue()
+    if ready:
+        _readiness_panel(panels["ready"], ready, stats.assessed, lang)
+    return fig
+
+
+def _readiness_panel(axes: Any, ready: list[tuple[int, int]], assessed: int, lang: str) -> None:
+    """Per criterion, the average share of indicators in place, from 0 to 100 %: where the
+    people who assessed themselves need help first."""
+    rows = ready[::-1]  # criterion 1 at the top
+    weakest = min(pct for _, pct in ready)  # darker: where to help first
+    bars = axes.barh(
+        [messages.text(lang, "stats", "chart_criterion", number=c) for c, _ in rows],
+        [pct for _, pct in rows],
+        color=[CALM[0] if pct == weakest else CALM[2] for _, pct in rows],
+    )
+    axes.bar_label(
+        bars,
+        labels=[messages.text(lang, "stats", "chart_percent", pct=pct) for _, pct in rows],
+        padding=3,
+    )
+    axes.set_xlim(0, 100)
+    axes.set_title(messages.text(lang, "stats", "chart_ready", assessed=assessed))
+    axes.spines[["top", "right"]].set_visible(False)

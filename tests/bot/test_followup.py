@@ -555,6 +555,29 @@ def test_the_funnel_only_goes_down_and_an_empty_period_says_so() -> None:
     assert chart_png(Stats(None, None), "fr").startswith(b"\x89PNG")
 
 
+def test_the_chart_shows_readiness_per_criterion_once_people_assessed_themselves() -> None:
+    """A consultant sees where prospects stand per criterion, the weakest darker."""
+    from bot.consultancy.stats import Stats, chart_figure
+
+    s = Stats(dt.date(2026, 10, 29), dt.date(2026, 11, 27), started=40, completed=28, leads=6)
+    s.verdicts.update({"required": 20, "not_required": 8})
+    assert len(chart_figure(s, "fr").axes) == 2, "no self-assessment yet: no third panel"
+    s.assessed = 3
+    s.in_place.update({1: 6, 2: 3})
+    s.audited.update({1: 9, 2: 15})
+    axes = chart_figure(s, "fr").axes
+    assert len(axes) == 3
+    ready = axes[2]
+    assert "Auto-évaluations terminées\u00a0: 3" in ready.get_title()
+    assert [t.get_text() for t in ready.get_yticklabels()] == ["Critère 2", "Critère 1"]
+    assert [round(p.get_width()) for p in ready.patches] == [20, 66]
+    labels = [t.get_text() for t in ready.texts]
+    assert labels == ["20\u202f%", "66\u202f%"]
+    dark, light = (p.get_facecolor() for p in ready.patches)
+    assert dark != light, "the weakest criterion stands out"
+    assert "66%" in [t.get_text() for t in chart_figure(s, "en").axes[2].texts]
+
+
 async def test_a_lead_alert_that_failed_is_sent_later_once(store: Any, tmp_path: Path) -> None:
     """The consultancy's alert is owed until it goes out: Telegram refusing it when the lead
     is made, the job sends it after a grace, once, even with two workers running the job."""
