@@ -54,16 +54,22 @@ class WebhookAnswers:
             text = await asyncio.wait_for(asyncio.shield(future), self.wait)
         except TimeoutError:
             if not future.done():
-                self._waiting.pop(query_id, None)
+                self._forget(query_id, future)
                 return None
             text = future.result()
         except asyncio.CancelledError:  # the request went away: the answer takes its call
-            self._waiting.pop(query_id, None)
+            self._forget(query_id, future)
             raise
         method: dict[str, Any] = {"method": "answerCallbackQuery", "callback_query_id": query_id}
         if text:
             method["text"] = text
         return method
+
+    def _forget(self, query_id: str, future: asyncio.Future[str]) -> None:
+        """Stops waiting with this future (not another one registered since for the same query:
+        Telegram delivering an update twice)."""
+        if self._waiting.get(query_id) is future:
+            del self._waiting[query_id]
 
     def release(self, query_id: str) -> None:
         """The update is handled: a response still waiting answers the button without text
