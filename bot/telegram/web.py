@@ -30,6 +30,8 @@ LOGGER = logging.getLogger("qualiopi_bot")
 MAX_UPDATE_BYTES = 1024 * 1024
 """A Telegram update is a few kilobytes; anything past a megabyte is not one."""
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+WEBHOOK_CONNECTIONS = 100
+"""Webhook requests Telegram may have in flight at once (its maximum)."""
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -155,6 +157,10 @@ async def serve(
                 secret_token=settings.webhook_secret,
                 allowed_updates=Update.ALL_TYPES,
                 drop_pending_updates=False,
+                # Telegram's most (40 by default): a button's request is held until its answer
+                # is decided (a few milliseconds; bot.telegram.answers), so more requests in
+                # flight keep the intake above what the bot can handle.
+                max_connections=WEBHOOK_CONNECTIONS,
             )
             LOGGER.info("webhook mode")
         else:

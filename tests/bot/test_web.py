@@ -68,6 +68,7 @@ async def test_the_webhook_takes_updates_with_the_secret_only(
     hook = api.of("setWebhook")[0]
     assert hook["url"] == f"{base}/telegram"
     assert hook["secret_token"] == SECRET
+    assert int(hook["max_connections"]) == 100, "answers held in responses need room"
     update = json.dumps(message_update(601, "fr", text="/start")).encode()
     async with aiohttp.ClientSession() as client:
 
