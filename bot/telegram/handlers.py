@@ -195,9 +195,9 @@ class QualiopiBot:
             return
         saved, reply = outcome
         try:
-            if query is None:
+            if query is None or port.answered_in_response(query, reply.toast):
                 live = await self._send_reply(port, chat.id, saved, reply, query)
-            else:  # the button's spinner and the new screen: one round trip to Telegram, not two
+            else:  # the button's spinner and the new screen: two calls at once
                 live, _ = await asyncio.gather(
                     self._send_reply(port, chat.id, saved, reply, query),
                     port.toast(query, reply.toast),

@@ -117,11 +117,18 @@ class Port:
         with contextlib.suppress(BadRequest):  # gone, too old, or already without buttons
             await self.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
 
+    def answered_in_response(self, query: CallbackQuery, text: str | None) -> bool:
+        """Answers a button press in the webhook's response if one waits for it (at once,
+        without a call); False otherwise."""
+        if self.answers is None or not self.answers.give(query.id, text):
+            return False
+        metrics.BUTTON_ANSWERS.labels("response").inc()
+        return True
+
     async def toast(self, query: CallbackQuery, text: str | None = None) -> None:
         """Answers a button press: in the webhook's response when it waits for it, else by a
         call (quickly; an expired query is a normal outcome)."""
-        if self.answers is not None and self.answers.give(query.id, text):
-            metrics.BUTTON_ANSWERS.labels("response").inc()
+        if self.answered_in_response(query, text):
             return
         metrics.BUTTON_ANSWERS.labels("call").inc()
         try:
