@@ -18,7 +18,7 @@ from telegram import (
     ReplyKeyboardRemove,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError, TimedOut
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import (
     Application,
 )
@@ -136,6 +136,10 @@ class Port:
         except BadRequest as exc:
             if not _harmless(exc):
                 raise
+        except (RetryAfter, NetworkError) as exc:
+            # Past the retries: the spinner stops by itself, and the new screen, sent beside
+            # this answer, is what the person needs; nothing to tell them.
+            LOGGER.info("button answer not delivered (%s)", type(exc).__name__)
 
     async def send_document(
         self, chat_id: int, content: bytes, filename: str, caption: str | None = None

@@ -306,6 +306,29 @@ async def test_a_429_holds_back_its_chat_only(bot: Ctx) -> None:
     assert "situation" in waiting.live().text
 
 
+async def test_a_button_answer_that_cannot_go_out_costs_the_person_nothing(bot: Ctx) -> None:
+    """Answering a button only stops its spinner (which stops by itself): when Telegram keeps
+    refusing it (429s past the retries, a network error), the new screen still comes and the
+    person is not told that something went wrong."""
+    _, api, _ = bot
+    p = person(bot)
+    await p.say("/start")
+    first = p.live().text
+    for _ in range(4):  # one refusal more than the retries
+        api.flood_next("answerCallbackQuery", 0)
+    await p.tap("indépendant")
+    assert p.live().text != first, "the next screen came"
+    assert not any("mal passé" in t for t in p.texts())
+    for _ in range(4):
+        api.fail_next(
+            "answerCallbackQuery", 502, ok=False, error_code=502, description="Bad Gateway"
+        )
+    before = p.live().text
+    await p.press(p.live().data()[0])
+    assert p.live().text != before, "the next screen came"
+    assert not any("mal passé" in t for t in p.texts())
+
+
 async def test_a_bad_gateway_is_retried(bot: Ctx) -> None:
     _, api, _ = bot
     api.fail_next("sendMessage", 502, ok=False, error_code=502, description="Bad Gateway")
