@@ -5,7 +5,9 @@ python-telegram-bot's ``AIORateLimiter`` answers a 429 by pausing every request 
 for ``retry_after``: after a storm of 429s on a few chats, every chat waited (measured in
 ``bench/storm.py``). Telegram's per-chat limits are what our requests hit (the overall rate is
 kept under the bot's limit here), so a 429 for a chat pauses that chat only; a 429 on a request
-that names no chat (an answer to a button, ``getUpdates``…) pauses the bot.
+that names no chat (``getUpdates``, the command menu…) pauses the bot. A button's answer is
+the exception: it only stops a spinner that stops by itself, and is worth nothing late, so a
+429 on it is neither retried nor allowed to hold anything back.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from bot import metrics
 LOGGER = logging.getLogger("qualiopi_bot")
 RETRY_MARGIN = 0.1
 """Seconds added to ``retry_after`` (Telegram counts whole seconds)."""
+NOT_WORTH_WAITING = "answerCallbackQuery"
+"""The request a 429 drops instead of delaying (see the module's docstring)."""
 GROUP_MESSAGES_PER_MINUTE = 20
 """Telegram's limit in a group (the consultancy's admin chats may be groups)."""
 
@@ -98,6 +102,8 @@ class RetryingRateLimiter(BaseRateLimiter[int]):
         if isinstance(chat, str) and chat.lstrip("-").isdigit():
             chat = int(chat)
         limited = rate_limit_args if rate_limit_args is not None else self.max_retries
+        if endpoint == NOT_WORTH_WAITING:
+            limited = 0
         waits = failures = 0
         while True:
             await self._wait_turn(chat)

@@ -329,6 +329,23 @@ async def test_a_button_answer_that_cannot_go_out_costs_the_person_nothing(bot: 
     assert not any("mal passé" in t for t in p.texts())
 
 
+async def test_a_429_on_a_buttons_answer_is_neither_retried_nor_waited_for(bot: Ctx) -> None:
+    """A late answer to a button is worth nothing: a 429 on it drops it at once, and holds
+    back neither the chat nor the bot."""
+    app, api, _ = bot
+    p = person(bot)
+    await p.say("/start")
+    first = p.live().text
+    api.flood_next("answerCallbackQuery", 5)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await p.tap("indépendant")
+    await Person(app, api, 43).say("/start")
+    assert loop.time() - started < 1.0, "nobody waited the 5 seconds"
+    assert p.live().text != first
+    assert len(api.of("answerCallbackQuery")) == 1, "not tried again"
+
+
 async def test_a_bad_gateway_is_retried(bot: Ctx) -> None:
     _, api, _ = bot
     api.fail_next("sendMessage", 502, ok=False, error_code=502, description="Bad Gateway")
