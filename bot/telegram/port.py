@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 from functools import lru_cache
@@ -114,8 +113,13 @@ class Port:
         """Removes the buttons of an older message (best effort)."""
         if message_id is None:
             return
-        with contextlib.suppress(BadRequest):  # gone, too old, or already without buttons
+        try:
             await self.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+        except BadRequest:  # gone, too old, or already without buttons
+            pass
+        except (RetryAfter, NetworkError) as exc:
+            # Past the retries: its buttons stay, and a tap on them is read as a stale one.
+            LOGGER.info("old keyboard not cleared (%s)", type(exc).__name__)
 
     def answered_in_response(self, query: CallbackQuery, text: str | None) -> bool:
         """Answers a button press in the webhook's response if one waits for it (at once,

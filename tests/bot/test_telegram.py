@@ -374,6 +374,23 @@ CFA_EVERYTHING_PRESSES = [
 ]
 
 
+async def test_an_old_keyboard_that_cannot_be_cleared_costs_the_person_nothing(bot: Ctx) -> None:
+    """Clearing the buttons of the last question at the result is best effort: when Telegram
+    keeps failing it, the result still comes, without an error message."""
+    _, api, _ = bot
+    p = person(bot)
+    await p.say("/start")
+    for data in CFA_EVERYTHING_PRESSES:
+        await p.press(data)
+    for _ in range(4):  # one failure more than the retries
+        api.fail_next("editMessageReplyMarkup", 502, ok=False, error_code=502,
+                      description="Bad Gateway")  # fmt: skip
+    await p.press("result")
+    assert any("la certification Qualiopi est obligatoire" in t for t in p.texts())
+    assert not any("mal passé" in t for t in p.texts())
+    assert any(m.document is not None for m in api.chat(42)), "the PDF came too"
+
+
 async def test_the_result_is_a_short_summary_with_every_detail_one_tap_away(bot: Ctx) -> None:
     """The longest result there is (a CFA doing everything): one summary message under 1,500
     characters, then the PDF; each criterion, the reasons and the next steps open in place."""
