@@ -71,7 +71,7 @@ def _actions(value: Any, created_at: str | None, lang: str) -> str:
         return ", ".join(str(n) for n in numbers)
     titled = [f"{n}. {ref.indicator(n).short_title[lang]}" if n in ref.numbers else str(n)
               for n in numbers]  # fmt: skip
-    return messages.typography(lang, " ; ".join(titled))
+    return messages.typography(lang, (" ; " if lang == "fr" else "; ").join(titled))
 
 
 def to_csv(

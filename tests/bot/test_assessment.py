@@ -269,6 +269,8 @@ async def test_the_lead_and_the_statistics_carry_readiness(tmp_path: Path) -> No
     assert cells["Premières actions (indicateurs)"].startswith(
         "4. Analyse du besoin\u202f; 6. Contenus"
     ), "a consultant reads titles, not a list of numbers"
+    english = (await export_all(store, lang="en"))["leads"][0].decode("utf-8-sig")
+    assert "4. Needs analysis; 6. " in english, "English punctuation in English"
     assert "Auto-évaluations terminées</b>\u00a0: 1" in stats
     assert "Critère 1\u00a0: 66\u202f%" in stats  # 2 of the 3 indicators of criterion 1
     tallies = await store.tallies(None, None)
