@@ -7,13 +7,19 @@ nothing else: no storage, no flow, no templates. Run by ``bench/load.py`` with t
 environment, twice: with python-telegram-bot's defaults (httpx), and with
 ``FLOOR_TRANSPORT=aiohttp`` on the bot's own transport (``bot/telegram/transport.py``), so that
 the ratio is also read transport for transport.
+
+``FLOOR_STATE=1`` (the ``floor-state`` case) adds the least a stateful bot must do: per update
+one SQLite transaction that reads the chat's row and writes it back (WAL, on the event loop,
+as the bot does), before the same two calls. A yardstick for what the bot's own work costs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
+import sqlite3
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
@@ -21,9 +27,32 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
 
+STATE = os.environ.get("FLOOR_STATE") == "1"
+_db: sqlite3.Connection | None = None
+
+
+def _step(chat_id: int, update_id: int) -> None:
+    """One committed step: the chat's row read and written back."""
+    global _db  # noqa: PLW0603 (one connection for the process)
+    if _db is None:
+        _db = sqlite3.connect(os.environ.get("FLOOR_DB", "floor.sqlite3"), isolation_level=None)
+        _db.execute("PRAGMA journal_mode=WAL")
+        _db.execute("PRAGMA synchronous=NORMAL")
+        _db.execute("CREATE TABLE IF NOT EXISTS chats (id INTEGER PRIMARY KEY, state TEXT)")
+    _db.execute("BEGIN IMMEDIATE")
+    row = _db.execute("SELECT state FROM chats WHERE id = ?", (chat_id,)).fetchone()
+    state = json.loads(row[0]) if row else {"updates": []}
+    state["updates"] = [*state["updates"], update_id][-64:]
+    _db.execute("INSERT OR REPLACE INTO chats (id, state) VALUES (?, ?)",
+                (chat_id, json.dumps(state)))  # fmt: skip
+    _db.execute("COMMIT")
+
 
 async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Answers the button, if any, and sends one message."""
+    """Answers the button, if any, and sends one message (after a committed step with
+    ``FLOOR_STATE=1``)."""
+    if STATE and update.effective_chat is not None:
+        _step(update.effective_chat.id, update.update_id)
     if update.callback_query is not None:
         await update.callback_query.answer()
     chat = update.effective_chat

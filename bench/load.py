@@ -220,7 +220,8 @@ def environment(kind: str, api_port: int, hook_port: int, database: str) -> dict
         "LOG_LEVEL": "WARNING",
         # The fake API has no flood limit; Telegram's 30 msg/s would measure only the limiter.
         "TELEGRAM_MAX_MESSAGES_PER_SECOND": "100000",
-        "FLOOR_TRANSPORT": "aiohttp" if kind == "floor-aiohttp" else "",
+        "FLOOR_TRANSPORT": "aiohttp" if kind in ("floor-aiohttp", "floor-state") else "",
+        "FLOOR_STATE": "1" if kind == "floor-state" else "",
     }
 
 
@@ -349,7 +350,11 @@ async def run_case(
     return figures
 
 
-FLOORS = {"floor": "python-telegram-bot defaults", "floor-aiohttp": "the bot's transport"}
+FLOORS = {
+    "floor": "python-telegram-bot defaults",
+    "floor-aiohttp": "the bot's transport",
+    "floor-state": "the bot's transport, with one committed SQLite step per update",
+}
 
 
 async def main_async(trainer_counts: list[int], database: str | None, floors: list[str]) -> None:
