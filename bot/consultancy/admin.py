@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.consultancy import stats as stats_module
 from bot.consultancy.export import export_all
 from bot.outbox import Out, Outbox
+from bot.render.assessment import action_title
 from bot.render.screens import Button, evaluation_of
 from bot.render.workers import render_pdf
 from bot.storage import Lead, Store
@@ -102,11 +103,7 @@ def _readiness_line(lang: str, ev: Evaluation, lead: Lead) -> str:
     if lead.readiness is None:
         return ""
     ref = ev.referential
-    actions = [
-        f"{n}. {messages.typography(lang, ref.indicator(n).short_title[lang])}"
-        for n in lead.first_actions
-        if n in ref.numbers
-    ]
+    actions = [action_title(ref, n, lang) for n in lead.first_actions if n in ref.numbers]
     return messages.text(
         lang, "assessment", "lead_line", readiness=lead.readiness, actions=actions
     )

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import messages
+from bot.render.assessment import action_title
 from bot.render.screens import label
 from bot.storage import Store
 from flows.contract import QUESTION_IDS
@@ -69,8 +70,7 @@ def _actions(value: Any, created_at: str | None, lang: str) -> str:
         ref = referential_on(day)
     except (ValueError, NoReferentialError):
         return ", ".join(str(n) for n in numbers)
-    titled = [f"{n}. {ref.indicator(n).short_title[lang]}" if n in ref.numbers else str(n)
-              for n in numbers]  # fmt: skip
+    titled = [action_title(ref, n, lang) if n in ref.numbers else str(n) for n in numbers]
     return messages.typography(lang, (" ; " if lang == "fr" else "; ").join(titled))
 
 

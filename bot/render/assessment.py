@@ -20,6 +20,7 @@ from bot.render.screens import Button, Screen, evaluation_of
 from bot.render.text import fold
 from flows.advice import Evaluation
 from flows.assessment import STATUSES, Readiness, readiness
+from flows.referential import Referential
 from flows.snapshot import Stored, as_snapshot
 
 PLAN_SHOWN = 8
@@ -86,6 +87,11 @@ def indicator_screen(stored: Stored, statuses: Mapping[int, str], number: int) -
         Button(_t(lang, "explain_button"), f"chk:{number}:info"),
     )
     return Screen(text, (tuple(marks), moves, (Button(_t(lang, "summary_button"), "chk:sum"),)))
+
+
+def action_title(ref: Referential, number: int, lang: str) -> str:
+    """An action as a consultant reads it: "4. Analyse du besoin" (the short title, typeset)."""
+    return f"{number}. {messages.typography(lang, ref.indicator(number).short_title[lang])}"
 
 
 def _plan_items(ev: Evaluation, ready: Readiness, lang: str) -> list[dict[str, Any]]:
