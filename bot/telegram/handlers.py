@@ -200,7 +200,7 @@ class QualiopiBot:
             else:  # the button's spinner and the new screen: two calls at once
                 live, _ = await asyncio.gather(
                     self._send_reply(port, chat.id, saved, reply, query),
-                    port.toast(query, reply.toast),
+                    port.answer_by_call(query, reply.toast),
                 )
         except TimedOut:
             # The step is saved; the reply may or may not have arrived (it is not sent twice).

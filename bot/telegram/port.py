@@ -28,7 +28,7 @@ from bot.render.screens import (
     Button,
     Screen,
 )
-from bot.telegram.answers import WebhookAnswers
+from bot.telegram.answers import TOAST_LIMIT, WebhookAnswers
 from bot.telegram.logref import chat_ref
 
 LOGGER = logging.getLogger("qualiopi_bot")
@@ -132,11 +132,14 @@ class Port:
     async def toast(self, query: CallbackQuery, text: str | None = None) -> None:
         """Answers a button press: in the webhook's response when it waits for it, else by a
         call (quickly; an expired query is a normal outcome)."""
-        if self.answered_in_response(query, text):
-            return
+        if not self.answered_in_response(query, text):
+            await self.answer_by_call(query, text)
+
+    async def answer_by_call(self, query: CallbackQuery, text: str | None = None) -> None:
+        """Answers a button press by a call of its own (best effort, see ``toast``)."""
         metrics.BUTTON_ANSWERS.labels("call").inc()
         try:
-            await query.answer(text[:200] if text else None)
+            await query.answer(text[:TOAST_LIMIT] if text else None)
         except BadRequest as exc:
             if not _harmless(exc):
                 raise
