@@ -14,7 +14,7 @@ import messages
 from bot.render.report import build_report, render_result_text
 from flows.advice import evaluate
 from flows.path import ContractError, validate
-from flows.referential import NoReferentialError
+from flows.referential import NoReferentialError, referential_on
 
 MAX_ANSWERS_BYTES = 1_000_000
 """An answers object is a few hundred bytes; anything this large is not one."""
@@ -80,7 +80,8 @@ def run_evaluate(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> Non
     day = _parse_date(args.date)
     raw = _read_answers(args.file, stdin)
     try:
-        answers = validate(raw)
+        referential_on(day)  # a day before any référentiel is said first: no path exists then
+        answers = validate(raw, day)
         ev = evaluate(answers, day)
     except ContractError as exc:
         raise UsageError("contract", error=exc) from exc

@@ -29,7 +29,7 @@ from bot.render.screens import (
 )
 from flows.contract import QUESTIONS
 from flows.flow import MULTI, RESULT, REVIEW, Step, choose, new_snapshot, step
-from flows.path import answered_path
+from flows.path import answered_path, offered_options
 from flows.snapshot import Snapshot, as_snapshot
 
 QUIT, BACK, RESTART = "q", "b", "r"
@@ -127,7 +127,7 @@ class Console:
         if state == REVIEW:
             self.say(self.line("review_heading"))
             for number, item in enumerate(answers_view(self.current.answers, self.lang), 1):
-                self.say(f"  {number}. {item['question']} : {item['answer']}")
+                self.say("  " + self.line("review_line", number=number, **item))
             self.say(self.line("review_keys"))
             if hint:
                 self.say(f"⚠️ {hint}")
@@ -137,7 +137,7 @@ class Console:
             return
         else:
             pending = self.current.pending
-            for number, option in enumerate(QUESTIONS[state].options, 1):
+            for number, option in enumerate(offered_options(state, self.current.answers), 1):
                 tick = "✅ " if option in pending else ""
                 self.say(f"  {number}. {tick}{label(self.lang, state, option)}")
             if state in MULTI:

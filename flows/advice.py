@@ -11,14 +11,28 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from flows.answers import categories_of, delivers_vocational_actions, has_option
-from flows.checklist import checklist_notes, indicators_for
-from flows.contract import QUESTIONS, Answer, Answers, Verdict
+from flows.answers import (
+    categories_of,
+    chosen_options,
+    delivers_vocational_actions,
+    has_option,
+    sells_directly,
+)
+from flows.checklist import checklist_notes, indicators_for, mission_indicators
+from flows.contract import (
+    CATEGORY_OF_ACTIVITY,
+    L6316_1_FUNDERS,
+    QUESTIONS,
+    Answer,
+    Answers,
+    Verdict,
+)
 from flows.path import ContractError, path_questions
 from flows.referential import (
     Referential,
     micro_ceiling_on,
     referential_on,
+    referentials,
 )
 from flows.rules import (
     CERTIFICATION_PATH,
@@ -34,9 +48,13 @@ from flows.sources import (
     ARRETE_2023,
     ARRETE_CPF_2024,
     AUDIT_ARRETE,
+    CENTRE_INFFO,
     CERTIFIER_PRACTICE,
     CPF_SUBCONTRACTING,
+    DECREE_2021_1851,
     DECREE_2026,
+    DGEFP_ADVICE,
+    FIF_PL_CRITERIA,
     GUIDE_V9,
     L6313_1,
     L6316_1,
@@ -46,10 +64,10 @@ from flows.sources import (
     L6351_1,
     L6351_6,
     L6352_11,
+    MCF_TERMS,
+    OBLIGATION_START,
     PRIVATE_HE_BILL,
     PUBLIC_LIST,
-    SEED_FAQ,
-    SEED_WHO,
 )
 
 # --- Audits -------------------------------------------------------------------------------------
@@ -60,6 +78,7 @@ NEXT_AUDIT_OF_CYCLE: Mapping[str, str] = MappingProxyType(
         "surveillance_window": "surveillance",
         "before_renewal": "renewal",
         "renewal_window": "renewal",
+        "expiring": "renewal",
     }
 )
 
@@ -93,6 +112,21 @@ NEWCOMER_STAGES = frozenset({"new_entrant", "nda_pending", "not_started"})
 NC_SOURCE = AUDIT_ARRETE & GUIDE_V9.at("préambule", "preamble")
 
 
+def _label_codes(options: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(CATEGORY_OF_ACTIVITY[o] for o in options)
+
+
+def _first_apprenticeship(answers: Answers) -> Iterator[Finding]:
+    """Décret 2021-1851: a provider's first apprenticeship action may be funded for 6 months
+    before it is certified for that category."""
+    if not (has_option(answers, "activities", "apprenticeship") and sells_directly(answers)):
+        return
+    certified = answers.get("certified") == "yes"
+    new_category = has_option(answers, "missing_categories", "apprenticeship")
+    if (certified and new_category) or (not certified and answers.get("stage") in NEWCOMER_STAGES):
+        yield Finding("first_apprenticeship_window", DECREE_2021_1851)
+
+
 def _cpf_steps(answers: Answers, on: Day) -> Iterator[Finding]:
     after_april_2024 = on is None or on >= CPF_SUBCONTRACTING_SINCE
     if not after_april_2024:
@@ -114,6 +148,9 @@ def _first_certification_steps(
         yield Finding(
             "declare_activity", L6351_1 & AUDIT_ARRETE.at("art. 1", "art. 1"), {"stage": stage}
         )
+    if answers.get("certified") == "lapsed":
+        yield Finding("certificate_lapsed", AUDIT_ARRETE & DECREE_2021_1851 & PUBLIC_LIST)
+    yield from _first_apprenticeship(answers)
     if not in_progress:
         yield Finding("choose_certifier", L6316_2)
     yield Finding(
@@ -132,10 +169,20 @@ def _first_certification_steps(
     yield Finding("renewal_audit", AUDIT_ARRETE & CERTIFIER_PRACTICE)
 
 
-def _certified_steps(answers: Answers, changed: tuple[int, ...], on: Day) -> Iterator[Finding]:
+def _certified_steps(
+    answers: Answers, changed: tuple[int, ...], deferred: tuple[int, ...], on: Day
+) -> Iterator[Finding]:
     cycle = answers.get("audit_cycle")
+    missing = chosen_options(answers, "missing_categories")
     if answers.get("scope") == "missing_category":
-        yield Finding("extension_audit", AUDIT_ARRETE & CERTIFIER_PRACTICE)
+        yield Finding(
+            "extension_audit",
+            AUDIT_ARRETE & ARRETE_2023 & GUIDE_V9.at("préambule", "preamble"),
+            {"categories": _label_codes(missing), "deferred": deferred},
+        )
+        yield from _first_apprenticeship(answers)
+    if cycle == "expiring":
+        yield Finding("certificate_expiring", AUDIT_ARRETE & DECREE_2021_1851 & PUBLIC_LIST)
     if cycle in ("before_surveillance", "surveillance_window"):
         yield Finding(
             "next_surveillance_audit", AUDIT_ARRETE, {"due": cycle == "surveillance_window"}
@@ -145,7 +192,7 @@ def _certified_steps(answers: Answers, changed: tuple[int, ...], on: Day) -> Ite
         yield Finding(
             "next_renewal_audit",
             AUDIT_ARRETE & CERTIFIER_PRACTICE,
-            {"due": cycle == "renewal_window"},
+            {"due": cycle in ("renewal_window", "expiring")},
         )
     if changed:
         yield Finding("changed_since_2026", DECREE_2026, {"indicators": changed}, uncertain=True)
@@ -161,13 +208,17 @@ def _certification_steps(
     certified = answers.get("certified") == "yes"
     if certified:
         if verdict is not Verdict.REQUIRED:
-            yield Finding("voluntary_certificate_kept", SEED_FAQ & L6316_1)
+            yield Finding("voluntary_certificate_kept", L6316_1 & AUDIT_ARRETE)
     elif verdict is Verdict.RECOMMENDED:
-        yield Finding("certify_ahead_of_funding", SEED_FAQ & ARRETE_2023 & CERTIFIER_PRACTICE)
+        yield Finding(
+            "certify_ahead_of_funding", DECREE_2021_1851 & ARRETE_2023 & CERTIFIER_PRACTICE
+        )
+    elif verdict is Verdict.OPTIONAL and has_option(answers, "funders", "faf"):
+        yield Finding("certify_for_faf", FIF_PL_CRITERIA & ARRETE_2023, uncertain=True)
     elif verdict is Verdict.OPTIONAL:
-        yield Finding("weigh_voluntary_certification", SEED_FAQ & CERTIFIER_PRACTICE)
+        yield Finding("weigh_voluntary_certification", L6316_1 & CERTIFIER_PRACTICE)
     if certified:  # its next audit first: that is what a certified provider acts on
-        yield from _certified_steps(answers, changed, on)
+        yield from _certified_steps(answers, changed, deferred, on)
         yield from _cpf_steps(answers, on)
     else:
         yield from _cpf_steps(answers, on)
@@ -176,7 +227,7 @@ def _certification_steps(
     if answers.get("sites") == "several":
         yield Finding("several_sites", ARRETE_2023 & CERTIFIER_PRACTICE)
     if not certified:
-        yield Finding("public_list", ARRETE_2023 & PUBLIC_LIST)
+        yield Finding("public_list", PUBLIC_LIST & DECREE_2021_1851)
 
 
 def _other_steps(verdict: Verdict, answers: Answers) -> Iterator[Finding]:
@@ -185,24 +236,36 @@ def _other_steps(verdict: Verdict, answers: Answers) -> Iterator[Finding]:
         yield Finding("no_declaration_needed", L6313_1 & L6351_1)
     elif verdict is Verdict.DEEMED_COMPLIANT:
         yield Finding("deemed_compliant_public_list", L6316_4 & PUBLIC_LIST)
+        yield Finding("separate_entity_not_covered", L6316_4 & L6351_1)
     elif role == "employed_trainer":
-        yield Finding("employer_holds_certification", SEED_WHO & V9_27)
+        yield Finding("employer_holds_certification", L6316_1 & V9_27)
     elif role == "employer_internal":
-        yield Finding("internal_no_declaration", L6351_1 & SEED_WHO)
+        yield Finding("internal_no_declaration", L6351_1 & DGEFP_ADVICE)
+        yield Finding("internal_and_outsiders", L6313_1 & L6351_1 & CENTRE_INFFO)
     else:  # a subcontractor that nothing obliges
-        yield Finding("follow_contractor_quality_system", SEED_FAQ & V9_27)
+        yield Finding("follow_contractor_quality_system", V9_27)
         yield Finding("subcontractor_nda_bpf", L6351_1 & L6352_11 & L6351_6)
         yield Finding("certify_if_invoicing_public_funds", L6316_1)
 
 
 def _extra_reasons(answers: Answers) -> Iterator[Finding]:
     """Yields reasons that qualify the verdict without deciding it."""
+    activities = chosen_options(answers, "activities")
     if (
         has_option(answers, "funders", "cpf")
-        and has_option(answers, "activities", "training")
+        and "training" in activities
+        and not {"vae", "skills_assessment"} & set(activities)
         and answers.get("certifying") == "no"
-    ):
+    ):  # with VAE or bilans, the CPF money may well be theirs (L6323-6)
         yield Finding("cpf_not_certifying", L6323_6, uncertain=True)
+    listed = [f for f in chosen_options(answers, "funders") if f in L6316_1_FUNDERS]
+    if listed and answers.get("certified") == "no" and answers.get("stage") == "established":
+        yield Finding(
+            "funded_without_certificate",
+            OBLIGATION_START & MCF_TERMS,
+            {"cpf": "cpf" in listed},
+            uncertain=True,
+        )
 
 
 def _uncertain_steps(
@@ -222,15 +285,57 @@ def _uncertain_steps(
     if answers.get("higher_education") == "private_evaluated":
         yield Finding("uncertain_private_he_boundary", L6316_4, uncertain=True)
     if verdict is not Verdict.REQUIRED and (
-        answers.get("certifying") == "yes" or has_option(answers, "funders", "other_funds")
+        answers.get("certifying") == "yes" or has_option(answers, "funders", "faf")
     ):
         yield Finding("uncertain_private_education_bill", PRIVATE_HE_BILL, uncertain=True)
+    if {"state", "region"} & set(chosen_options(answers, "funders")):
+        yield Finding("uncertain_public_employer", L6316_1, uncertain=True)
     if "AF" in categories_of(answers) and answers.get("work_based") == "alternance":
         yield Finding(
             "uncertain_alternance_scope",
             GUIDE_V9.at("glossaire (alternance)", "glossary (alternance)"),
             uncertain=True,
         )
+
+
+# --- Looking ahead ---------------------------------------------------------------------------
+
+LOOK_AHEAD = dt.timedelta(days=183)
+"""How far ahead a change of référentiel is announced (the contract's ``changing_soon``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChangingSoon:
+    """A référentiel coming into force within ``LOOK_AHEAD``: an audit from ``start`` follows
+    it, and these of the person's indicators (under it) are changed or new."""
+
+    referential: Referential
+    start: dt.date
+    indicators: tuple[int, ...]
+
+
+def changing_soon(answers: Answers, on: dt.date, delivers: bool) -> ChangingSoon | None:
+    """Returns the next référentiel when it starts within LOOK_AHEAD of ``on``, with the
+    person's indicators (evaluated on its first day) that it changed or added."""
+    upcoming = next((r for r in referentials() if on < r.in_force_from <= on + LOOK_AHEAD), None)
+    if upcoming is None or not delivers:
+        return None
+    start = upcoming.in_force_from
+    indicators = indicators_for(upcoming, answers)
+    changed = tuple(n for n in indicators if upcoming.indicator(n).change is not None)
+    return ChangingSoon(upcoming, start, changed)
+
+
+def _new_category_deferral(
+    ref: Referential, answers: Answers, indicators: tuple[int, ...]
+) -> tuple[int, ...]:
+    """A certified provider adding categories is a new entrant for them (arrêté of 31 May
+    2023): the deferrable indicators that those categories alone bring, within its own."""
+    missing = chosen_options(answers, "missing_categories")
+    if not missing:
+        return ()
+    alone = set(indicators_for(ref, {**answers, "activities": missing}))
+    return tuple(n for n in indicators if n in alone and ref.indicator(n).new_entrant_deferred)
 
 
 # --- Evaluation -------------------------------------------------------------------------------
@@ -254,6 +359,8 @@ class Evaluation:
     """initial, surveillance, renewal, or None when no audit concerns the person."""
     changed_at_next_audit: tuple[int, ...] = ()
     """For a certified provider under the newer text, the indicators it changed or added."""
+    changing_soon: ChangingSoon | None = None
+    """Another référentiel comes into force soon: its first day and what it changes here."""
 
     @property
     def mission_checklist(self) -> bool:
@@ -270,18 +377,32 @@ def evaluate(answers: Answers, on: dt.date) -> Evaluation:
         raise ContractError("missing_question", missing, allowed=QUESTIONS[missing].options)
     verdict, reasons = decided
     delivers = verdict is not Verdict.NOT_APPLICABLE and delivers_vocational_actions(answers)
+    on_path = verdict in CERTIFICATION_PATH
     indicators = indicators_for(ref, answers) if delivers else ()
+    if delivers and not on_path:
+        indicators = mission_indicators(indicators, answers)
     deferred: tuple[int, ...] = ()
-    if answers.get("stage") in NEW_ENTRANT_STAGES and verdict in CERTIFICATION_PATH:
+    if answers.get("stage") in NEW_ENTRANT_STAGES and on_path:
         deferred = tuple(n for n in indicators if ref.indicator(n).new_entrant_deferred)
-    changed = (
-        changed_at_next_audit(ref, answers, indicators) if verdict in CERTIFICATION_PATH else ()
-    )
-    notes = tuple(checklist_notes(ref, answers)) if indicators else ()
+    elif answers.get("certified") == "yes" and on_path:
+        deferred = _new_category_deferral(ref, answers, indicators)
+    changed = changed_at_next_audit(ref, answers, indicators) if on_path else ()
+    notes = tuple(checklist_notes(ref, answers, missions=not on_path)) if indicators else ()
     if verdict in CERTIFICATION_PATH:
         steps = list(_certification_steps(verdict, answers, deferred, changed, on))
     else:
         steps = list(_other_steps(verdict, answers))
+    soon = changing_soon(answers, on, delivers) if on_path else None
+    if soon is not None:
+        steps.insert(
+            0,
+            Finding(
+                "referential_changing_soon",
+                DECREE_2026,
+                {"start": soon.start, "indicators": soon.indicators},
+                uncertain=soon.referential.reported_only,
+            ),
+        )
     steps += _uncertain_steps(verdict, answers, ref, bool(indicators), on)
     return Evaluation(
         verdict=verdict,
@@ -296,4 +417,5 @@ def evaluate(answers: Answers, on: dt.date) -> Evaluation:
         answers=MappingProxyType(dict(answers)),
         next_audit=next_audit_of(verdict, answers),
         changed_at_next_audit=changed,
+        changing_soon=soon,
     )

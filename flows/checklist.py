@@ -86,6 +86,27 @@ def indicators_for(ref: Referential, answers: Answers) -> tuple[int, ...]:
     return _indicators(ref, profile)
 
 
+CFA_INSTITUTIONAL: tuple[int, ...] = (14, 15, 20, 29)
+"""The CFA's own institutional duties (annex of décret 2019-565: apprentices' support and
+rights, disability referent and conseil de perfectionnement, insertion): a teacher it
+subcontracts does not carry them (guide V9, subcontracting: per the missions of the contract)."""
+
+
+def teaches_for_a_cfa(answers: Answers) -> bool:
+    """Tells whether the provider delivers apprenticeship actions for a CFA only."""
+    return (
+        has_option(answers, "activities", "apprenticeship")
+        and answers.get("selling") == "subcontractor_only"
+    )
+
+
+def mission_indicators(indicators: tuple[int, ...], answers: Answers) -> tuple[int, ...]:
+    """The indicators a subcontractor's missions usually touch, among its category's."""
+    if not teaches_for_a_cfa(answers):
+        return indicators
+    return tuple(n for n in indicators if n not in CFA_INSTITUTIONAL)
+
+
 def _proof_fits(tag: str | None, answers: Answers) -> bool:
     match tag:
         case "vae":
@@ -106,19 +127,35 @@ def proofs_for(ind: Indicator, answers: Answers, lang: str) -> tuple[str, ...]:
     )
 
 
-def checklist_notes(ref: Referential, answers: Answers) -> Iterator[Finding]:
-    """Yields why the checklist holds what it holds (and not more)."""
+def checklist_notes(
+    ref: Referential, answers: Answers, *, missions: bool = False
+) -> Iterator[Finding]:
+    """Yields why the checklist holds what it holds (and not more); ``missions`` for the
+    list of what a subcontractor's missions touch (it is not certified itself)."""
     categories = categories_of(answers)
-    yield Finding("scope_categories", L6313_1 & ANNEX_2019, {"categories": categories})
-    if informs_no_public(answers):
+    yield Finding(
+        "scope_categories",
+        L6313_1 & ANNEX_2019,
+        {"categories": categories, "missions": missions},
+    )
+    no_public = informs_no_public(answers)
+    if no_public:
         yield Finding(
             "scope_subcontracted_actions", GUIDE_V9.at("sous-traitance", "subcontracting")
+        )
+    if missions and teaches_for_a_cfa(answers):
+        yield Finding(
+            "scope_cfa_subcontractor",
+            ANNEX_2019.at("indicateurs 14, 15, 20 et 29", "indicators 14, 15, 20 and 29")
+            & GUIDE_V9.at("sous-traitance", "subcontracting"),
         )
     elif answers.get("selling") == "subcontractor_only":
         yield Finding("scope_selling_soon", ANNEX_2019.at("indicateurs 1 à 3", "indicators 1-3"))
     if answers.get("certifying") == "yes":
         yield Finding(
-            "scope_certifying", ANNEX_2019.at("indicateurs 3, 7 et 16", "indicators 3, 7, 16")
+            "scope_certifying",
+            ANNEX_2019.at("indicateurs 3, 7 et 16", "indicators 3, 7, 16"),
+            {"no_public": no_public},
         )
     if answers.get("work_based") in ("alternance", "work_periods"):
         yield Finding(

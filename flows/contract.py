@@ -36,7 +36,7 @@ def _single(qid: str, *options: str) -> Question:
     return Question(qid, Kind.SINGLE, options)
 
 
-def _multi(qid: str, *options: str, exclusive: str) -> Question:
+def _multi(qid: str, *options: str, exclusive: str | None = None) -> Question:
     return Question(qid, Kind.MULTI, options, exclusive)
 
 
@@ -79,6 +79,7 @@ QUESTION_LIST: tuple[Question, ...] = (
         "transitions_pro",
         "companies_own_budget",
         "individuals",
+        "faf",
         "other_funds",
         "none_yet",
         exclusive="none_yet",
@@ -90,7 +91,7 @@ QUESTION_LIST: tuple[Question, ...] = (
     _single("long_courses", *_YES_NO),
     _single("work_based", "alternance", "work_periods", "no"),
     _single("uses_subcontractors", *_YES_NO),
-    _single("certified", "no", "in_progress", "yes"),
+    _single("certified", "no", "in_progress", "yes", "lapsed"),
     _single("stage", "established", "new_entrant", "nda_pending", "not_started"),
     _single(
         "audit_cycle",
@@ -98,8 +99,10 @@ QUESTION_LIST: tuple[Question, ...] = (
         "surveillance_window",
         "before_renewal",
         "renewal_window",
+        "expiring",
     ),
     _single("scope", "covers_all", "missing_category"),
+    _multi("missing_categories", "training", "skills_assessment", "vae", "apprenticeship"),
     _single("sites", "one", "several"),
 )
 

@@ -20,12 +20,20 @@ MULTI: frozenset[str] = frozenset(q.id for q in QUESTION_LIST if q.kind is Kind.
 
 # Where an answer can lead: the next question a path needs, or the review. Forward paths use
 # a few of these edges; the others occur after a change from the review (e.g. a new activity
-# now needs the training questions). tests/flows/test_flow.py checks this table is complete.
+# now needs the training questions; a dropped one, the categories missing from the
+# certificate). tests/flows/test_flow.py checks this table is complete.
 NEXT: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "role": ("higher_education", "activities", "sites", REVIEW),
         "higher_education": ("activities", REVIEW),
-        "activities": ("selling", "future_public", "certifying", "certified", REVIEW),
+        "activities": (
+            "selling",
+            "future_public",
+            "certifying",
+            "certified",
+            "missing_categories",
+            REVIEW,
+        ),
         "selling": ("funders", "cpf_subcontracting", "future_public", REVIEW),
         "funders": (
             "cpf_subcontracting",
@@ -57,7 +65,8 @@ NEXT: Mapping[str, tuple[str, ...]] = MappingProxyType(
         "certified": ("stage", "audit_cycle", "sites", REVIEW),
         "stage": ("certified", "sites", REVIEW),
         "audit_cycle": ("scope", REVIEW),
-        "scope": ("sites", REVIEW),
+        "scope": ("missing_categories", "sites", REVIEW),
+        "missing_categories": ("sites", REVIEW),
         "sites": (REVIEW,),
     }
 )

@@ -46,7 +46,7 @@ from flows.edges import (
     Outcome,
     transition_table,
 )
-from flows.path import answered_path, is_asked, path_questions
+from flows.path import answered_path, fits_path, is_asked, offered_options, path_questions
 from flows.snapshot import SNAPSHOT_VERSION, Snapshot, is_stored_snapshot
 
 __all__ = [
@@ -95,7 +95,7 @@ def prune(answers: Mapping[str, Answer]) -> dict[str, Answer]:
     kept: dict[str, Answer] = {}
     for index, question in enumerate(QUESTION_IDS):
         if is_asked(question, kept):
-            if question not in answers:
+            if question not in answers or not fits_path(question, answers[question], kept):
                 kept |= {q: answers[q] for q in QUESTION_IDS[index + 1 :] if q in answers}
                 return kept
             kept[question] = answers[question]
@@ -193,6 +193,9 @@ class Conversation:
         self.outcome = Outcome.MOVED
 
     def _toggle(self, question: str, option: str) -> None:
+        if option not in offered_options(question, self.answers):
+            self.outcome = Outcome.INVALID
+            return
         exclusive = QUESTIONS[question].exclusive
         if option in self.pending:
             self.pending.remove(option)
@@ -303,7 +306,11 @@ class Step:
     @property
     def changed(self) -> bool:
         """Tells whether the step changed the conversation."""
-        return self.outcome in (Outcome.MOVED, Outcome.TOGGLED)
+        return self.outcome in CHANGING
+
+
+CHANGING: Final = frozenset({Outcome.MOVED, Outcome.TOGGLED})
+"""Outcomes of a step that changed the snapshot (and are committed)."""
 
 
 TRIGGERS: frozenset[str] = frozenset(MACHINE.events)
@@ -337,7 +344,7 @@ def step(snapshot: Mapping[str, Any], trigger: str, *args: Any) -> Step:
         return Step(dict(snapshot), Outcome.STALE)
     model = Conversation(snapshot)
     MACHINE.events[trigger].trigger(model, *args)
-    if model.outcome not in (Outcome.MOVED, Outcome.TOGGLED):
+    if model.outcome not in CHANGING:
         return Step(dict(snapshot), model.outcome)
     return Step(model.to_snapshot(), model.outcome)
 

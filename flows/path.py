@@ -7,6 +7,7 @@ from types import MappingProxyType
 from typing import Any
 
 from flows.answers import (
+    chosen_options,
     delivers_vocational_actions,
     has_option,
     is_in_scope_provider,
@@ -43,15 +44,35 @@ ASKED_WHEN: Mapping[str, Callable[[Answers, Day], bool]] = MappingProxyType(
         "work_based": _training,
         "uses_subcontractors": lambda a, on: delivers_vocational_actions(a),
         "certified": _on_certification_path,
-        "stage": lambda a, on: a.get("certified") in ("no", "in_progress"),
+        "stage": lambda a, on: a.get("certified") in ("no", "in_progress", "lapsed"),
         "audit_cycle": lambda a, on: a.get("certified") == "yes",
         "scope": lambda a, on: a.get("certified") == "yes",
+        "missing_categories": lambda a, on: a.get("scope") == "missing_category",
         "sites": lambda a, on: (
             a.get("role") in ("organisation", "higher_education") and _on_certification_path(a, on)
         ),
     }
 )
 """Whether a question is asked, given the answers to the questions before it, on a day."""
+
+
+def offered_options(question: str, answers: Answers) -> tuple[str, ...]:
+    """Returns the options a question offers on this path, in contract order.
+
+    ``missing_categories`` offers only the categories chosen in ``activities`` (the
+    certificate can only lack a category the provider offers); any other question offers all.
+    """
+    options = QUESTIONS[question].options
+    if question == "missing_categories":
+        chosen = chosen_options(answers, "activities")
+        return tuple(o for o in options if o in chosen)
+    return options
+
+
+def fits_path(question: str, value: Answer, answers: Answers) -> bool:
+    """Tells whether an answer only holds options that the path offers (see offered_options)."""
+    offered = offered_options(question, answers)
+    return all(o in offered for o in ((value,) if isinstance(value, str) else value))
 
 
 def is_asked(question: str, answers: Answers, on: Day = None) -> bool:
@@ -131,5 +152,10 @@ def validate(raw: object, on: Day = None) -> dict[str, Answer]:
         if not asked and question.id in shaped:
             raise ContractError("skipped_question", question.id, given=shaped[question.id])
         if asked:
-            answers[question.id] = shaped[question.id]
+            value = shaped[question.id]
+            if not fits_path(question.id, value, answers):
+                offered = offered_options(question.id, answers)
+                given = next(o for o in value if o not in offered)
+                raise ContractError("not_offered", question.id, allowed=offered, given=given)
+            answers[question.id] = value
     return answers

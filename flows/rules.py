@@ -35,15 +35,15 @@ from flows.sources import (
     ANNEX_2019,
     CENTRE_INFFO,
     CPF_SUBCONTRACTING,
+    DECREE_2021_1851,
     DGEFP_ADVICE,
+    FIF_PL_CRITERIA,
     FRANCE_COMPETENCES,
     GUIDE_V9,
     L6313_1,
     L6316_1,
     L6316_4,
     OBLIGATION_START,
-    SEED_FAQ,
-    SEED_WHO,
     Source,
 )
 
@@ -83,8 +83,9 @@ PLAN_2018 = L6316_1 & Source(
     "2018 reform (skills development plan)",
 )
 LISTED_FUNDERS = L6316_1.at("liste limitative des financeurs", "closed list of funders")
-OUTLOOK_SOURCE = SEED_FAQ.at(
-    "financements publics ou mutualisés à venir", "public or mutualised funding to come"
+OUTLOOK_SOURCE = LISTED_FUNDERS & DECREE_2021_1851.at(
+    "la certification s’apprécie à la date de l’accord du financeur",
+    "certification is judged on the date of the funder’s agreement",
 )
 
 
@@ -155,13 +156,13 @@ def activity_outside_vocational_training(answers: Answers) -> bool:
     return "activities" in answers and not delivers_vocational_actions(answers)
 
 
-@rule("employed_trainer", L6316_1 & SEED_WHO)
+@rule("employed_trainer", L6316_1 & CENTRE_INFFO)
 def employed_trainers_are_covered_by_their_employer(answers: Answers) -> bool:
     """A salaried or occasional trainer is not bound personally: the provider paying them is."""
     return answers.get("role") == "employed_trainer"
 
 
-@rule("internal_training", L6316_1 & SEED_WHO & DGEFP_ADVICE)
+@rule("internal_training", L6316_1 & DGEFP_ADVICE & CENTRE_INFFO)
 def internal_training_is_not_bound(answers: Answers) -> bool:
     """An employer training only its own staff with its own means needs no certification."""
     return answers.get("role") == "employer_internal"
@@ -271,7 +272,7 @@ def micro_entrepreneurs_subcontracting_on_cpf_are_exempt(answers: Answers) -> bo
 
 @rule(
     "cpf_subcontracting_not_yet",
-    CPF_SUBCONTRACTING & SEED_FAQ,
+    CPF_SUBCONTRACTING,
     until=CPF_SUBCONTRACTING_SINCE - dt.timedelta(days=1),
 )
 def cpf_subcontractors_were_not_bound_before_april_2024(answers: Answers) -> bool:
@@ -281,7 +282,7 @@ def cpf_subcontractors_were_not_bound_before_april_2024(answers: Answers) -> boo
 
 @rule(
     "apprenticeship_subcontractor",
-    V9_27 & L6316_1 & SEED_FAQ,
+    V9_27 & L6316_1,
     uncertain=True,
     since=OBLIGATION_SINCE,
 )
@@ -293,7 +294,7 @@ def cfa_subcontractors_are_checked_by_the_cfa(answers: Answers) -> bool:
     )
 
 
-@rule("subcontractor_not_bound", SEED_FAQ & V9_27 & CENTRE_INFFO)
+@rule("subcontractor_not_bound", V9_27 & CENTRE_INFFO)
 def subcontractors_are_controlled_by_their_contractor(
     answers: Answers,
 ) -> Mapping[str, Any] | None:
@@ -303,16 +304,24 @@ def subcontractors_are_controlled_by_their_contractor(
     return {"only": answers.get("selling") == "subcontractor_only"}
 
 
-@rule("private_funding_only", PLAN_2018 & SEED_WHO)
+@rule("private_funding_only", PLAN_2018 & CENTRE_INFFO)
 def private_money_alone_does_not_require_certification(answers: Answers) -> bool:
     """Companies' own budgets (including 50+ employees) and individuals are not L6316-1 funders."""
     funders = chosen_options(answers, "funders")
     return bool(funders) and set(funders) <= {"companies_own_budget", "individuals"}
 
 
+@rule("faf_in_practice", LISTED_FUNDERS & FIF_PL_CRITERIA, uncertain=True)
+def training_funds_of_the_self_employed_ask_for_it(answers: Answers) -> bool:
+    """FAFs (FIF-PL, AGEFICE, VIVEA, FAFCEA) are not L6316-1 funders, but the FIF-PL, as
+    reported, funds only certified providers: the law does not oblige, practice does."""
+    return has_option(answers, "funders", "faf")
+
+
 @rule("other_funds_not_listed", LISTED_FUNDERS)
 def funds_outside_the_list_do_not_require_certification(answers: Answers) -> bool:
-    """FAF, communes, départements and foundations are not L6316-1 funders (contracts may ask)."""
+    """Communes, départements, foundations and public employers' funds are not L6316-1
+    funders (contracts may ask)."""
     return has_option(answers, "funders", "other_funds")
 
 
@@ -328,6 +337,7 @@ EXEMPTION_RULES: tuple[Rule, ...] = (
     cfa_subcontractors_are_checked_by_the_cfa,
     subcontractors_are_controlled_by_their_contractor,
     private_money_alone_does_not_require_certification,
+    training_funds_of_the_self_employed_ask_for_it,
     funds_outside_the_list_do_not_require_certification,
     no_funder_yet,
 )
@@ -345,12 +355,24 @@ def obligations(answers: Answers, on: Day = None) -> tuple[Finding, ...]:
     return tuple(f for r in OBLIGATION_RULES if (f := r(answers, on)) is not None)
 
 
-def decide(answers: Answers, on: Day = None) -> tuple[Verdict, tuple[Finding, ...]] | None:
-    """Returns the verdict and its reasons, or None while an answer it needs is missing."""
+UNCONCERNED = frozenset({Verdict.NOT_REQUIRED, Verdict.NOT_APPLICABLE})
+"""Verdicts that tell the person Qualiopi is not theirs to obtain."""
+
+
+def scope_decision(answers: Answers, on: Day = None) -> tuple[Verdict, Finding] | None:
+    """Returns the verdict of the first scope rule that holds (R0-R3), or None."""
     for scope_rule, verdict in SCOPE_RULES:
         finding = scope_rule(answers, on)
         if finding is not None:
-            return verdict, (finding,)
+            return verdict, finding
+    return None
+
+
+def decide(answers: Answers, on: Day = None) -> tuple[Verdict, tuple[Finding, ...]] | None:
+    """Returns the verdict and its reasons, or None while an answer it needs is missing."""
+    scoped = scope_decision(answers, on)
+    if scoped is not None:
+        return scoped[0], (scoped[1],)
     if not delivers_vocational_actions(answers):
         return None
     required = obligations(answers, on)

@@ -38,15 +38,6 @@ class Source:
         return self.at(f"indicateur {number}", f"indicator {number}")
 
 
-SEED_ARTICLE = Source(
-    "Article « Certification Qualiopi : qu’est-ce que c’est et qui est concerné ? »",
-    "Article “Qualiopi Certification: What is it and who is concerned?”",
-)
-"""The article the product grew from (its FAQ settles the subcontractor and future-funds cases)."""
-SEED_FAQ = SEED_ARTICLE.at("FAQ", "FAQ")
-SEED_WHO = SEED_ARTICLE.at("« Qui est concerné ? »", "“Who is concerned?”")
-
-
 def code_du_travail(article: str) -> Source:
     """An article of the Code du travail."""
     return Source(f"Code du travail, art. {article}", f"Code du travail, art. {article}")
@@ -108,6 +99,25 @@ PRIVATE_HE_BILL = Source(
 PUBLIC_LIST = Source(
     "Liste publique des organismes certifiés (DGEFP)",
     "Public list of certified providers (DGEFP)",
+)
+DECREE_2021_1851 = Source(
+    "Décret n° 2021-1851 du 28 décembre 2021 (rapporté par Centre Inffo et Info-Social RH, "
+    "3 janvier 2022 ; article codifié à vérifier sur Légifrance)",
+    "Décret 2021-1851 of 28 December 2021 (reported by Centre Inffo and Info-Social RH, "
+    "3 January 2022; codified article to check on Légifrance)",
+)
+"""When funders judge certification (the date of their agreement) and the 6-month window of
+a provider's first apprenticeship action: known from consistent secondary sources."""
+FIF_PL_CRITERIA = Source(
+    "Critères de prise en charge du FIF-PL (rapportés par Docteurcertif, 2025 ; à vérifier "
+    "sur fifpl.fr pour l’année en cours)",
+    "FIF-PL funding criteria (reported by Docteurcertif, 2025; to check on fifpl.fr for the "
+    "current year)",
+)
+MCF_TERMS = Source(
+    "Conditions générales d’utilisation de Mon Compte Formation (référencement réservé aux "
+    "organismes certifiés)",
+    "Terms of use of Mon Compte Formation (listing reserved to certified providers)",
 )
 DECREE_2019_565 = Source(
     "Code du travail R6316-1 ; décret n° 2019-565 du 6 juin 2019 (annexe)",

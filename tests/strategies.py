@@ -8,14 +8,17 @@ from typing import Any
 from hypothesis import strategies as st
 
 from flows.contract import QUESTION_LIST, Kind, Question
-from flows.path import is_asked
+from flows.path import is_asked, offered_options
 
 
-def _options(question: Question) -> st.SearchStrategy[Any]:
+def _options(question: Question, answers: dict[str, Any]) -> st.SearchStrategy[Any]:
+    offered = offered_options(question.id, answers)
     if question.kind is Kind.SINGLE:
-        return st.sampled_from(question.options)
-    ordinary = [o for o in question.options if o != question.exclusive]
+        return st.sampled_from(offered)
+    ordinary = [o for o in offered if o != question.exclusive]
     combos = st.lists(st.sampled_from(ordinary), min_size=1, unique=True)
+    if question.exclusive is None:
+        return combos
     return st.one_of(combos, st.just([question.exclusive]))
 
 
@@ -28,7 +31,7 @@ def valid_answers(draw: st.DrawFn, on: dt.date | None = None) -> dict[str, Any]:
     for question in QUESTION_LIST:
         if not is_asked(question.id, canonical, on):
             continue
-        value = draw(_options(question))
+        value = draw(_options(question, canonical))
         answers[question.id] = value
         canonical[question.id] = (
             value if isinstance(value, str) else tuple(o for o in question.options if o in value)

@@ -158,7 +158,8 @@ def _summary(doc: _Document, report: dict[str, Any]) -> None:
         doc.para(doc.t("changed_summary", numbers=numbers), size=9.5)
     if "how_audits_judge" in steps:
         doc.heading(doc.t("judging_heading"), 11)
-        doc.para(steps["how_audits_judge"]["text"], size=9.5)
+        body = messages.text(doc.lang, "steps", "judging_body")  # the step, less its title
+        doc.para(body[:1].upper() + body[1:], size=9.5)
 
 
 def _assessment(doc: _Document, report: dict[str, Any]) -> None:

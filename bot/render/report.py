@@ -6,6 +6,7 @@ from typing import Any
 
 import messages
 from flows.advice import Evaluation
+from flows.answers import has_option
 from flows.checklist import proofs_for
 from flows.contract import as_json
 from flows.rules import Finding
@@ -50,9 +51,11 @@ def _checklist(ev: Evaluation, lang: str) -> list[dict[str, Any]]:
 def build_report(ev: Evaluation, lang: str) -> dict[str, Any]:
     """Returns the machine-readable result of the contract, texts in ``lang``."""
     ref = ev.referential
+    soon = ev.changing_soon
+    faf = has_option(ev.answers, "funders", "faf")
     return {
         "verdict": ev.verdict.value,
-        "headline": messages.text(lang, "labels", "headline", verdict=ev.verdict.value),
+        "headline": messages.text(lang, "labels", "headline", verdict=ev.verdict.value, faf=faf),
         "categories": list(ev.categories),
         "indicators": list(ev.indicators),
         "deferred_for_new_entrant": list(ev.deferred_for_new_entrant),
@@ -62,6 +65,13 @@ def build_report(ev: Evaluation, lang: str) -> dict[str, Any]:
         "referential_size": len(ref.indicators),
         "next_audit": ev.next_audit,
         "changed_at_next_audit": list(ev.changed_at_next_audit),
+        "changing_soon": None
+        if soon is None
+        else {
+            "referential": soon.referential.id,
+            "from": soon.start.isoformat(),
+            "indicators": list(soon.indicators),
+        },
         "mission_checklist": ev.mission_checklist,
         "date": ev.date.isoformat(),
         "language": lang,

@@ -23,7 +23,7 @@ from bot.render.text import fold
 from flows.advice import Evaluation, evaluate
 from flows.contract import QUESTIONS, Kind, canonical
 from flows.flow import MULTI, RESULT, REVIEW, Outcome, progress
-from flows.path import path_questions
+from flows.path import offered_options, path_questions
 from flows.snapshot import Stored, as_snapshot
 
 MAX_CALLBACK_BYTES = 64
@@ -86,6 +86,7 @@ def question_screen(stored: Stored, hint: str | None = None) -> Screen:
         tuple(snapshot.pending),
         hint,
         snapshot.state != QUESTIONS_FIRST or bool(snapshot.editing),
+        offered_options(snapshot.state, answers),
     )
 
 
@@ -98,6 +99,7 @@ def _question_screen(  # noqa: PLR0917 (what a question's screen depends on)
     chosen: tuple[str, ...],
     hint: str | None,
     can_go_back: bool,
+    options: tuple[str, ...],
 ) -> Screen:
     """A question's screen, made once per distinct look (the same screens recur for everyone:
     rendering one took half a millisecond, profiled)."""
@@ -113,7 +115,6 @@ def _question_screen(  # noqa: PLR0917 (what a question's screen depends on)
         chosen=[label(lang, question, o) for o in chosen],
         hint=hint_text(lang, hint),
     )
-    options = QUESTIONS[question].options
     buttons = []
     for option in options:
         text_label = label(lang, question, option)

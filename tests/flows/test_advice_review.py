@@ -301,10 +301,10 @@ def test_a_certified_provider_sees_what_changed_on_1_november_2026_first() -> No
 
 
 def test_a_missing_category_needs_an_extension_audit_first() -> None:  # item 15
-    ev = run(certified(scope="missing_category"))
-    steps = [f.code for f in ev.next_steps]
+    extending = certified(scope="missing_category", missing_categories=["training"])
+    steps = [f.code for f in run(extending).next_steps]
     assert steps.index("extension_audit") < steps.index("next_surveillance_audit")
-    assert "audit d’extension" in text(certified(scope="missing_category"))
+    assert "audit d’extension" in text(extending)
 
 
 def test_a_certified_provider_is_not_asked_its_stage() -> None:  # contract, amended
@@ -384,7 +384,10 @@ PROFILES = [
     answers(),
     SUBCONTRACTOR,
     CFA_SUBCONTRACTOR,
-    certified(scope="missing_category"),
+    certified(scope="missing_category", missing_categories=["training"]),
+    answers(funders=["faf"], future_public="no"),
+    answers(certified="lapsed"),
+    certified(audit_cycle="expiring"),
     {**CPF_SUBCONTRACTOR, "micro_enterprise": "yes"},
     answers(funders=["other_funds"], future_public="no", certifying="yes"),
     {"role": "employed_trainer"},

@@ -25,7 +25,7 @@ from flows.flow import (
     prune,
     step,
 )
-from flows.path import validate
+from flows.path import offered_options, validate
 from tests.answers import INDEPENDENT_OPCO
 from tests.strategies import valid_answers
 
@@ -283,7 +283,7 @@ def test_every_change_from_the_review_leads_along_a_declared_edge(
     question = data.draw(st.sampled_from(sorted(answers)))
     spec = QUESTIONS[question]
     if question in MULTI:
-        ordinary = [o for o in spec.options if o != spec.exclusive]
+        ordinary = [o for o in offered_options(question, answers) if o != spec.exclusive]
         value: Any = tuple(
             sorted(
                 data.draw(st.lists(st.sampled_from(ordinary), min_size=1, unique=True)),
@@ -291,7 +291,7 @@ def test_every_change_from_the_review_leads_along_a_declared_edge(
             )
         )
     else:
-        value = data.draw(st.sampled_from(spec.options))
+        value = data.draw(st.sampled_from(offered_options(question, answers)))
     changed = prune({**answers, question: value})
     assert next_needed(changed) in NEXT[question]
 

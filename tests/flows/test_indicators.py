@@ -144,8 +144,22 @@ def test_indicators_follow_the_contract_for_every_allowed_answers_object(
         ):
             assert result.indicators == ()
             continue
-        assert set(result.indicators) == contract_indicators(raw, result.referential.id)
+        expected = contract_indicators(raw, result.referential.id)
+        cfa_subcontractor = "apprenticeship" in raw["activities"] and (
+            raw.get("selling") == "subcontractor_only"
+        )
+        if cfa_subcontractor and result.verdict == Verdict.NOT_REQUIRED:
+            expected -= {14, 15, 20, 29}  # the CFA's own duties (contract, amended 2026-12-03)
+        assert set(result.indicators) == expected
         if raw.get("stage") in ("new_entrant", "nda_pending"):
             assert set(result.deferred_for_new_entrant) == NEW_ENTRANT_V9 & set(result.indicators)
+        elif raw.get("missing_categories"):
+            # new entrant for the missing categories only (contract, amended 2026-12-03)
+            alone = contract_indicators(
+                {**raw, "activities": raw["missing_categories"]}, result.referential.id
+            )
+            assert set(result.deferred_for_new_entrant) == (
+                NEW_ENTRANT_V9 & alone & set(result.indicators)
+            )
         else:
             assert result.deferred_for_new_entrant == ()

@@ -191,7 +191,15 @@ CASES = [
         af(funders=["other_funds"], future_public="no"),
         "optional",
         reasons=("other_funds_not_listed",),
-        steps=("uncertain_private_education_bill",),
+        absent_steps=("uncertain_private_education_bill", "certify_for_faf"),
+    ),
+    Case(
+        "A FAF is not an L6316-1 funder, but the FIF-PL funds only certified providers",
+        "L6316-1; FIF-PL criteria 2026; advice review 2026-12 B5",
+        af(funders=["faf"], future_public="no"),
+        "optional",
+        reasons=("faf_in_practice",),
+        steps=("certify_for_faf", "uncertain_private_education_bill"),
     ),
     Case(
         "A provider with no funder yet is not obliged today",
