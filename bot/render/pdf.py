@@ -156,6 +156,11 @@ def _summary(doc: _Document, report: dict[str, Any]) -> None:
         doc.heading(doc.t("changed_heading"), 11)
         numbers = ", ".join(str(i["number"]) for i in changed)
         doc.para(doc.t("changed_summary", numbers=numbers), size=9.5)
+    if report["changing_soon"]:
+        doc.heading(doc.t("soon_heading", day=report["changing_soon_from"]), 11)
+        doc.para(doc.t("soon_intro"), size=8.5, color=MUTED)
+        for item in report["changing_soon_items"]:
+            doc.para(doc.t("soon_item", **item), size=9.5)
     if "how_audits_judge" in steps:
         doc.heading(doc.t("judging_heading"), 11)
         body = messages.text(doc.lang, "steps", "judging_body")  # the step, less its title

@@ -44,6 +44,25 @@ def checklist_item(ev: Evaluation, number: int, lang: str) -> dict[str, Any]:
     }
 
 
+def _changing_soon_items(ev: Evaluation, lang: str) -> list[dict[str, Any]]:
+    """The person's indicators that the coming référentiel changes, each with its change."""
+    soon = ev.changing_soon
+    if soon is None:
+        return []
+    items = []
+    for number in soon.indicators:
+        ind = soon.referential.indicator(number)
+        change = ind.change[lang] if ind.change else ""
+        items.append(
+            {
+                "number": number,
+                "title": messages.typography(lang, ind.short_title[lang]),
+                "change": messages.typography(lang, change),
+            }
+        )
+    return items
+
+
 def _checklist(ev: Evaluation, lang: str) -> list[dict[str, Any]]:
     return [checklist_item(ev, number, lang) for number in ev.indicators]
 
@@ -72,6 +91,10 @@ def build_report(ev: Evaluation, lang: str) -> dict[str, Any]:
             "from": soon.start.isoformat(),
             "indicators": list(soon.indicators),
         },
+        "changing_soon_from": None
+        if soon is None
+        else messages.text(lang, "labels", "date", day=soon.start),
+        "changing_soon_items": _changing_soon_items(ev, lang),
         "mission_checklist": ev.mission_checklist,
         "date": ev.date.isoformat(),
         "language": lang,

@@ -66,6 +66,7 @@ def _summary_html(report: dict[str, Any], lang: str) -> str:
             call("summary_count", r=report, major=major) if report["checklist"] else "",
             call("summary_assumed", r=report) if report["assumed"] else "",
             call("summary_changed", r=report) if report["changed_at_next_audit"] else "",
+            call("summary_soon", r=report) if report["changing_soon"] else "",
             call("summary_action", action=step) if step else "",
             call("summary_caveat")
             if report["referential_reported_only"] and report["checklist"]
