@@ -771,3 +771,42 @@ async def test_jargon_questions_explain_their_words_and_accept_i_dont_know(bot: 
     assert "Vous ne saviez pas" in summary.text
     assert "Formations certifiantes" in summary.text
     assert len(summary.text) <= 1500
+
+
+async def test_a_certified_provider_adding_vae_picks_among_its_own_categories(bot: Ctx) -> None:
+    p = person(bot)
+    await p.say("/start")
+    await p.tap(FR["independent"])
+    await p.tap(FR["training"])
+    await p.tap("Accompagnement VAE")
+    await p.tap(FR["confirm"])
+    await p.tap(FR["direct"])
+    await p.tap("OPCO")
+    await p.tap(FR["confirm"])
+    for data in (
+        "ans:certifying:no",
+        "ans:long_courses:yes",
+        "ans:work_based:no",
+        "ans:uses_subcontractors:no",
+        "ans:certified:yes",
+        "ans:audit_cycle:before_surveillance",
+        "ans:scope:missing_category",
+    ):
+        await p.press(data)
+    shown = p.live()
+    assert [d for d in shown.data() if d.startswith("ans:")] == [
+        "ans:missing_categories:training",
+        "ans:missing_categories:vae",
+    ]
+    await p.press("ans:missing_categories:apprenticeship")  # forged: not one of its own
+    _, _, store = bot
+    assert (await store.load(42)).snapshot.get("pending", []) == []
+    await p.press("ans:missing_categories:vae")
+    await p.tap(FR["confirm"])
+    await p.tap(FR["result"])
+    await p.press(
+        "res:steps", next(m for m in p.api.chat(42) if "res:steps" in m.data()).message_id
+    )
+    steps = "\n".join(p.texts()).replace("\u202f", " ").replace("\u00a0", " ")
+    assert "audit d’extension" in steps
+    assert "la VAE" in steps
