@@ -21,6 +21,8 @@ from bot.render.pdf import build_pdf, write_pdf
 from bot.render.result_views import result_view
 from bot.render.screens import (
     answers_view,
+    awaiting_confirmation,
+    confirmation_action,
     label,
     match_option,
     match_options,
@@ -132,9 +134,14 @@ class Console:
             if hint:
                 self.say(f"⚠️ {hint}")
             return
-        self.say(self.shown(screen_for(self.snapshot).text))
+        screen = screen_for(self.snapshot)
+        self.say(self.shown(screen.text))
         if state not in QUESTIONS:
             return
+        if awaiting_confirmation(self.current) is not None:  # yes, no: its first two buttons
+            for number, row in enumerate(screen.buttons[:2], 1):
+                self.say(f"  {number}. {row[0].label}")
+            self.say(self.line("keys"))
         else:
             pending = self.current.pending
             for number, option in enumerate(offered_options(state, self.current.answers), 1):
@@ -166,6 +173,13 @@ class Console:
             return None if done.changed else messages.text(self.lang, "ui", "nothing_before")
         if state == REVIEW:
             return self._handle_review(typed)
+        held = awaiting_confirmation(self.current)
+        if held is not None:
+            action = confirmation_action(state, held, typed)
+            if action is None:
+                return self.line("not_understood")
+            self.apply(action[0], *action[1])
+            return None
         if state in MULTI:
             return self._handle_multi(state, typed)
         option = match_option(state, typed, self.lang)

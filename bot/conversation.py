@@ -25,6 +25,8 @@ from bot.consultancy.meta import FunnelMeta
 from bot.consultancy.tracking import track
 from bot.render.glossary import DONT_KNOW, QUESTION_TERMS, SAFE_ANSWERS, terms_named
 from bot.render.screens import (
+    awaiting_confirmation,
+    confirmation_action,
     evaluation_of,
     hint_text,
     match_option,
@@ -305,6 +307,12 @@ def typed_answer(snapshot: dict[str, Any], typed: str) -> tuple[dict[str, Any], 
     state, lang = current.state, current.lang
     if state in (REVIEW, RESULT) or state not in QUESTIONS:
         return snapshot, False
+    held = awaiting_confirmation(current)
+    if held is not None:
+        action = confirmation_action(state, held, typed)
+        if action is None:
+            return snapshot, False
+        return step(snapshot, action[0], *action[1]).snapshot, True
     if state in MULTI:
         chosen = match_options(state, typed, lang)
         exclusive = QUESTIONS[state].exclusive

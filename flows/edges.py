@@ -81,6 +81,8 @@ class Outcome:
     """A button of another question, or a trigger that does not apply here: nothing changed."""
     INVALID: Final = "invalid"
     """An option the question does not have (forged data): nothing changed."""
+    CONFIRM: Final = "confirm"
+    """An answer held until the person confirms it (``flows.flow.asks_confirmation``)."""
     EMPTY_SELECTION: Final = "empty_selection"
     NOTHING_BEFORE: Final = "nothing_before"
 

@@ -50,6 +50,7 @@ from flows.path import answered_path, fits_path, is_asked, offered_options, path
 from flows.snapshot import SNAPSHOT_VERSION, Snapshot, is_stored_snapshot
 
 __all__ = [
+    "CONFIRMED",
     "GLOBAL_TRIGGERS",
     "MACHINE",
     "MULTI",
@@ -65,6 +66,7 @@ __all__ = [
     "Progress",
     "Snapshot",
     "Step",
+    "asks_confirmation",
     "choose",
     "is_snapshot",
     "new_snapshot",
@@ -100,6 +102,20 @@ def prune(answers: Mapping[str, Answer]) -> dict[str, Answer]:
                 return kept
             kept[question] = answers[question]
     return kept
+
+
+CONFIRMED: Final = "confirmed"
+"""The third argument of ``answer`` that confirms an answer held by ``asks_confirmation``."""
+
+CONFIRMED_ANSWERS: Final = frozenset({("role", "employer_internal"), ("role", "employed_trainer")})
+"""Answers that end the questionnaire on "not concerned" and that people give by mistake (a
+company with its own CFA, a freelance who trains "occasionally"): held until confirmed."""
+
+
+def asks_confirmation(question: str, option: str, answers: Mapping[str, Answer]) -> bool:
+    """Tells whether this answer is held for a confirmation first (giving the same answer
+    again, e.g. from the review, needs none)."""
+    return (question, option) in CONFIRMED_ANSWERS and answers.get(question) != option
 
 
 def next_needed(answers: Mapping[str, Answer]) -> str:
@@ -178,7 +194,12 @@ class Conversation:
                 if option not in QUESTIONS[question].options:
                     self.outcome = Outcome.INVALID
                 elif name == "answer" and question not in MULTI:
-                    self._record(question, option, assumed=args[2:3] == ("assumed",))
+                    flag = args[2] if len(args) > 2 else None
+                    if flag != CONFIRMED and asks_confirmation(question, option, self.answers):
+                        self.pending = [option]
+                        self.outcome = Outcome.CONFIRM
+                    else:
+                        self._record(question, option, assumed=flag == "assumed")
                 elif name == "toggle" and question in MULTI:
                     self._toggle(question, option)
                 else:
@@ -248,7 +269,12 @@ class Conversation:
         self.editing = False
 
     def go_back(self, event: EventData) -> None:
-        """Returns to the previous question on the path (or to the review while editing)."""
+        """Returns to the previous question on the path (or to the review while editing); from
+        a confirmation, back to its question."""
+        if self.state not in MULTI and self.pending:
+            self.pending = []
+            self.outcome = Outcome.MOVED
+            return
         target = previous_state(self)
         if target is None:
             self.outcome = Outcome.NOTHING_BEFORE
@@ -309,7 +335,7 @@ class Step:
         return self.outcome in CHANGING
 
 
-CHANGING: Final = frozenset({Outcome.MOVED, Outcome.TOGGLED})
+CHANGING: Final = frozenset({Outcome.MOVED, Outcome.TOGGLED, Outcome.CONFIRM})
 """Outcomes of a step that changed the snapshot (and are committed)."""
 
 

@@ -22,7 +22,7 @@ from bot.render.report import build_report, render_result_html
 from bot.render.text import fold
 from flows.advice import Evaluation, evaluate
 from flows.contract import QUESTIONS, Kind, canonical
-from flows.flow import MULTI, RESULT, REVIEW, Outcome, progress
+from flows.flow import CONFIRMED, MULTI, RESULT, REVIEW, Outcome, progress
 from flows.path import offered_options, path_questions
 from flows.snapshot import Stored, as_snapshot
 
@@ -73,10 +73,48 @@ def label(lang: str, question: str, option: str) -> str:
 QUESTIONS_FIRST = next(iter(QUESTIONS))
 
 
+CONFIRM_ALTERNATIVE: Mapping[tuple[str, str], str] = {
+    ("role", "employer_internal"): "organisation",
+    ("role", "employed_trainer"): "independent",
+}
+"""For an answer the person confirms first (``flows.flow.asks_confirmation``), the answer
+that people who picked it by mistake mean: a company CFA is a provider, a freelance who
+trains "occasionally" is independent."""
+
+
+def awaiting_confirmation(stored: Stored) -> str | None:
+    """Returns the single-choice answer held until the person confirms it, or None."""
+    snapshot = as_snapshot(stored)
+    if snapshot.state in QUESTIONS and snapshot.state not in MULTI and snapshot.pending:
+        return snapshot.pending[0]
+    return None
+
+
+def confirmation_action(question: str, option: str, typed: str) -> Action | None:
+    """Reads a typed reply to a confirmation: 1 or yes confirms, 2 or no gives the answer
+    meant instead (either language)."""
+    folded = fold(typed)
+    yes = no = False
+    for language in messages.LANGUAGES:
+        words = messages.text(language, "questions", "words", question="", option="yes")
+        yes = yes or folded in {fold(w) for w in words.split(",")}
+        words = messages.text(language, "questions", "words", question="", option="no")
+        no = no or folded in {fold(w) for w in words.split(",")}
+    if folded == "1" or yes:
+        return ("answer", (question, option, CONFIRMED))
+    alternative = CONFIRM_ALTERNATIVE.get((question, option))
+    if (folded == "2" or no) and alternative is not None:
+        return ("answer", (question, alternative))
+    return None
+
+
 def question_screen(stored: Stored, hint: str | None = None) -> Screen:
-    """Returns the screen of the current question."""
+    """Returns the screen of the current question (or of the answer it holds to confirm)."""
     snapshot = as_snapshot(stored)
     answers = snapshot.answers
+    held = awaiting_confirmation(snapshot)
+    if held is not None:
+        return _confirmation_screen(snapshot.lang, snapshot.state, held, hint)
     where = progress(snapshot.to_json())
     return _question_screen(
         snapshot.lang,
@@ -88,6 +126,22 @@ def question_screen(stored: Stored, hint: str | None = None) -> Screen:
         snapshot.state != QUESTIONS_FIRST or bool(snapshot.editing),
         offered_options(snapshot.state, answers),
     )
+
+
+@lru_cache(maxsize=64)
+def _confirmation_screen(lang: str, question: str, option: str, hint: str | None) -> Screen:
+    """Asks the person to confirm an answer that ends the questionnaire on "not concerned"."""
+    text = str(messages.call(lang, "questions", "confirm_text", question=question, option=option))
+    if hint:
+        text += f"\n\n⚠️ {hint_text(lang, hint)}"
+    yes = messages.text(lang, "questions", "confirm_yes", question=question, option=option)
+    rows: list[tuple[Button, ...]] = [(Button(yes, f"cfm:{question}:{option}"),)]
+    alternative = CONFIRM_ALTERNATIVE.get((question, option))
+    if alternative is not None:
+        no = messages.text(lang, "questions", "confirm_no", question=question, option=option)
+        rows.append((Button(no, f"ans:{question}:{alternative}"),))
+    rows.append((Button(messages.text(lang, "ui", "back"), "back"),))
+    return Screen(text, tuple(rows))
 
 
 @lru_cache(maxsize=4096)
@@ -245,6 +299,11 @@ def parse_button(data: str) -> Action | None:
         if spec is None or option not in spec.options:
             return None
         return ("toggle" if spec.kind is Kind.MULTI else "answer", (question, option))
+    if kind == "cfm":
+        question, _, option = rest.partition(":")
+        if (question, option) not in CONFIRM_ALTERNATIVE:
+            return None
+        return ("answer", (question, option, CONFIRMED))
     if kind == "ok" and rest in MULTI:
         return ("confirm", (rest,))
     if kind == "edit" and rest in QUESTIONS:

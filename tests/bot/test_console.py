@@ -49,9 +49,17 @@ def test_bad_input_gets_a_hint_and_the_question_again() -> None:
 
 
 def test_back_and_restart() -> None:
-    _, out = drive(["b", "1", "b", "2", "r", "3", "", ""])
+    _, out = drive(["b", "1", "b", "2", "r", "3", "1", "", ""])
     assert "This is the first question" in out
     assert "No: Qualiopi certification is not required of you." in out
+
+
+def test_an_answer_ending_on_not_concerned_is_confirmed_first() -> None:
+    _, out = drive(["3", "2", "q"])  # employed trainer? "No, I invoice myself"
+    assert "paid on a payslip" in out
+    assert "1. Yes, on a payslip" in out
+    assert "not required of you" not in out
+    assert "Which services do you offer?" in out
 
 
 def test_exclusive_choice_is_refused_with_a_reason() -> None:
@@ -60,7 +68,7 @@ def test_exclusive_choice_is_refused_with_a_reason() -> None:
 
 
 def test_changing_an_answer_from_the_review() -> None:
-    lines = [*HAPPY[:-3], "1", "3", "", ""]  # review: change the situation to employed trainer
+    lines = [*HAPPY[:-3], "1", "3", "1", "", ""]  # review: now an employed trainer, confirmed
     _, out = drive(lines)
     assert "not required of you" in out
 
@@ -97,7 +105,7 @@ def test_the_self_assessment_in_a_terminal_and_its_pdf(tmp_path: Path) -> None:
 def test_the_console_command_runs_through_a_real_pipe() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "bot", "console", "--lang", "fr"],
-        input="3\n\n\n",
+        input="3\n1\n\n\n",
         capture_output=True,
         text=True,
         check=False,

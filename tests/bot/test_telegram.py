@@ -810,3 +810,23 @@ async def test_a_certified_provider_adding_vae_picks_among_its_own_categories(bo
     steps = "\n".join(p.texts()).replace("\u202f", " ").replace("\u00a0", " ")
     assert "audit d’extension" in steps
     assert "la VAE" in steps
+
+
+async def test_a_company_confirms_it_trains_only_its_staff_before_being_told_no(bot: Ctx) -> None:
+    p = person(bot)
+    await p.say("/start")
+    await p.tap("Entreprise, seuls ses salariés")
+    shown = p.live()
+    assert "uniquement vos propres salariés" in shown.text
+    assert "ne vous est pas demandé" in shown.text
+    assert shown.data() == ["cfm:role:employer_internal", "ans:role:organisation", "back"]
+    await p.press("cfm:role:independent")  # forged: not an answer that is confirmed
+    assert p.live().data() == shown.data()
+    await p.tap("CFA ou externes")  # a company CFA: a provider after all
+    assert "Quelles prestations proposez-vous" in p.live().text
+    await p.tap("Retour")
+    await p.tap("Entreprise, seuls ses salariés")
+    await p.tap("Oui, nos seuls salariés")
+    assert "Vos réponses" in p.live().text
+    await p.tap(FR["result"])
+    assert any("ne vous est pas demandée" in t for t in p.texts())

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from flows.advice import evaluate
 from flows.contract import QUESTION_IDS, QUESTIONS
 from flows.flow import (
+    CONFIRMED,
     MULTI,
     NEXT,
     RESULT,
@@ -60,7 +61,10 @@ REPRESENTATIVE: dict[str, list[tuple[str, ...]]] = {
 def press(snapshot: dict[str, Any], question: str, value: str | tuple[str, ...]) -> Any:
     """Answers the current question as a person would: one tap, or toggles then confirm."""
     if isinstance(value, str):
-        return step(snapshot, "answer", question, value)
+        done = step(snapshot, "answer", question, value)
+        if done.outcome == Outcome.CONFIRM:  # "yes, that is me"
+            return step(done.snapshot, "answer", question, value, CONFIRMED)
+        return done
     for option in value:
         snapshot = step(snapshot, "toggle", question, option).snapshot
     return step(snapshot, "confirm", question)
@@ -114,9 +118,32 @@ def test_the_first_question_is_the_role() -> None:
     assert progress(snapshot).number == 1
 
 
-def test_an_employed_trainer_is_done_after_one_question() -> None:
-    done = step(new_snapshot("fr"), "answer", "role", "employed_trainer").snapshot
+def test_an_employed_trainer_is_done_after_one_question_and_its_confirmation() -> None:
+    held = step(new_snapshot("fr"), "answer", "role", "employed_trainer")
+    assert held.outcome == Outcome.CONFIRM
+    assert (held.snapshot["state"], held.snapshot["answers"]) == ("role", {})
+    assert held.snapshot["pending"] == ["employed_trainer"]
+    done = step(held.snapshot, "answer", "role", "employed_trainer", CONFIRMED).snapshot
     assert done["state"] == REVIEW
+    assert done["answers"] == {"role": "employed_trainer"}
+    assert "pending" not in done
+
+
+def test_back_from_a_confirmation_returns_to_its_question_and_another_answer_needs_none() -> None:
+    held = step(new_snapshot("fr"), "answer", "role", "employer_internal").snapshot
+    back = step(held, "back")
+    assert back.changed
+    assert (back.snapshot["state"], back.snapshot.get("pending")) == ("role", None)
+    instead = step(held, "answer", "role", "organisation").snapshot  # "No: a CFA or outsiders"
+    assert instead["state"] == "activities"
+    assert "pending" not in instead
+
+
+def test_the_same_answer_again_from_the_review_needs_no_confirmation() -> None:
+    done = step(new_snapshot("fr"), "answer", "role", "employed_trainer", CONFIRMED).snapshot
+    again = step(step(done, "edit", "role").snapshot, "answer", "role", "employed_trainer")
+    assert again.outcome == Outcome.MOVED
+    assert again.snapshot["state"] == REVIEW
 
 
 def answered(answers: dict[str, Any]) -> dict[str, Any]:
@@ -236,7 +263,7 @@ def test_editing_from_the_review_drops_what_became_irrelevant_and_asks_what_is_n
     assert snapshot["state"] == REVIEW, "the other answers are kept"
     assert "editing" not in snapshot
     snapshot = step(snapshot, "edit", "role").snapshot
-    snapshot = step(snapshot, "answer", "role", "employed_trainer").snapshot
+    snapshot = press(snapshot, "role", "employed_trainer").snapshot
     assert snapshot["state"] == REVIEW
     assert snapshot["answers"] == {"role": "employed_trainer"}
 
@@ -268,7 +295,7 @@ def test_the_result_needs_a_complete_review_and_a_date() -> None:
 def test_progress_counts_questions_and_estimates_the_total_from_answers() -> None:
     snapshot = new_snapshot("fr")
     first = progress(snapshot)
-    snapshot = step(snapshot, "answer", "role", "employed_trainer").snapshot
+    snapshot = press(snapshot, "role", "employed_trainer").snapshot
     assert (first.number, progress(snapshot).total) == (1, 1)
     snapshot = answered(AF)
     assert progress(snapshot).total == len(AF)
