@@ -381,3 +381,53 @@ def test_q6_a_faf_is_a_funder_of_its_own() -> None:
     assert "faf" in QUESTIONS["funders"].options
     assert "FIF-PL" in label("fr", "funders", "faf")
     assert "FIF-PL" not in label("fr", "funders", "other_funds")
+
+
+# --- (c): situations the questionnaire cannot express -------------------------------------------
+
+
+def test_c1_a_cpf_subcontractor_is_told_the_rule_follows_the_contracts_signature() -> None:
+    raw = {**CPF_SUBCONTRACTOR_SASU, "certified": "no", "stage": "established"}
+    text = said({k: v for k, v in raw.items() if k != "future_public"})
+    assert "contrats signés depuis cette date" in text
+
+
+def test_c7_a_trainer_in_portage_salarial_is_told_the_portage_company_carries_it() -> None:
+    raw = {"role": "employed_trainer"}
+    assert "portage salarial" in said(raw)
+    assert "portage salarial" in str(messages.call("fr", "questions", "help", question="role"))
+
+
+def test_c8_a_company_training_outsiders_or_with_a_cfa_is_told_it_is_a_provider() -> None:
+    ev = run({"role": "employer_internal"})
+    assert ev.verdict.value == "not_required"
+    assert "internal_and_outsiders" in {f.code for f in ev.next_steps}
+    assert "CFA d’entreprise" in said({"role": "employer_internal"})
+
+
+def test_c9_a_separate_entity_inside_a_university_needs_its_own_certificate() -> None:
+    raw = {"role": "higher_education", "higher_education": "public_accredited"}
+    assert run(raw).verdict.value == "deemed_compliant"
+    assert "separate_entity_not_covered" in steps(raw)
+
+
+def test_c11_a_state_or_region_buyer_is_said_to_be_uncertain_for_its_own_agents() -> None:
+    ev = run(answers(funders=["state"]))
+    finding = next(f for f in ev.next_steps if f.code == "uncertain_public_employer")
+    assert finding.uncertain
+    assert "propres agents" in said(answers(funders=["state"]))
+
+
+def test_an_old_review_lacking_missing_categories_asks_it_and_keeps_the_rest() -> None:
+    from flows.flow import step
+
+    old = certified(scope="missing_category")  # stored before the question existed
+    stored = {"v": 1, "state": "review", "answers": old, "lang": "fr"}
+    assert step(stored, "show_result", TODAY).snapshot["state"] == "missing_categories"
+    again = step(stored, "toggle", "missing_categories", "training").snapshot
+    assert again["state"] == "missing_categories"
+    assert again["pending"] == ["training"]
+    done = step(again, "confirm", "missing_categories").snapshot
+    assert done["state"] == "review"
+    assert done["answers"]["missing_categories"] == ["training"]
+    assert done["answers"]["funders"] == ["opco"]
