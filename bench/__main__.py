@@ -29,7 +29,7 @@ from bot.render.report import build_report
 from flows.advice import evaluate
 from flows.contract import QUESTION_LIST, QUESTIONS, Kind
 from flows.flow import MULTI, REVIEW, STATES, new_snapshot, step, transition_table
-from flows.path import is_asked, validate
+from flows.path import is_asked, offered_options, validate
 
 
 def random_answers(rng: random.Random) -> dict[str, Any]:
@@ -39,12 +39,13 @@ def random_answers(rng: random.Random) -> dict[str, Any]:
     for q in QUESTION_LIST:
         if not is_asked(q.id, canonical):
             continue
+        offered = offered_options(q.id, canonical)
         if q.kind is Kind.SINGLE:
-            value: Any = rng.choice(q.options)
+            value: Any = rng.choice(offered)
             canonical[q.id] = value
         else:
-            ordinary = [o for o in q.options if o != q.exclusive]
-            if rng.random() < 0.1:
+            ordinary = [o for o in offered if o != q.exclusive]
+            if q.exclusive is not None and rng.random() < 0.1:
                 value = [q.exclusive]
             else:
                 value = rng.sample(ordinary, rng.randint(1, len(ordinary)))

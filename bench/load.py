@@ -74,7 +74,7 @@ class FakeApi:
         keyboard = markup.get("inline_keyboard") or []
         message_id = int(params["message_id"]) if "message_id" in params else next(self.ids)
         data = [b.get("callback_data", "") for row in keyboard for b in row]
-        if any(d.startswith(("ans:", "ok:")) for d in data):
+        if any(d.startswith(("ans:", "ok:", "cfm:")) for d in data):
             self.live[chat] = message_id
         done = not self.need_keyboard or bool(keyboard) or has_file
         if method == "sendDocument" and chat in self.finished:

@@ -51,6 +51,7 @@ from flows.snapshot import SNAPSHOT_VERSION, Snapshot, is_stored_snapshot
 
 __all__ = [
     "CONFIRMED",
+    "CONFIRMED_ANSWERS",
     "GLOBAL_TRIGGERS",
     "MACHINE",
     "MULTI",

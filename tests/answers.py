@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flows.flow import CONFIRMED_ANSWERS
+
 INDEPENDENT_OPCO: dict[str, Any] = {
     "role": "independent",
     "activities": ["training"],
@@ -38,6 +40,8 @@ def presses(answers: dict[str, Any]) -> list[str]:
     for question, value in answers.items():
         if isinstance(value, str):
             data.append(f"ans:{question}:{value}")
+            if (question, value) in CONFIRMED_ANSWERS:  # "yes, that is me"
+                data.append(f"cfm:{question}:{value}")
         else:
             data += [f"ans:{question}:{option}" for option in value]
             data.append(f"ok:{question}")

@@ -229,6 +229,9 @@ def test_webhook_mode_checks_the_secret_token(server: FakeTelegramServer, tmp_pa
 def next_tap(live: Any, answers: dict[str, Any]) -> str | None:
     """Returns what a person with these answers taps on the screen shown."""
     data = live.data()
+    confirming = next((d for d in data if d.startswith("cfm:")), None)
+    if confirming is not None:  # "yes, that is me": the answer was the planned one
+        return confirming
     question = next((d.split(":")[1] for d in data if d.startswith("ans:")), None)
     if question is None:
         return "result" if "result" in data else None

@@ -52,6 +52,8 @@ REPRESENTATIVE: dict[str, list[tuple[str, ...]]] = {
         ("other_funds",),
         ("none_yet",),
     ],
+    # "faf" takes the route of "other_funds", "in_progress" that of "no" and "lapsed".
+    "certified": ["no", "yes", "lapsed"],
     # One cycle of each kind of next audit; the certificate's scope changes no route.
     "audit_cycle": ["surveillance_window", "renewal_window"],
     "scope": ["missing_category"],
@@ -70,7 +72,9 @@ def press(snapshot: dict[str, Any], question: str, value: str | tuple[str, ...])
     return step(snapshot, "confirm", question)
 
 
-def options_of(question: str) -> list[Any]:
+def options_of(question: str, answers: dict[str, Any]) -> list[Any]:
+    if question == "missing_categories":  # one category is enough: the route is the same
+        return [offered_options(question, answers)[:1]]
     return REPRESENTATIVE.get(question, list(QUESTIONS[question].options))
 
 
@@ -79,7 +83,7 @@ def walk(
 ) -> Iterator[tuple[dict[str, Any], tuple[str, ...]]]:
     """Yields every completed snapshot reachable from this one, with its sequence of states."""
     question = snapshot["state"]
-    for value in options_of(question):
+    for value in options_of(question, snapshot["answers"]):
         done = press(snapshot, question, value)
         assert done.outcome == Outcome.MOVED, (question, value)
         after = done.snapshot
