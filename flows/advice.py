@@ -269,13 +269,13 @@ def _extra_reasons(answers: Answers) -> Iterator[Finding]:
 
 
 def _uncertain_steps(
-    verdict: Verdict, answers: Answers, ref: Referential, has_checklist: bool, on: Day
+    verdict: Verdict, answers: Answers, ref: Referential, has_checklist: bool, on: dt.date
 ) -> Iterator[Finding]:
     """Yields the open questions of the domain reference (§6) that concern this person."""
     if has_checklist and ref.reported_only:
         yield Finding("uncertain_rnq_2026", DECREE_2026, uncertain=True)
-    if answers.get("micro_enterprise") == "yes" and (on is None or on >= CPF_SUBCONTRACTING_SINCE):
-        ceiling = micro_ceiling_on(on or dt.date.today())
+    if answers.get("micro_enterprise") == "yes" and on >= CPF_SUBCONTRACTING_SINCE:
+        ceiling = micro_ceiling_on(on)
         yield Finding(
             "uncertain_micro_ceiling",
             CPF_SUBCONTRACTING & ceiling.source if ceiling else CPF_SUBCONTRACTING,

@@ -247,9 +247,9 @@ OBLIGATION_RULES: tuple[Rule, ...] = (
 # R4b, R4c, R5a: why certification is not compulsory (when nothing above holds).
 
 
-def ceiling_data(on: Day) -> dict[str, Any]:
-    """The micro-entrepreneur ceiling in force on the day (today when None), as plain data."""
-    ceiling = micro_ceiling_on(on or dt.date.today())
+def ceiling_data(on: dt.date) -> dict[str, Any]:
+    """The micro-entrepreneur ceiling in force on the day, as plain data."""
+    ceiling = micro_ceiling_on(on)
     if ceiling is None:
         return {"amount": None, "confirmed": False, "start": None, "end": None}
     return {
