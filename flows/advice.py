@@ -20,7 +20,6 @@ from flows.answers import (
 )
 from flows.checklist import checklist_notes, indicators_for, mission_indicators
 from flows.contract import (
-    CATEGORY_OF_ACTIVITY,
     L6316_1_FUNDERS,
     QUESTIONS,
     Answer,
@@ -112,10 +111,6 @@ NEWCOMER_STAGES = frozenset({"new_entrant", "nda_pending", "not_started"})
 NC_SOURCE = AUDIT_ARRETE & GUIDE_V9.at("préambule", "preamble")
 
 
-def _label_codes(options: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(CATEGORY_OF_ACTIVITY[o] for o in options)
-
-
 def _first_apprenticeship(answers: Answers) -> Iterator[Finding]:
     """Décret 2021-1851: a provider's first apprenticeship action may be funded for 6 months
     before it is certified for that category."""
@@ -178,7 +173,7 @@ def _certified_steps(
         yield Finding(
             "extension_audit",
             AUDIT_ARRETE & ARRETE_2023 & GUIDE_V9.at("préambule", "preamble"),
-            {"categories": _label_codes(missing), "deferred": deferred},
+            {"categories": categories_of({"activities": missing}), "deferred": deferred},
         )
         yield from _first_apprenticeship(answers)
     if cycle == "expiring":

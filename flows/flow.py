@@ -24,6 +24,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any, Final
 
 from transitions import EventData, Machine
@@ -108,9 +109,12 @@ def prune(answers: Mapping[str, Answer]) -> dict[str, Answer]:
 CONFIRMED: Final = "confirmed"
 """The third argument of ``answer`` that confirms an answer held by ``asks_confirmation``."""
 
-CONFIRMED_ANSWERS: Final = frozenset({("role", "employer_internal"), ("role", "employed_trainer")})
-"""Answers that end the questionnaire on "not concerned" and that people give by mistake (a
-company with its own CFA, a freelance who trains "occasionally"): held until confirmed."""
+CONFIRMED_ANSWERS: Final[Mapping[tuple[str, str], str]] = MappingProxyType(
+    {("role", "employer_internal"): "organisation", ("role", "employed_trainer"): "independent"}
+)
+"""Answers that end the questionnaire on "not concerned" and that people give by mistake,
+held until confirmed, each with the answer those people mean: a company with its own CFA is
+a provider, a freelance who trains "occasionally" is independent."""
 
 
 def asks_confirmation(question: str, option: str, answers: Mapping[str, Answer]) -> bool:

@@ -34,6 +34,19 @@ SUBCONTRACTOR: dict[str, Any] = {
 """An independent trainer delivering only as a subcontractor, outside CPF."""
 
 
+COMPANY_CFA: dict[str, Any] = {
+    "role": "organisation",
+    "activities": ["apprenticeship"],
+    "selling": "direct",
+    "funders": ["opco"],
+    "uses_subcontractors": "no",
+    "certified": "no",
+    "stage": "new_entrant",
+    "sites": "one",
+}
+"""A company CFA with its first apprentices, paid by an OPCO."""
+
+
 def presses(answers: dict[str, Any]) -> list[str]:
     """Returns the button data a person taps to give these answers, then "see the result"."""
     data: list[str] = []

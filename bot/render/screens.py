@@ -22,7 +22,7 @@ from bot.render.report import build_report, render_result_html
 from bot.render.text import fold
 from flows.advice import Evaluation, evaluate
 from flows.contract import QUESTIONS, Kind, canonical
-from flows.flow import CONFIRMED, MULTI, RESULT, REVIEW, Outcome, progress
+from flows.flow import CONFIRMED, CONFIRMED_ANSWERS, MULTI, RESULT, REVIEW, Outcome, progress
 from flows.path import offered_options, path_questions
 from flows.snapshot import Stored, as_snapshot
 
@@ -73,15 +73,6 @@ def label(lang: str, question: str, option: str) -> str:
 QUESTIONS_FIRST = next(iter(QUESTIONS))
 
 
-CONFIRM_ALTERNATIVE: Mapping[tuple[str, str], str] = {
-    ("role", "employer_internal"): "organisation",
-    ("role", "employed_trainer"): "independent",
-}
-"""For an answer the person confirms first (``flows.flow.asks_confirmation``), the answer
-that people who picked it by mistake mean: a company CFA is a provider, a freelance who
-trains "occasionally" is independent."""
-
-
 def awaiting_confirmation(stored: Stored) -> str | None:
     """Returns the single-choice answer held until the person confirms it, or None."""
     snapshot = as_snapshot(stored)
@@ -102,7 +93,7 @@ def confirmation_action(question: str, option: str, typed: str) -> Action | None
         no = no or folded in {fold(w) for w in words.split(",")}
     if folded == "1" or yes:
         return ("answer", (question, option, CONFIRMED))
-    alternative = CONFIRM_ALTERNATIVE.get((question, option))
+    alternative = CONFIRMED_ANSWERS.get((question, option))
     if (folded == "2" or no) and alternative is not None:
         return ("answer", (question, alternative))
     return None
@@ -136,7 +127,7 @@ def _confirmation_screen(lang: str, question: str, option: str, hint: str | None
         text += f"\n\n⚠️ {hint_text(lang, hint)}"
     yes = messages.text(lang, "questions", "confirm_yes", question=question, option=option)
     rows: list[tuple[Button, ...]] = [(Button(yes, f"cfm:{question}:{option}"),)]
-    alternative = CONFIRM_ALTERNATIVE.get((question, option))
+    alternative = CONFIRMED_ANSWERS.get((question, option))
     if alternative is not None:
         no = messages.text(lang, "questions", "confirm_no", question=question, option=option)
         rows.append((Button(no, f"ans:{question}:{alternative}"),))
@@ -301,7 +292,7 @@ def parse_button(data: str) -> Action | None:
         return ("toggle" if spec.kind is Kind.MULTI else "answer", (question, option))
     if kind == "cfm":
         question, _, option = rest.partition(":")
-        if (question, option) not in CONFIRM_ALTERNATIVE:
+        if (question, option) not in CONFIRMED_ANSWERS:
             return None
         return ("answer", (question, option, CONFIRMED))
     if kind == "ok" and rest in MULTI:

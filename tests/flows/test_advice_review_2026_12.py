@@ -23,7 +23,7 @@ from bot.render.screens import answers_view, label
 from flows.advice import Evaluation, evaluate
 from flows.contract import QUESTIONS
 from flows.path import ContractError, offered_options, validate
-from tests.answers import INDEPENDENT_OPCO, SUBCONTRACTOR
+from tests.answers import COMPANY_CFA, INDEPENDENT_OPCO, SUBCONTRACTOR
 
 TODAY = dt.date(2026, 12, 3)
 EVE_OF_2026 = dt.date(2026, 10, 31)
@@ -47,17 +47,6 @@ CPF_SUBCONTRACTOR_SASU: dict[str, Any] = {
     "micro_enterprise": "no",
 }
 """Profile t3-08: a CPF subcontractor that is not a micro-entrepreneur."""
-COMPANY_CFA: dict[str, Any] = {
-    "role": "organisation",
-    "activities": ["apprenticeship"],
-    "selling": "direct",
-    "funders": ["opco"],
-    "uses_subcontractors": "no",
-    "certified": "no",
-    "stage": "new_entrant",
-    "sites": "one",
-}
-"""Profile t3-05: a company CFA with its first apprentices."""
 CFA_TEACHER: dict[str, Any] = {
     "role": "independent",
     "activities": ["apprenticeship"],

@@ -14,7 +14,7 @@ import pytest
 
 from flows.advice import evaluate
 from flows.path import validate
-from tests.answers import INDEPENDENT_OPCO, SUBCONTRACTOR
+from tests.answers import COMPANY_CFA, INDEPENDENT_OPCO, SUBCONTRACTOR
 
 BEFORE_2026 = dt.date(2026, 10, 31)
 AFTER_2026 = dt.date(2026, 11, 26)
@@ -278,16 +278,7 @@ CASES = [
     Case(
         "A new entrant has eleven indicators checked in two steps (those that apply)",
         "Guide V9, new entrant; rules R7",
-        {
-            "role": "organisation",
-            "activities": ["apprenticeship"],
-            "selling": "direct",
-            "funders": ["opco"],
-            "uses_subcontractors": "no",
-            "certified": "no",
-            "stage": "new_entrant",
-            "sites": "one",
-        },
+        COMPANY_CFA,
         "required",
         deferred=(2, 3, 11, 13, 14, 19, 22, 24, 25, 26, 32),
     ),
