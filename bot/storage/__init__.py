@@ -11,6 +11,8 @@ is migrated forward at start, never losing data.
 - ``questionnaires``: one row per completed questionnaire (answers, verdict), for export.
 - ``leads``: what a person agreed to send to the consultancy.
 - ``reminders``: audit reminders to send.
+- ``outbox``: what a step owes the person (``bot.plan`` actions), committed with the step and
+  deleted once said, so that a reply lost to a crash is said after the restart.
 - ``tallies``: anonymous counters per day and source (started, reached a question, stopped at a
   question, completed with a verdict, time to complete, leads). They hold no id at all, so
   statistics survive a person's deletion without keeping anything about them.
@@ -25,6 +27,7 @@ from bot.storage.records import (
     Completed,
     DuplicateUpdate,
     Lead,
+    Owed,
     Record,
     Reminder,
     StorageError,
@@ -59,6 +62,7 @@ __all__ = [
     "Completed",
     "DuplicateUpdate",
     "Lead",
+    "Owed",
     "PostgresStore",
     "Record",
     "Reminder",

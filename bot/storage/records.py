@@ -84,6 +84,13 @@ class Change:
     pdf_due: bool = False
     statuses: Mapping[int, str] | None = None
     assessment_reminders: tuple[str, Sequence[tuple[dt.date, str]]] | None = None
+    says: Sequence[Mapping[str, Any]] = ()
+    """What the step owes the person, in order (``bot.plan`` actions as JSON-ready data):
+    committed with the step, deleted once said."""
+
+
+Owed = tuple[int, dict[str, Any]]
+"""A reply owed to a chat: its row in the outbox, and its action (``bot.plan.to_json``)."""
 
 
 class DuplicateUpdate(Exception):
@@ -111,6 +118,30 @@ class Store(Protocol):
         """Runs ``decide`` on the chat's record and commits its change (None: nothing to
         write), the chat locked for the whole step (across processes too); raises
         ``DuplicateUpdate`` for an update seen before."""
+        ...
+
+    async def step(
+        self,
+        chat_id: int,
+        update_id: int,
+        decide: Callable[[Record], tuple[Change | None, T]],
+        lease: dt.timedelta,
+    ) -> tuple[T, list[Owed]]:
+        """``update``, and in the same transaction: the change's ``says`` stored, and every
+        reply the chat is owed (older ones first, then this step's) held for ``lease`` and
+        returned, to be said now and then marked ``said``."""
+        ...
+
+    async def said(
+        self, chat_id: int, owed: Sequence[int], live: int | None = None, *, set_live: bool = False
+    ) -> None:
+        """Records that these owed replies were said, and (``set_live``) which message now
+        shows the chat's current question."""
+        ...
+
+    async def claim_owed_replies(self, lease: dt.timedelta) -> dict[int, list[Owed]]:
+        """Returns, chat by chat and in order, the owed replies no worker holds (their worker
+        died, or could not say them), and holds them for ``lease``."""
         ...
 
     async def set_live_message(self, chat_id: int, message_id: int | None) -> None:

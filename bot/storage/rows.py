@@ -12,6 +12,7 @@ from bot.storage.records import (
     Change,
     Completed,
     Lead,
+    Owed,
     Record,
     Tally,
 )
@@ -99,10 +100,34 @@ def apply_change(db: Db, chat_id: int, change: Change, before: Record) -> None:
         write_statuses(db, chat_id, change.statuses, before.statuses)
     if change.assessment_reminders is not None:
         replace_reminders(db, chat_id, *change.assessment_reminders, ASSESSMENT_REMINDERS)
+    if change.says:
+        now = db.now_iso()
+        db.executemany(
+            "INSERT INTO outbox (chat_id, created_at, action) VALUES (?, ?, ?)",
+            [(chat_id, now, json.dumps(a, ensure_ascii=False)) for a in change.says],
+        )
     if change.pdf_due:
         db.execute(
             "UPDATE conversations SET pdf_due = ? WHERE chat_id = ?", (db.now_iso(), chat_id)
         )
+
+
+def hold_owed(db: Db, chat_id: int, now: dt.datetime, lease: dt.timedelta) -> list[Owed]:
+    """Returns the chat's owed replies that no worker holds, oldest first, and holds them
+    until ``now + lease`` (inside the step's transaction, the chat locked)."""
+    stamp = now.isoformat(timespec="seconds")
+    rows = db.execute(
+        "SELECT id, action FROM outbox WHERE chat_id = ?"
+        " AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY id",
+        (chat_id, stamp),
+    ).fetchall()
+    if not rows:
+        return []
+    until = (now + lease).isoformat(timespec="seconds")
+    db.executemany(
+        "UPDATE outbox SET claimed_until = ? WHERE id = ?", [(until, r[0]) for r in rows]
+    )
+    return [(int(r[0]), a) for r in rows if isinstance(a := parse_json(r[1]), dict)]
 
 
 def save_record(

@@ -101,6 +101,18 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE leads ADD COLUMN readiness INTEGER;
     ALTER TABLE leads ADD COLUMN first_actions TEXT;
     """,
+    # 7: what a step owes the person, committed with it and deleted once said (bot.plan)
+    """
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        chat_id INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        action TEXT NOT NULL,
+        claimed_until TEXT
+    );
+    CREATE INDEX outbox_chat ON outbox (chat_id, id);
+    CREATE INDEX outbox_claimed ON outbox (claimed_until);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
@@ -12,15 +12,17 @@ from bot.storage.jobs import JobQueries
 from bot.storage.records import (
     Change,
     DuplicateUpdate,
+    Owed,
     Record,
 )
-from bot.storage.rows import apply_change, load_record
+from bot.storage.rows import apply_change, hold_owed, load_record, parse_json
 from bot.storage.schema import MIGRATIONS, check_current, migrate
 
 T = TypeVar("T")
 
 PERSONAL_TABLES = ("conversations", "questionnaires", "leads", "reminders", "assessments")
-"""Every table holding something about a person (erased by /delete, shown by /privacy)."""
+"""Every table holding something about a person (erased by /delete, shown by /privacy). The
+``outbox`` holds replies in flight for a few seconds: erased with them, not listed."""
 RECENT_UPDATES = 64
 """How many handled update ids a chat remembers, to refuse a second delivery of any of them."""
 
@@ -83,20 +85,72 @@ class SQLStore(JobQueries):
         self, chat_id: int, update_id: int, decide: Callable[[Record], tuple[Change | None, T]]
     ) -> T:
         """Runs one step for a chat under its lock and commits it (see ``Store.update``)."""
+        return (await self._run(lambda db: self._step(db, chat_id, update_id, decide, None)))[0]
 
-        def work(db: Db) -> T:
+    async def step(
+        self,
+        chat_id: int,
+        update_id: int,
+        decide: Callable[[Record], tuple[Change | None, T]],
+        lease: dt.timedelta,
+    ) -> tuple[T, list[Owed]]:
+        """One step and the replies it owes, in one transaction (see ``Store.step``)."""
+        return await self._run(lambda db: self._step(db, chat_id, update_id, decide, lease))
+
+    def _step(
+        self,
+        db: Db,
+        chat_id: int,
+        update_id: int,
+        decide: Callable[[Record], tuple[Change | None, T]],
+        lease: dt.timedelta | None,
+    ) -> tuple[T, list[Owed]]:
+        with db.transaction():
+            db.lock_chat(chat_id)
+            record = load_record(db, chat_id)
+            if is_handled(record, update_id):
+                raise DuplicateUpdate(update_id)
+            change, result = decide(record)
+            if change is not None:
+                saved = handled(change.record, record, update_id)
+                apply_change(db, chat_id, replace(change, record=saved), record)
+            owed: list[Owed] = []
+            if lease is not None:
+                owed = hold_owed(db, chat_id, self.now(), lease)
+            return result, owed
+
+    async def said(
+        self, chat_id: int, owed: Sequence[int], live: int | None = None, *, set_live: bool = False
+    ) -> None:
+        """Deletes the owed replies said, and records the live message (``Store.said``)."""
+
+        def work(db: Db) -> None:
             with db.transaction():
-                db.lock_chat(chat_id)
-                record = load_record(db, chat_id)
-                if is_handled(record, update_id):
-                    raise DuplicateUpdate(update_id)
-                change, result = decide(record)
-                if change is not None:
-                    saved = handled(change.record, record, update_id)
-                    apply_change(db, chat_id, replace(change, record=saved), record)
-                return result
+                db.executemany("DELETE FROM outbox WHERE id = ?", [(n,) for n in owed])
+                if set_live:
+                    db.execute(
+                        "UPDATE conversations SET live_message_id = ? WHERE chat_id = ?",
+                        (live, chat_id),
+                    )
 
-        return await self._run(work)
+        if owed or set_live:
+            await self._run(work)
+
+    async def claim_owed_replies(self, lease: dt.timedelta) -> dict[int, list[Owed]]:
+        """Holds the owed replies no worker holds, chat by chat (``Store.claim_owed_replies``)."""
+        rows = await self._claim(
+            "SELECT id, chat_id, action FROM outbox WHERE created_at <= ?"
+            " AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY chat_id, id",
+            "UPDATE outbox SET claimed_until = ? WHERE id = ?",
+            self.now().isoformat(timespec="seconds"),
+            lease,
+        )
+        owed: dict[int, list[Owed]] = {}
+        for r in rows:
+            action = parse_json(r[2])
+            if isinstance(action, dict):
+                owed.setdefault(int(r[1]), []).append((int(r[0]), action))
+        return owed
 
     async def record(self, chat_id: int) -> Record:
         """Returns what is stored about the chat."""
@@ -123,6 +177,7 @@ class SQLStore(JobQueries):
                 for table in PERSONAL_TABLES:
                     cursor = db.execute(f"DELETE FROM {table} WHERE chat_id = ?", (chat_id,))
                     counts[table] = cursor.rowcount
+                db.execute("DELETE FROM outbox WHERE chat_id = ?", (chat_id,))
             return counts
 
         return await self._run(work)
@@ -145,6 +200,9 @@ class SQLStore(JobQueries):
                     ).rowcount,
                     "reminders": db.execute(
                         "DELETE FROM reminders WHERE sent_at IS NOT NULL AND sent_at < ?", (stamp,)
+                    ).rowcount,
+                    "outbox": db.execute(
+                        "DELETE FROM outbox WHERE created_at < ?", (stamp,)
                     ).rowcount,
                     "assessments": db.execute(
                         "DELETE FROM assessments WHERE chat_id NOT IN"

@@ -54,18 +54,18 @@ class WebhookAnswers:
             text = await asyncio.wait_for(asyncio.shield(future), self.wait)
         except TimeoutError:
             if not future.done():
-                self._forget(query_id, future)
+                self.forget(query_id, future)
                 return None
             text = future.result()
         except asyncio.CancelledError:  # the request went away: the answer takes its call
-            self._forget(query_id, future)
+            self.forget(query_id, future)
             raise
         method: dict[str, Any] = {"method": "answerCallbackQuery", "callback_query_id": query_id}
         if text:
             method["text"] = text
         return method
 
-    def _forget(self, query_id: str, future: asyncio.Future[str]) -> None:
+    def forget(self, query_id: str, future: asyncio.Future[str]) -> None:
         """Stops waiting with this future (not another one registered since for the same query:
         Telegram delivering an update twice)."""
         if self._waiting.get(query_id) is future:
@@ -75,3 +75,49 @@ class WebhookAnswers:
         """The update is handled: a response still waiting answers the button without text
         (an update that ends without an answer would otherwise keep its spinner turning)."""
         self.give(query_id, None)
+
+
+COMMIT_WAIT = 50.0
+"""Seconds the webhook's response waits for its update's step to commit (Telegram gives up
+on a webhook request after about a minute and delivers the update again)."""
+
+
+class WebhookAcks:
+    """The webhook responses waiting for their update's step to be committed, by update id.
+
+    A response is 200 only once the step is committed (or the update needed no step): a
+    worker killed before that leaves the request unanswered, and Telegram delivers the
+    update again; the store applies an update once, whoever receives it twice.
+    """
+
+    def __init__(self, wait: float = COMMIT_WAIT) -> None:
+        self.wait = wait
+        self._waiting: dict[int, asyncio.Future[bool]] = {}
+
+    def expect(self, update_id: int) -> asyncio.Future[bool]:
+        """Registers a response waiting for this update (before the update is queued)."""
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting[update_id] = future
+        return future
+
+    def settle(self, update_id: int, committed: bool = True) -> None:
+        """The step is committed (True), or could not be (False: the response asks Telegram
+        to deliver the update again)."""
+        future = self._waiting.pop(update_id, None)
+        if future is not None and not future.done():
+            future.set_result(committed)
+
+    async def committed(self, update_id: int, future: asyncio.Future[bool]) -> bool:
+        """Waits for the step; False when it failed or took longer than ``wait``."""
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), self.wait)
+        except TimeoutError:
+            return False
+        finally:
+            if self._waiting.get(update_id) is future:
+                del self._waiting[update_id]
+
+    def release(self, update_id: int) -> None:
+        """The update is done: a response still waiting (an update no step was taken for,
+        a group's message, an error already answered) is acknowledged."""
+        self.settle(update_id, True)

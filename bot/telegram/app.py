@@ -21,13 +21,15 @@ from bot.consultancy.offer import has_advisor
 from bot.storage import (
     Store,
 )
-from bot.telegram.answers import WebhookAnswers
+from bot.telegram.answers import WebhookAcks, WebhookAnswers
 from bot.telegram.handlers import COMMANDS, FRENCH_NAMES, QualiopiBot
 from bot.telegram.logref import use_key
 from bot.telegram.processing import BotApplication, PerChatUpdateProcessor
 from bot.telegram.ratelimit import RetryingRateLimiter
 from bot.telegram.transport import AiohttpRequest
 
+REPLY_CHECK = 10
+"""Seconds between looks for owed replies whose worker died (see ``bot.telegram.delivery``)."""
 BOT_API_CONNECTIONS = 8
 """Connections to the Bot API, kept alive (bench/load.py: more brings nothing on loopback)."""
 
@@ -69,13 +71,14 @@ def build_application(
     assert settings.token is not None
     use_key(settings.token)
     answers = WebhookAnswers()
+    acks = WebhookAcks()
     builder = (
         ApplicationBuilder()
         .application_class(BotApplication)
         .token(settings.token)
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
-        .concurrent_updates(PerChatUpdateProcessor(answers=answers))
+        .concurrent_updates(PerChatUpdateProcessor(answers=answers, acks=acks))
         .rate_limiter(
             rate_limiter or RetryingRateLimiter(overall_max_rate=settings.max_messages_per_second)
         )
@@ -93,12 +96,16 @@ def build_application(
     if isinstance(application, BotApplication):
         application.qualiopi = handlers
         application.webhook_answers = answers
+        application.webhook_acks = acks
     if application.job_queue is not None:
         application.job_queue.run_repeating(
             handlers.follow.send_due_reminders, interval=3600, first=10, name="reminders"
         )
         application.job_queue.run_repeating(
             handlers.follow.purge, interval=86400, first=60, name="retention"
+        )
+        application.job_queue.run_repeating(
+            handlers.say_owed_replies, interval=REPLY_CHECK, first=1, name="owed-replies"
         )
         application.job_queue.run_repeating(
             handlers.resend_owed_pdfs, interval=60, first=30, name="owed-pdfs"

@@ -90,7 +90,7 @@ async def tell_storage_down(
 ) -> None:
     LOGGER.error("storage unavailable for chat %s: %s", chat_ref(chat_id), exc)
     text = messages.text(lang, "bot", "storage_unavailable")
-    if query is not None:
-        await port.toast(query, text)
+    if query is not None:  # by a call: the webhook's response is an error, to be redelivered
+        await port.answer_by_call(query, text)
     else:
         await port.send(chat_id, text)

@@ -8,6 +8,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from telegram import (
@@ -16,7 +17,6 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType
-from telegram.error import TimedOut
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -29,7 +29,9 @@ from telegram.ext import (
 from bot import metrics
 from bot.config import Settings
 from bot.consultancy.followup import FollowPlan, FollowUp
-from bot.conversation import Reply, decide_conversation
+from bot.conversation import decide_conversation
+from bot.plan import Plan, Send, to_json
+from bot.replies import plan_reply
 from bot.storage import (
     Change,
     DuplicateUpdate,
@@ -38,9 +40,10 @@ from bot.storage import (
     Store,
 )
 from bot.telegram.bystanders import Bystanders, language_of, tell_storage_down
+from bot.telegram.delivery import REPLY_LEASE, Delivery
 from bot.telegram.logref import chat_ref
 from bot.telegram.port import Port
-from bot.telegram.replies import send_reply
+from bot.telegram.processing import PerChatUpdateProcessor
 from bot.telegram.results import ResultSender
 
 LOGGER = logging.getLogger("qualiopi_bot")
@@ -85,6 +88,7 @@ class QualiopiBot:
         self.now = now or (lambda: dt.datetime.now(dt.UTC))
         self.follow = FollowUp(store, settings, self.now, outbox_of=_port_of)
         self.results = ResultSender(store, self.follow.brand, self.clock)
+        self.delivery = Delivery(store, self.results)
 
     # helpers
 
@@ -155,34 +159,50 @@ class QualiopiBot:
         port = Port(context.application)
         query = update.callback_query
         lang_guess = language_of(update, self.settings.default_language)
+        shown = query.message if query is not None else None
+        pressed = shown.message_id if isinstance(shown, Message) else None
+        user = update.effective_user
+        today, now = self.today(), self.now()
 
-        def decide(current: Record) -> tuple[Change | None, Any]:
-            # Runs inside the storage transaction, the chat locked: pure and quick. A follow-up
-            # event (lead, reminder, data rights) is decided here too, and acted on after.
+        def decide(current: Record) -> tuple[Change | None, Plan | FollowPlan]:
+            # Runs inside the storage transaction, the chat locked: pure and quick. What the
+            # step says is part of what it commits (``Change.says``).
             if self.follow.accepts(event, current, chat.id):
-                user = update.effective_user
-                return self.follow.decide(
+                change, follow = self.follow.decide(
                     event, current, chat.id, user.id if user else None, lang_guess
                 )
-            return decide_conversation(
+                if change is not None and follow.reply:
+                    change = replace(change, says=[to_json(Send.of(o)) for o in follow.reply])
+                    follow.reply = []
+                return change, follow
+            change, (saved, reply) = decide_conversation(
                 current,
                 event,
                 lang=lang_guess,
                 chat_id=chat.id,
                 update_id=update.update_id,
-                today=self.today(),
-                now=self.now(),
+                today=today,
+                now=now,
             )
+            plan = plan_reply(saved, reply, pressed, settings=self.settings, today=today)
+            says = [to_json(action) for action in plan.actions]
+            if change is not None:
+                change = replace(change, says=says)
+            elif says:
+                change = Change(current, says=says)
+            return change, plan
 
         metrics.UPDATES.labels(event[0]).inc()
         step_started = time.perf_counter()
         try:
-            outcome = await self.store.update(chat.id, update.update_id, decide)
+            outcome, owed = await self.store.step(chat.id, update.update_id, decide, REPLY_LEASE)
         except StorageError as exc:
             metrics.STORAGE_DOWN.inc()
+            port.acknowledge(update.update_id, committed=False)
             await tell_storage_down(port, chat.id, query, lang_guess, exc)
             return
         except DuplicateUpdate:  # another worker, or a redelivery, got there first
+            port.acknowledge(update.update_id)
             LOGGER.info(
                 "update %s for chat %s already handled", update.update_id, chat_ref(chat.id)
             )
@@ -191,51 +211,49 @@ class QualiopiBot:
             return
         metrics.STEP_SECONDS.observe(time.perf_counter() - step_started)
         if isinstance(outcome, FollowPlan):
+            port.acknowledge(update.update_id)
+            # The consultancy's alert first, as decided; then the person's owed replies.
             await self._follow_up(port, chat.id, query, outcome, lang_guess)
+            await self.delivery.say(port, chat.id, owed)
             return
-        saved, reply = outcome
-        try:
-            if query is None or port.answered_in_response(query, reply.toast):
-                live = await self._send_reply(port, chat.id, saved, reply, query)
-            else:  # the button's spinner and the new screen: two calls at once
-                live, _ = await asyncio.gather(
-                    self._send_reply(port, chat.id, saved, reply, query),
-                    port.answer_by_call(query, reply.toast),
-                )
-        except TimedOut:
-            # The step is saved; the reply may or may not have arrived (it is not sent twice).
-            # Whatever the person taps next is read against the saved step.
-            LOGGER.warning("reply to chat %s unconfirmed (timed out)", chat_ref(chat.id))
-            return
+        # The step is committed: the webhook may now answer 200, with the button's answer.
+        answered = query is None or port.answered_in_response(query, outcome.toast)
+        port.acknowledge(update.update_id)
+        if answered or query is None:
+            await self.delivery.say(port, chat.id, owed)
+        else:  # the button's spinner and the new screen: two calls at once
+            await asyncio.gather(
+                self.delivery.say(port, chat.id, owed),
+                port.answer_by_call(query, outcome.toast),
+            )
         LOGGER.info(
             "update handled",
             extra={
                 "chat": chat_ref(chat.id),
                 "update": update.update_id,
                 "event": event[0],
-                "state": saved.snapshot["state"] if saved.snapshot else None,
                 "ms": round((time.perf_counter() - started) * 1000, 1),
             },
         )
-        if live != saved.live_message_id:
-            try:
-                await self.store.set_live_message(chat.id, live)
-            except StorageError:
-                LOGGER.warning("could not record the live message of chat %s", chat_ref(chat.id))
 
-    async def _send_reply(
-        self, port: Port, chat_id: int, saved: Record, reply: Reply, query: CallbackQuery | None
-    ) -> int | None:
-        return await send_reply(
-            port,
-            chat_id,
-            saved,
-            reply,
-            query,
-            follow=self.follow,
-            results=self.results,
-            today=self.today(),
-        )
+    async def say_owed_replies(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Says the replies owed whose worker died or could not say them (a job, run soon
+        after start too): each chat in its turn, so that they go out before anything newer."""
+        try:
+            owed = await self.store.claim_owed_replies(REPLY_LEASE)
+        except StorageError as exc:
+            LOGGER.error("owed replies not checked: %s", exc)
+            return
+        port = Port(context.application)
+        processor = context.application.update_processor
+        for chat_id, rows in owed.items():
+            LOGGER.info("saying %d owed replies to chat %s", len(rows), chat_ref(chat_id))
+            metrics.JOB_ITEMS.labels("owed_replies", "sent").inc(len(rows))
+            if isinstance(processor, PerChatUpdateProcessor):
+                async with processor.turn(chat_id):
+                    await self.delivery.say(port, chat_id, rows)
+            else:
+                await self.delivery.say(port, chat_id, rows)
 
     def clock(self) -> dt.datetime:
         """The current time, read from ``now`` at each call (tests move it)."""

@@ -28,7 +28,7 @@ from bot.render.screens import (
     Button,
     Screen,
 )
-from bot.telegram.answers import TOAST_LIMIT, WebhookAnswers
+from bot.telegram.answers import TOAST_LIMIT, WebhookAcks, WebhookAnswers
 from bot.telegram.logref import chat_ref
 
 LOGGER = logging.getLogger("qualiopi_bot")
@@ -75,6 +75,13 @@ class Port:
     def __init__(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         self.bot = application.bot
         self.answers: WebhookAnswers | None = getattr(application, "webhook_answers", None)
+        self.acks: WebhookAcks | None = getattr(application, "webhook_acks", None)
+
+    def acknowledge(self, update_id: int, *, committed: bool = True) -> None:
+        """Lets the webhook answer the update: 200 once its step is committed; an error when
+        it could not be (Telegram then delivers it again)."""
+        if self.acks is not None:
+            self.acks.settle(update_id, committed)
 
     async def send(
         self, chat_id: int, text: str, buttons: tuple[tuple[Button, ...], ...] = ()

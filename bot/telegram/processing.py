@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from typing import TYPE_CHECKING, Any
 
 from telegram import (
@@ -15,7 +16,7 @@ from telegram.ext import (
     BaseUpdateProcessor,
 )
 
-from bot.telegram.answers import WebhookAnswers
+from bot.telegram.answers import WebhookAcks, WebhookAnswers
 
 if TYPE_CHECKING:
     from bot.telegram.handlers import QualiopiBot
@@ -29,12 +30,16 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Serialises the updates of each chat (FIFO lock per chat) while chats run in parallel."""
 
     def __init__(
-        self, max_concurrent_updates: int = 256, answers: WebhookAnswers | None = None
+        self,
+        max_concurrent_updates: int = 256,
+        answers: WebhookAnswers | None = None,
+        acks: WebhookAcks | None = None,
     ) -> None:
         # python-telegram-bot takes its slot before ``do_process_update``, that is before the
         # chat's turn: its own limit is left wide, and the real one is taken in turn below.
         super().__init__(WIDE)
         self.answers = answers
+        self.acks = acks
         self._slots = asyncio.BoundedSemaphore(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: Counter[int] = Counter()
@@ -49,6 +54,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         finally:
             if query is not None and self.answers is not None:
                 self.answers.release(query.id)
+            if isinstance(update, Update) and self.acks is not None:
+                self.acks.release(update.update_id)
 
     async def _in_turn(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
@@ -56,16 +63,23 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             async with self._slots:
                 await coroutine
             return
-        lock = self._locks.setdefault(chat.id, asyncio.Lock())
-        self._users[chat.id] += 1
+        async with self.turn(chat.id):
+            await coroutine
+
+    @contextlib.asynccontextmanager
+    async def turn(self, chat_id: int) -> AsyncIterator[None]:
+        """Holds the chat's turn and an update slot (a job saying a chat's owed replies takes
+        it too, so that they go out before the chat's next update is handled)."""
+        lock = self._locks.setdefault(chat_id, asyncio.Lock())
+        self._users[chat_id] += 1
         try:
             async with lock, self._slots:
-                await coroutine
+                yield
         finally:
-            self._users[chat.id] -= 1
-            if not self._users[chat.id]:
-                del self._users[chat.id]
-                del self._locks[chat.id]
+            self._users[chat_id] -= 1
+            if not self._users[chat_id]:
+                del self._users[chat_id]
+                del self._locks[chat_id]
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -84,6 +98,8 @@ class BotApplication(Application[Any, Any, Any, Any, Any, Any]):
     """The handlers (tests wait on their background work)."""
     webhook_answers: WebhookAnswers | None = None
     """Button answers awaited by webhook responses (``bot.telegram.answers``)."""
+    webhook_acks: WebhookAcks | None = None
+    """Commits awaited by webhook responses (``bot.telegram.answers``)."""
 
     def _mark_for_persistence_update(
         self, *, update: object | None = None, job: Any = None

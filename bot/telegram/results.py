@@ -17,7 +17,6 @@ import messages
 from bot import metrics
 from bot.assessment import pdf_part
 from bot.outbox import Out
-from bot.render.result_views import result_view
 from bot.render.workers import render_pdf
 from bot.storage import (
     StorageError,
@@ -28,6 +27,8 @@ from bot.telegram.port import Port
 from flows.flow import RESULT
 
 LOGGER = logging.getLogger("qualiopi_bot")
+RECORD_RETRIES = (0.5, 1.0, 2.0, 4.0, 8.0)
+"""Seconds between attempts at recording a PDF sent while the database is away."""
 PDF_GRACE = dt.timedelta(minutes=10)
 """How long a result's PDF may take before the owed-PDF job sends it (bursts queue PDFs)."""
 
@@ -46,28 +47,20 @@ class ResultSender:
         self.now = now
         self._background: set[asyncio.Task[Any]] = set()
         self._pdf_in_flight: set[int] = set()
+        self._sent_unrecorded: set[int] = set()
+        """Chats whose PDF Telegram took but the database did not record yet."""
 
-    async def send_result(
+    def send_pdf_later(
         self,
         port: Port,
         chat_id: int,
         snapshot: dict[str, Any],
-        offer: Out | None = None,
-        assessment: dict[str, Any] | None = None,
-    ) -> int | None:
-        """Sends the result's summary with its buttons (details open in place); then, in the
-        background, the PDF (with the self-assessment kept from before, if any) and the
-        consultancy's offer (contact, reminders) if any."""
-        screen = result_view(snapshot)
-        last = await port.send(chat_id, screen.text, screen.buttons)
-        self._in_background(self._send_pdf(port, chat_id, snapshot, offer, assessment))
-        return last
-
-    def send_assessment_pdf(
-        self, port: Port, chat_id: int, snapshot: dict[str, Any], assessment: dict[str, Any]
+        offer: Out | None,
+        assessment: dict[str, Any] | None,
     ) -> None:
-        """Sends, in the background, the PDF with the person's self-assessment."""
-        self._in_background(self._send_pdf(port, chat_id, snapshot, None, assessment))
+        """Sends, in the background, the checklist PDF (with the self-assessment, if any),
+        then the consultancy's offer (contact, reminders) if any."""
+        self._in_background(self._send_pdf(port, chat_id, snapshot, offer, assessment))
 
     async def _send_pdf(
         self,
@@ -82,14 +75,16 @@ class ResultSender:
         self._pdf_in_flight.add(chat_id)
         metrics.PDF_QUEUE.inc()
         try:
-            content = await render_pdf(snapshot, self.brand(), assessment)
-            await port.send_document(
-                chat_id,
-                content,
-                messages.text(lang, "bot", "pdf_filename", day=snapshot.get("date") or ""),
-                messages.text(lang, "bot", "pdf_caption"),
-            )
-            await self.store.pdf_sent(chat_id)
+            if chat_id not in self._sent_unrecorded:
+                content = await render_pdf(snapshot, self.brand(), assessment)
+                await port.send_document(
+                    chat_id,
+                    content,
+                    messages.text(lang, "bot", "pdf_filename", day=snapshot.get("date") or ""),
+                    messages.text(lang, "bot", "pdf_caption"),
+                )
+                self._sent_unrecorded.add(chat_id)
+            await self._record_sent(chat_id)
             if offer is not None:
                 await port.deliver(chat_id, offer)
         except Exception as exc:  # a background task: nobody else would see it
@@ -97,6 +92,21 @@ class ResultSender:
         finally:
             metrics.PDF_QUEUE.dec()
             self._pdf_in_flight.discard(chat_id)
+
+    async def _record_sent(self, chat_id: int) -> None:
+        """Records the PDF sent, again while the database is away: a PDF Telegram took is
+        recorded, never sent again by this process (the owed-PDF job finds it in
+        ``_sent_unrecorded`` and only records it)."""
+        for pause in (*RECORD_RETRIES, None):
+            try:
+                await self.store.pdf_sent(chat_id)
+            except StorageError:
+                if pause is None:
+                    raise
+                await asyncio.sleep(pause)
+                continue
+            self._sent_unrecorded.discard(chat_id)
+            return
 
     async def resend_owed_pdfs(self, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Sends the result PDFs still owed (a job): the process stopped or was killed between

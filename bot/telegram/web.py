@@ -62,8 +62,9 @@ class WebServer:
         return app
 
     async def webhook(self, request: web.Request) -> web.Response:
-        """Takes one update from Telegram: checks the secret, queues the update; a button's
-        answer goes back in the response (``bot.telegram.answers``)."""
+        """Takes one update from Telegram: checks the secret, queues the update, and answers
+        200 once its step is committed (503 if it could not be: Telegram delivers it again);
+        a button's answer goes back in the response (``bot.telegram.answers``)."""
         secret = self.settings.webhook_secret
         given = request.headers.get(SECRET_HEADER, "")
         if secret and not hmac.compare_digest(given.encode(), secret.encode()):
@@ -78,11 +79,21 @@ class WebServer:
             return web.Response(status=400)
         query = update.callback_query
         answers = getattr(self.application, "webhook_answers", None)
-        if query is None or answers is None:
-            await self.application.update_queue.put(update)
-            return web.Response()
-        waiting = answers.expect(query.id)
+        acks = getattr(self.application, "webhook_acks", None)
+        waiting = answers.expect(query.id) if query is not None and answers is not None else None
+        committed = acks.expect(update.update_id) if acks is not None else None
         await self.application.update_queue.put(update)
+        if (
+            acks is not None
+            and committed is not None
+            and not await acks.committed(update.update_id, committed)
+        ):
+            # Not committed: Telegram delivers the update again (applied once).
+            if answers is not None and query is not None and waiting is not None:
+                answers.forget(query.id, waiting)
+            return web.Response(status=503)
+        if query is None or answers is None or waiting is None:
+            return web.Response()
         method = await answers.response(query.id, waiting)
         return web.Response() if method is None else web.json_response(method)
 

@@ -44,7 +44,7 @@ def test_both_backends_have_the_same_schema_steps() -> None:
         assert f"{column} BIGINT" in every_pg_step  # Telegram ids exceed 32 bits
         assert f"{column} INTEGER" not in every_pg_step
     assert "AUTOINCREMENT" not in every_pg_step
-    assert every_pg_step.count("BIGSERIAL PRIMARY KEY") == 3
+    assert every_pg_step.count("BIGSERIAL PRIMARY KEY") == 4
 
 
 def test_database_urls_choose_the_backend(tmp_path: Path) -> None:

@@ -510,7 +510,7 @@ async def test_commands_are_registered_in_both_languages(bot: Ctx) -> None:
 async def test_an_unexpected_error_is_logged_without_the_token_and_told_to_the_person(
     bot: Ctx, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import bot.telegram.replies as module
+    import bot.replies as module
 
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError(f"kaboom with {TOKEN}")
@@ -588,7 +588,7 @@ async def test_storage_unavailable_tells_the_person_to_retry(
     async def down(*args: Any, **kwargs: Any) -> Any:
         raise StorageError("database is locked")
 
-    monkeypatch.setattr(store, "update", down)
+    monkeypatch.setattr(store, "step", down)
     await p.say("1")
     assert "Réessayez dans quelques instants" in p.texts()[-1]
     monkeypatch.undo()

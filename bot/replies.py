@@ -1,0 +1,110 @@
+"""What a committed step says, decided with the step: a ``Reply`` becomes a ``Plan``.
+
+Pure: it reads the saved record, the message the person pressed (if any), the settings and
+the day, and returns actions (``bot.plan``); the front end carries them out. The new screen
+is edited in place of the pressed message when a button was pressed; a result is a new
+message, followed in the background by its PDF and the consultancy's offer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import messages
+from bot.assessment import AssessReply, pdf_part, screen_data
+from bot.config import Settings
+from bot.consultancy.meta import FollowMeta
+from bot.consultancy.offer import brand_buttons, brand_text, offer_after_result
+from bot.conversation import Reply, summary_text
+from bot.plan import Action, Clear, Pdf, Plan, Send, Show
+from bot.render.assessment import indicator_screen, said_text, summary_screen
+from bot.render.glossary import explanation
+from bot.render.result_views import result_view
+from bot.render.screens import evaluation_of, screen_for
+from bot.storage import Record
+from flows.flow import RESULT
+from flows.snapshot import as_snapshot
+
+
+def plan_reply(
+    record: Record,
+    reply: Reply,
+    pressed: int | None,
+    *,
+    settings: Settings,
+    today: dt.date,
+) -> Plan:
+    """The actions that say what the step decided (``pressed``: the message whose button
+    was pressed)."""
+    if reply.assess is not None:
+        return Plan(plan_assessment(record, reply.assess, pressed, today=today), reply.toast)
+    return Plan(tuple(_conversation(record, reply, pressed, settings, today)), reply.toast)
+
+
+def _conversation(
+    record: Record, reply: Reply, pressed: int | None, settings: Settings, today: dt.date
+) -> list[Action]:
+    assert record.snapshot is not None
+    snapshot = as_snapshot(record.snapshot)
+    lang = snapshot.lang
+    live = record.live_message_id
+    said: list[Action] = []
+    if reply.intro:
+        intro = str(messages.call(lang, "bot", reply.intro))
+        welcome = reply.intro == "welcome"
+        brand = brand_text(settings, lang) if welcome else ""
+        links = brand_buttons(settings, lang) if welcome else ()
+        said.append(Send(f"{intro}\n\n{brand}" if brand else intro, links))
+    if reply.explain:
+        return [*said, Send(explanation(lang, reply.explain))]
+    if reply.note:
+        return [*said, Send(messages.text(lang, "bot", reply.note))]
+    if reply.summary:
+        said.append(Send(summary_text(record.snapshot)))
+    if snapshot.state == RESULT and reply.entered_result:
+        said.extend(Clear(m) for m in dict.fromkeys((pressed, live)) if m is not None)
+        ev = evaluation_of(snapshot)
+        offer = offer_after_result(
+            settings, lang, ev.verdict.value, FollowMeta.from_meta(record.meta), ev.next_audit
+        )
+        screen = result_view(snapshot)
+        said.append(Show(screen.text, screen.buttons))
+        said.append(Pdf(record.snapshot, pdf_part(record, today), offer))
+        return said
+    if snapshot.state == RESULT:  # a screen of the result: the summary unless one is asked
+        screen = result_view(snapshot, *(reply.view or ("summary", 0)))
+    else:
+        screen = screen_for(snapshot, reply.hint)
+    older: tuple[int, ...] = (live,) if live is not None else ()
+    if reply.edit and pressed is not None:
+        said.append(Show(screen.text, screen.buttons, edit=pressed, retire=older))
+        return said
+    if pressed is not None:
+        said.append(Clear(pressed))
+        older = tuple(m for m in older if m != pressed)
+    said.append(Show(screen.text, screen.buttons, retire=older))
+    return said
+
+
+def plan_assessment(
+    record: Record, reply: AssessReply, pressed: int | None, *, today: dt.date
+) -> tuple[Action, ...]:
+    """A self-assessment step: its message, its PDF, then its screen (in place of the pressed
+    message, or as a new one); its screens leave the live message alone."""
+    snapshot = record.snapshot
+    lang = reply.lang
+    said: list[Action] = []
+    if reply.said is not None:
+        said.append(Send(said_text(lang, snapshot, *reply.said)))
+    if reply.pdf and snapshot is not None:
+        said.append(Pdf(snapshot, pdf_part(record, today) or {}))
+    if reply.screen is None or snapshot is None:
+        return tuple(said)
+    if reply.screen == "summary":
+        audit_on, reminders = screen_data(record)
+        screen = summary_screen(snapshot, record.statuses, today, audit_on, reminders)
+    else:
+        screen = indicator_screen(snapshot, record.statuses, int(reply.screen))
+    edit = pressed if reply.edit else None
+    said.append(Show(screen.text, screen.buttons, edit=edit, live=False))
+    return tuple(said)
