@@ -61,6 +61,9 @@ class Settings:
     """Where the consultancy reads times (CSV exports)."""
     migrate_on_start: bool = True
     """False: a worker refuses a database whose schema is not current (run ``migrate``)."""
+    reply_lease_seconds: int = 30
+    """How long a worker holds the replies it is saying before another may say them
+    (``bot.telegram.delivery``)."""
 
     @property
     def base_file_url(self) -> str:
@@ -97,6 +100,13 @@ def _zone(get: Any) -> str:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise SettingError("TIMEZONE", "bad_timezone", given=name) from exc
     return str(name)
+
+
+def _seconds(get: Any, name: str, default: int) -> int:
+    value = get(name, str(default))
+    if not value.isdigit() or not 1 <= int(value) <= 600:
+        raise SettingError(name, "bad_seconds", given=value)
+    return int(value)
 
 
 def _boolean(get: Any, name: str, *, default: bool) -> bool:
@@ -179,6 +189,7 @@ def load_settings(
         health_port=int(health) if health else None,
         migrate_on_start=_boolean(get, "MIGRATE_ON_START", default=True),
         timezone=_zone(get),
+        reply_lease_seconds=_seconds(get, "REPLY_LEASE_SECONDS", 30),
         **consultancy,
     )
 

@@ -11,7 +11,6 @@ would fail the same way.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 from collections.abc import Sequence
 
@@ -25,9 +24,6 @@ from bot.telegram.port import Port
 from bot.telegram.results import RECORD_RETRIES, ResultSender
 
 LOGGER = logging.getLogger("qualiopi_bot")
-REPLY_LEASE = dt.timedelta(seconds=30)
-"""How long a worker holds the replies it is saying; past it, another worker (or this one,
-restarted) says them: longer than a step's replies take, even behind Telegram's flood waits."""
 
 
 class Delivery:

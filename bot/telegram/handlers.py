@@ -40,7 +40,7 @@ from bot.storage import (
     Store,
 )
 from bot.telegram.bystanders import Bystanders, language_of, tell_storage_down
-from bot.telegram.delivery import REPLY_LEASE, Delivery
+from bot.telegram.delivery import Delivery
 from bot.telegram.logref import chat_ref
 from bot.telegram.port import Port
 from bot.telegram.processing import PerChatUpdateProcessor
@@ -89,6 +89,10 @@ class QualiopiBot:
         self.follow = FollowUp(store, settings, self.now, outbox_of=_port_of)
         self.results = ResultSender(store, self.follow.brand, self.clock)
         self.delivery = Delivery(store, self.results)
+        self.lease = dt.timedelta(seconds=settings.reply_lease_seconds)
+        """How long this worker holds the replies it is saying; past it, another worker (or
+        this one, restarted) says them: longer than a step's replies take, even behind
+        Telegram's flood waits (``REPLY_LEASE_SECONDS``)."""
 
     # helpers
 
@@ -195,7 +199,7 @@ class QualiopiBot:
         metrics.UPDATES.labels(event[0]).inc()
         step_started = time.perf_counter()
         try:
-            outcome, owed = await self.store.step(chat.id, update.update_id, decide, REPLY_LEASE)
+            outcome, owed = await self.store.step(chat.id, update.update_id, decide, self.lease)
         except StorageError as exc:
             metrics.STORAGE_DOWN.inc()
             port.acknowledge(update.update_id, committed=False)
@@ -240,7 +244,7 @@ class QualiopiBot:
         """Says the replies owed whose worker died or could not say them (a job, run soon
         after start too): each chat in its turn, so that they go out before anything newer."""
         try:
-            owed = await self.store.claim_owed_replies(REPLY_LEASE)
+            owed = await self.store.claim_owed_replies(self.lease)
         except StorageError as exc:
             LOGGER.error("owed replies not checked: %s", exc)
             return

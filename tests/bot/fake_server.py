@@ -29,6 +29,11 @@ class FakeTelegramServer:
         self.confirmed = 0
         self.delivered: set[int] = set()
         self.cond = threading.Condition()
+        self.hang: Callable[[str, dict[str, Any]], bool] | None = None
+        """Requests to leave unanswered (as a Bot API that never replies) until ``unhang``:
+        neither recorded nor done."""
+        self.hung: list[tuple[str, dict[str, Any]]] = []
+        self._unhung = threading.Event()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -63,6 +68,7 @@ class FakeTelegramServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._unhung.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -80,6 +86,12 @@ class FakeTelegramServer:
     ) -> tuple[int, Any]:
         if endpoint == "getUpdates":
             return 200, {"ok": True, "result": self._updates(params)}
+        if self.hang is not None and self.hang(endpoint, params):
+            with self.cond:
+                self.hung.append((endpoint, params))
+                self.cond.notify_all()
+            self._unhung.wait(timeout=60)
+            return 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
         with self.cond:
             self.api.calls.append((endpoint, params))
             try:
@@ -107,6 +119,11 @@ class FakeTelegramServer:
                     self.cond.notify_all()
                     return pending
                 self.cond.wait(timeout=max(0.0, deadline - time.monotonic()))
+
+    def unhang(self) -> None:
+        """Answers no more request by hanging (those hung get a 502, as a proxy would)."""
+        self.hang = None
+        self._unhung.set()
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 20.0) -> None:
         """Waits until ``predicate`` holds (checked after each call), or fails."""

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,53 @@ def test_the_bot_process_survives_sigkill_without_losing_answers(
     handled = [e for e in events if e["msg"] == "update handled"]
     assert len(handled) >= len(ANSWERS)
     assert all(e["chat"] not in ("501", "502") and len(e["chat"]) == 12 for e in handled)
+
+
+RESULT_LINE = "la certification Qualiopi est obligatoire pour vous."
+
+
+def test_a_reply_lost_to_sigkill_after_its_commit_is_said_once_after_the_restart(
+    server: FakeTelegramServer, tmp_path: Path
+) -> None:
+    """The step "see the result" is committed, then the Bot API never answers its result
+    screen and the bot is killed: the restarted bot says that screen, once, then the PDF."""
+    log = tmp_path / "bot.log"
+    process = start_bot(server, tmp_path, log, REPLY_LEASE_SECONDS="2")
+    try:
+        act(server, message_update(801, "fr", text="/start"))
+        for data in ANSWERS[:-1]:
+            press(server, 801, data)
+        server.hang = lambda name, params: (
+            name == "sendMessage" and RESULT_LINE in str(params.get("text", ""))
+        )
+        server.push(callback_update(801, ANSWERS[-1], live_message(server, 801)))
+        server.wait_for(lambda: bool(server.hung))
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+        import sqlite3
+
+        with sqlite3.connect(tmp_path / "bot.sqlite3") as conn:
+            state = conn.execute("SELECT snapshot FROM conversations").fetchone()[0]
+            owed = conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+        assert json.loads(state)["state"] == "result", "the step was committed"
+        assert owed >= 2, "its result screen and its PDF are owed"
+        assert not any(RESULT_LINE in m.text for m in server.api.chat(801))
+        server.unhang()
+
+        process = start_bot(server, tmp_path, log, REPLY_LEASE_SECONDS="2")
+        server.wait_for(lambda: server.count("sendDocument") >= 1, timeout=40)
+        time.sleep(1.5)  # room for a second delivery, were there one
+    finally:
+        stop_bot(process)
+    results = [m for m in server.api.chat(801) if RESULT_LINE in m.text]
+    assert len(results) == 1, "the result screen was said once"
+    assert results[0].buttons, "with its buttons"
+    assert server.count("sendDocument") == 1
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 0, "nothing owed"
+        live = conn.execute("SELECT live_message_id FROM conversations").fetchone()[0]
+    assert live == results[0].message_id, "the next tap is read from the result screen"
+    assert "Traceback" not in log.read_text(errors="replace")
 
 
 def test_sigterm_stops_cleanly_and_loses_no_update(
