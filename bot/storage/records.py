@@ -133,10 +133,17 @@ class Store(Protocol):
         ...
 
     async def said(
-        self, chat_id: int, owed: Sequence[int], live: int | None = None, *, set_live: bool = False
+        self,
+        chat_id: int,
+        owed: Sequence[int],
+        live: int | None = None,
+        *,
+        set_live: bool = False,
+        unsaid: Sequence[int] = (),
     ) -> None:
-        """Records that these owed replies were said, and (``set_live``) which message now
-        shows the chat's current question."""
+        """Records that the ``owed`` replies were said, (``set_live``) which message now shows
+        the chat's current question, and lets go of the ``unsaid`` ones (Telegram did not
+        take them: the chat's next step, or the job, says them)."""
         ...
 
     async def claim_owed_replies(self, lease: dt.timedelta) -> dict[int, list[Owed]]:

@@ -120,20 +120,29 @@ class SQLStore(JobQueries):
             return result, owed
 
     async def said(
-        self, chat_id: int, owed: Sequence[int], live: int | None = None, *, set_live: bool = False
+        self,
+        chat_id: int,
+        owed: Sequence[int],
+        live: int | None = None,
+        *,
+        set_live: bool = False,
+        unsaid: Sequence[int] = (),
     ) -> None:
         """Deletes the owed replies said, and records the live message (``Store.said``)."""
 
         def work(db: Db) -> None:
             with db.transaction():
                 db.executemany("DELETE FROM outbox WHERE id = ?", [(n,) for n in owed])
+                db.executemany(
+                    "UPDATE outbox SET claimed_until = NULL WHERE id = ?", [(n,) for n in unsaid]
+                )
                 if set_live:
                     db.execute(
                         "UPDATE conversations SET live_message_id = ? WHERE chat_id = ?",
                         (live, chat_id),
                     )
 
-        if owed or set_live:
+        if owed or set_live or unsaid:
             await self._run(work)
 
     async def claim_owed_replies(self, lease: dt.timedelta) -> dict[int, list[Owed]]:

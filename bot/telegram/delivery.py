@@ -37,6 +37,7 @@ class Delivery:
         """Carries out the owed actions in order; stops at the first one Telegram could not
         take (it stays owed, and so do those after it, so that order holds)."""
         said: list[int] = []
+        unsaid: list[int] = []
         live: int | None = None
         set_live = False
         for row, data in owed:
@@ -60,11 +61,12 @@ class Delivery:
                 LOGGER.warning(
                     "a reply to chat %s stays owed (%s)", chat_ref(chat_id), type(exc).__name__
                 )
+                unsaid = [r for r, _ in owed if r not in said]
                 break
             said.append(row)
             if isinstance(action, Show) and action.live:
                 live, set_live = shown, True
-        await self._record(chat_id, said, live, set_live)
+        await self._record(chat_id, said, live, set_live, unsaid)
 
     async def _do(self, port: Port, chat_id: int, action: Action) -> int | None:
         """One action; returns the id of the message a screen ended up in."""
@@ -88,13 +90,13 @@ class Delivery:
         return None
 
     async def _record(
-        self, chat_id: int, said: list[int], live: int | None, set_live: bool
+        self, chat_id: int, said: list[int], live: int | None, set_live: bool, unsaid: list[int]
     ) -> None:
         """Records what was said; retried while the database is away, so that nothing said
         is said again (past the retries, the hold expires and it may be said twice)."""
         for pause in (*RECORD_RETRIES, None):
             try:
-                await self.store.said(chat_id, said, live, set_live=set_live)
+                await self.store.said(chat_id, said, live, set_live=set_live, unsaid=unsaid)
                 return
             except StorageError as exc:
                 if pause is None:
