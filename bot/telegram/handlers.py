@@ -249,7 +249,8 @@ class QualiopiBot:
             LOGGER.error("owed replies not checked: %s", exc)
             return
         port = _port_of(context)
-        processor = getattr(context, "application", context).update_processor
+        application: Any = getattr(context, "application", context)
+        processor = application.update_processor
         for chat_id, rows in owed.items():
             LOGGER.info("saying %d owed replies to chat %s", len(rows), chat_ref(chat_id))
             metrics.JOB_ITEMS.labels("owed_replies", "sent").inc(len(rows))
