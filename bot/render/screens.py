@@ -221,7 +221,15 @@ def evaluation_of(stored: Stored) -> Evaluation:
     """Evaluates a snapshot at the result, on the day it recorded."""
     snapshot = as_snapshot(stored)
     day = dt.date.fromisoformat(snapshot.date) if snapshot.date else dt.date.today()
-    return evaluate(snapshot.answers, day)
+    return evaluated(tuple(sorted(canonical(snapshot.answers).items())), day)
+
+
+@lru_cache(maxsize=512)
+def evaluated(answers: tuple[tuple[str, str | tuple[str, ...]], ...], day: dt.date) -> Evaluation:
+    """The evaluation of canonical answers (sorted pairs) on a day, computed once: a step
+    reads it for its tallies, its screen and its offer (``Evaluation`` is frozen, and
+    ``flows`` decides on the answers and the day alone)."""
+    return evaluate(dict(answers), day)
 
 
 def result_screen(stored: Stored) -> tuple[Screen, Evaluation, dict[str, Any]]:

@@ -24,6 +24,7 @@ TABLES = (
     "reminders",
     "tallies",
     "assessments",
+    "outbox",
     "schema_version",
 )
 
