@@ -221,9 +221,9 @@ class QualiopiBot:
             await self.delivery.say(port, chat.id, owed)
             return
         # The step is committed: the webhook may now answer 200, with the button's answer.
-        answered = query is None or port.answered_in_response(query, outcome.toast)
+        answered = query is not None and port.answered_in_response(query, outcome.toast)
         port.acknowledge(update.update_id)
-        if answered or query is None:
+        if query is None or answered:
             await self.delivery.say(port, chat.id, owed)
         else:  # the button's spinner and the new screen: two calls at once
             await asyncio.gather(

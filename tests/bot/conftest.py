@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.storage import SQLStore
+from tests.bot.fakes import FakeBotAPI, make_app
 from tests.bot.stores import PostgresStore, SQLiteStore
 
 POSTGRES_URL = os.environ.get("QUALIOPI_TEST_POSTGRES_URL")
@@ -53,3 +55,12 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     made = make_store(request.param, tmp_path)
     yield made
     await made.close()
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, store: Any) -> AsyncIterator[tuple[Any, FakeBotAPI, Any]]:
+    """A real Application on the fake Bot API and a fresh store, started."""
+    api = FakeBotAPI()
+    app, _ = make_app(tmp_path, api, store)
+    async with app:
+        yield app, api, store

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -16,19 +15,11 @@ import pytest
 from bot.storage import StorageError
 from bot.storage.db import Db
 from tests.answers import INDEPENDENT_OPCO_PRESSES
-from tests.bot.fakes import FakeBotAPI, Person, callback_update, make_app, message_update
+from tests.bot.fakes import FakeBotAPI, Person, callback_update, message_update
 from tests.bot.stores import SQLiteStore
 from tests.bot.test_web import SECRET, free_port, running
 
 Ctx = tuple[Any, FakeBotAPI, Any]
-
-
-@pytest.fixture
-async def bot(tmp_path: Path, store: Any) -> AsyncIterator[Ctx]:
-    api = FakeBotAPI()
-    app, _ = make_app(tmp_path, api, store)
-    async with app:
-        yield app, api, store
 
 
 async def owed(store: Any, chat_id: int) -> int:

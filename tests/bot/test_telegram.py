@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +24,6 @@ from tests.bot.fakes import (
 )
 
 Ctx = tuple[Any, FakeBotAPI, Any]
-
-
-@pytest.fixture
-async def bot(tmp_path: Path, store: Any) -> AsyncIterator[Ctx]:
-    api = FakeBotAPI()
-    app, _ = make_app(tmp_path, api, store)
-    async with app:
-        yield app, api, store
 
 
 def person(bot: Ctx, chat_id: int = 42, lang: str | None = "fr") -> Person:
