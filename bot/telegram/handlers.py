@@ -43,7 +43,6 @@ from bot.telegram.bystanders import Bystanders, language_of, tell_storage_down
 from bot.telegram.delivery import Delivery
 from bot.telegram.logref import chat_ref
 from bot.telegram.port import Port
-from bot.telegram.processing import PerChatUpdateProcessor
 from bot.telegram.results import ResultSender
 
 LOGGER = logging.getLogger("qualiopi_bot")
@@ -254,10 +253,11 @@ class QualiopiBot:
         for chat_id, rows in owed.items():
             LOGGER.info("saying %d owed replies to chat %s", len(rows), chat_ref(chat_id))
             metrics.JOB_ITEMS.labels("owed_replies", "sent").inc(len(rows))
-            if isinstance(processor, PerChatUpdateProcessor):
-                async with processor.turn(chat_id):
-                    await self.delivery.say(port, chat_id, rows)
-            else:
+            turn = getattr(processor, "turn", None)  # PerChatUpdateProcessor's chat turn
+            if turn is None:
+                await self.delivery.say(port, chat_id, rows)
+                continue
+            async with turn(chat_id):
                 await self.delivery.say(port, chat_id, rows)
 
     def clock(self) -> dt.datetime:
