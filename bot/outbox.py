@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+import messages
 from bot.render.screens import Button
 
 Rows = tuple[tuple[Button, ...], ...]
@@ -20,6 +21,8 @@ class Out:
     """One message: its text and what comes with it."""
 
     text: str
+    """Telegram HTML when ``html``: a template's ``Markup`` is kept, any other text is
+    escaped (a consultancy's name, what a person typed)."""
     buttons: Rows = ()
     """Inline buttons under the message."""
     html: bool = True
@@ -28,6 +31,10 @@ class Out:
     """A keyboard with one button, so labelled, that shares the person's own phone number."""
     clear_keyboard: bool = False
     """Removes a keyboard shown by ``ask_contact``."""
+
+    def __post_init__(self) -> None:
+        if self.html:  # escaped by construction: only a template's Markup stays HTML
+            object.__setattr__(self, "text", messages.safe(self.text))
 
 
 def rows(*lines: tuple[tuple[str, str], ...]) -> Rows:

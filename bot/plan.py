@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from markupsafe import Markup
+
+import messages
 from bot.outbox import Out, Rows
 from bot.render.screens import Button
 
@@ -27,6 +30,10 @@ class Send:
     html: bool = True
     ask_contact: str | None = None
     clear_keyboard: bool = False
+
+    def __post_init__(self) -> None:
+        if self.html:  # as ``Out``: a template's Markup is kept, any other text escaped
+            object.__setattr__(self, "text", messages.safe(self.text))
 
     @classmethod
     def of(cls, out: Out) -> Send:
@@ -49,6 +56,9 @@ class Show:
     edit: int | None = None
     live: bool = True
     retire: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", messages.safe(self.text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,12 +138,14 @@ def from_json(data: Mapping[str, Any]) -> Action:
             value = _unrows(value)
         elif f.name == "offer" and value is not None:
             value = Out(
-                value["text"],
+                Markup(value["text"]),  # escaped when it was written
                 _unrows(value["buttons"]),
                 bool(value["html"]),
                 value["ask_contact"],
                 bool(value["clear_keyboard"]),
             )
+        elif f.name == "text":
+            value = Markup(value)  # escaped when it was written
         elif f.name == "retire":
             value = tuple(int(m) for m in value)
         values[f.name] = value

@@ -50,11 +50,11 @@ def _conversation(
     live = record.live_message_id
     said: list[Action] = []
     if reply.intro:
-        intro = str(messages.call(lang, "bot", reply.intro))
+        intro = messages.call(lang, "bot", reply.intro)
         welcome = reply.intro == "welcome"
         brand = brand_text(settings, lang) if welcome else ""
         links = brand_buttons(settings, lang) if welcome else ()
-        said.append(Send(f"{intro}\n\n{brand}" if brand else intro, links))
+        said.append(Send(messages.join("\n\n", (intro, brand)) if brand else intro, links))
     if reply.explain:
         return [*said, Send(explanation(lang, reply.explain))]
     if reply.note:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from flows.contract import LANGUAGES as LANGUAGES
 
@@ -74,11 +75,23 @@ def text(lang: str, name: str, macro: str, /, **data: Any) -> str:
     return to_plain(call(lang, name, macro, **data))
 
 
-def render(lang: str, name: str, **context: Any) -> str:
-    """Renders a whole template (``<lang>/<name>.html.j2``) with plain data."""
+def render(lang: str, name: str, **context: Any) -> Markup:
+    """Renders a whole template (``<lang>/<name>.html.j2``) with plain data; HTML-safe."""
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}")
-    return typography(lang, _ENV.get_template(f"{lang}/{name}.html.j2").render(**context).strip())
+    page = _ENV.get_template(f"{lang}/{name}.html.j2").render(**context).strip()
+    return Markup(typography(lang, page))
+
+
+def safe(text: str) -> Markup:
+    """Telegram HTML by construction: a template's output (``Markup``) as it is, any other
+    text (a setting, something a person typed, a plain message) escaped."""
+    return escape(text)
+
+
+def join(separator: str, parts: Iterable[str]) -> Markup:
+    """Joins HTML parts; a part that is not ``Markup`` is escaped."""
+    return Markup(separator).join(parts)
 
 
 _TAG = re.compile(r"<[^>]+>")
@@ -154,7 +167,7 @@ def telegram_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def split_html(markup: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
+def split_html(markup: str, limit: int = TELEGRAM_LIMIT) -> list[Markup]:
     """Splits Telegram HTML into parts of at most ``limit``, at line ends, never inside a tag.
 
     Tags open at a cut are closed at the end of the part and opened again at the start of the
@@ -208,7 +221,7 @@ def split_html(markup: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     for line in markup.splitlines(keepends=True):
         add(line)
     flush()
-    return parts
+    return [Markup(part) for part in parts]
 
 
 def _pieces_of(line: str, size: int) -> list[str]:

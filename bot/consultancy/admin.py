@@ -65,12 +65,12 @@ async def notify_admins(
     every admin chat got the summary (else the alert is owed and sent again by a job)."""
     ev = evaluation_of(snapshot)
     admin_lang = settings.default_language
-    summary = str(messages.call(
-        admin_lang, "followup", "admin_lead", lead=lead,
-        verdict=messages.text(admin_lang, "stats", "verdict", verdict=lead.verdict),
-        count=lead.indicator_count, total=len(ev.referential.indicators),
-        readiness=_readiness_line(admin_lang, ev, lead),
-    ))  # fmt: skip
+    summary = messages.call(
+    admin_lang, "followup", "admin_lead", lead=lead,
+    verdict=messages.text(admin_lang, "stats", "verdict", verdict=lead.verdict),
+    count=lead.indicator_count, total=len(ev.referential.indicators),
+    readiness=_readiness_line(admin_lang, ev, lead),
+)  # fmt: skip
     try:
         pdf: bytes | None = await render_pdf({**snapshot, "lang": admin_lang}, brand)
     except Exception as exc:  # the consultancy still gets the lead, without its PDF

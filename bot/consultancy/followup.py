@@ -204,13 +204,13 @@ class FollowUp(FollowUpJobs):
                     lang, "followup", "held_assessment", assessed=len(statuses), done=done
                 )
             )
-        return str(messages.call(
-            lang, "followup", "privacy", name=self.settings.consultancy_name,
-            days=self.settings.data_retention_days, leads_enabled=self.leads_enabled,
-            answers=len(snapshot.get("answers", {})), leads=len(held["leads"]),
-            reminders=len(held["reminders"]), details=details,
-            assessed=len(held["assessments"]),
-        ))  # fmt: skip
+        return messages.call(
+        lang, "followup", "privacy", name=self.settings.consultancy_name,
+        days=self.settings.data_retention_days, leads_enabled=self.leads_enabled,
+        answers=len(snapshot.get("answers", {})), leads=len(held["leads"]),
+        reminders=len(held["reminders"]), details=details,
+        assessed=len(held["assessments"]),
+    )  # fmt: skip
 
     async def _delete(self, outbox: Outbox, chat_id: int, confirmed: bool, lang: str) -> None:
         if not confirmed:

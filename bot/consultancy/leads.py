@@ -39,14 +39,12 @@ def lead_button(
 ) -> Step:
     """Applies a button of the offer (contact or reminders)."""
     if data == "lead:yes" and settings.admin_chat_ids and not follow.lead_declined:
-        consent = str(
-            messages.call(
-                lang,
-                "followup",
-                "consent",
-                name=settings.consultancy_name,
-                days=settings.data_retention_days,
-            )
+        consent = messages.call(
+            lang,
+            "followup",
+            "consent",
+            name=settings.consultancy_name,
+            days=settings.data_retention_days,
         )
         agree = rows(((_t(lang, "agree"), "lead:agree"), (_t(lang, "offer_no"), "lead:no")))
         return follow.but(lead="consent"), [Out(consent, agree)], False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from markupsafe import Markup
+
 import messages
 from bot.config import Settings
 from bot.consultancy.meta import FollowMeta
@@ -20,23 +22,21 @@ def _buttonable(url: str | None) -> bool:
     return bool(url) and str(url).lower().startswith(BUTTON_SCHEMES)
 
 
-def brand_text(settings: Settings, lang: str) -> str:
+def brand_text(settings: Settings, lang: str) -> Markup:
     """Returns the consultancy's block in a chat: name and presentation, line by line, and
     the links a button cannot carry (``brand_buttons`` has the others); empty when nothing
     is configured."""
     s = settings
     contact, booking = s.consultancy_contact_url, s.consultancy_booking_url
-    return str(
-        messages.call(
-            lang,
-            "followup",
-            "brand",
-            name=s.consultancy_name,
-            presentation=s.consultancy_presentation,
-            contact_url=None if _buttonable(contact) else contact,
-            booking_url=None if _buttonable(booking) else booking,
-        )
-    ).strip()
+    return messages.call(
+        lang,
+        "followup",
+        "brand",
+        name=s.consultancy_name,
+        presentation=s.consultancy_presentation,
+        contact_url=None if _buttonable(contact) else contact,
+        booking_url=None if _buttonable(booking) else booking,
+    )
 
 
 def brand_buttons(settings: Settings, lang: str) -> Rows:
@@ -79,7 +79,7 @@ def advisor_message(settings: Settings, lang: str, follow: FollowMeta, at_result
     once the result is known, the offer to be contacted."""
     intro = messages.text(lang, "followup", "advisor", name=settings.consultancy_name)
     brand = brand_text(settings, lang)
-    text = f"{brand}\n\n{intro}" if brand else intro
+    text = messages.join("\n\n", (brand, intro)) if brand else intro
     lines: list[tuple[tuple[str, str], ...]] = []
     can_lead = settings.admin_chat_ids and not follow.lead_declined
     if at_result and can_lead and follow.lead != "sent":
@@ -97,7 +97,7 @@ def offer_after_result(
     """Returns the message offering contact and reminders after a result, if any; the
     reminder offer names the person's next audit when it is known."""
     lines: list[tuple[tuple[str, str], ...]] = []
-    text_parts = []
+    text_parts: list[str] = []
     brand = brand_text(settings, lang)
     if brand:
         text_parts.append(brand)
@@ -117,4 +117,4 @@ def offer_after_result(
         lines.append(((messages.text(lang, "followup", "remind_offer"), "remind:yes"),))
     if not text_parts:
         return None
-    return Out("\n\n".join(text_parts), (*rows(*lines), *brand_buttons(settings, lang)))
+    return Out(messages.join("\n\n", text_parts), (*rows(*lines), *brand_buttons(settings, lang)))

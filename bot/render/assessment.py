@@ -66,16 +66,14 @@ def indicator_screen(stored: Stored, statuses: Mapping[int, str], number: int) -
     item = checklist_item(ev, number, lang)
     position = ev.indicators.index(number) + 1
     current = statuses.get(number)
-    text = str(
-        messages.call(
-            lang,
-            "assessment",
-            "indicator",
-            i=item,
-            position=position,
-            total=len(ev.indicators),
-            current=current,
-        )
+    text = messages.call(
+        lang,
+        "assessment",
+        "indicator",
+        i=item,
+        position=position,
+        total=len(ev.indicators),
+        current=current,
     )
     marks = [
         Button(("👉 " if s == current else "") + _t(lang, "status", code=s), f"chk:{number}:{s}")
@@ -155,18 +153,16 @@ def _summary(
     plan = _plan_items(ev, ready, lang)
     listed = plan if shown is None else plan[:shown]
     cycle = snapshot.answers.get("audit_cycle")
-    html = str(
-        messages.call(
-            lang,
-            "assessment",
-            "summary",
-            r=figures(ready),
-            criteria=criteria,
-            plan=listed,
-            more=len(plan) - len(listed),
-            audit_on=_day(lang, audit_on) if audit_on else None,
-            audit_range=_t(lang, "audit_range", kind=ev.next_audit, cycle=cycle),
-        )
+    html = messages.call(
+        lang,
+        "assessment",
+        "summary",
+        r=figures(ready),
+        criteria=criteria,
+        plan=listed,
+        more=len(plan) - len(listed),
+        audit_on=_day(lang, audit_on) if audit_on else None,
+        audit_range=_t(lang, "audit_range", kind=ev.next_audit, cycle=cycle),
     )
     return html, ready
 
@@ -218,7 +214,7 @@ def explain_text(stored: Stored, number: int) -> str:
         _t(lang, "how_judged", major_only=bool(item["major_only"])),
         *explanation_parts(lang, named),
     ]
-    return messages.split_html("\n\n".join(parts))[0]
+    return messages.split_html(messages.join("\n\n", parts))[0]
 
 
 @lru_cache(maxsize=4)

@@ -7,6 +7,8 @@ import re
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from markupsafe import Markup
+
 import messages
 from bot.render.text import fold
 
@@ -77,12 +79,12 @@ def terms_named(typed: str) -> tuple[str, ...]:
     return tuple(term for term, pattern in _PATTERNS.items() if pattern.search(folded))
 
 
-def explanation_parts(lang: str, terms: tuple[str, ...]) -> list[str]:
+def explanation_parts(lang: str, terms: tuple[str, ...]) -> list[Markup]:
     """The definitions of these terms (at most six: they stay one screen)."""
-    return [str(messages.call(lang, "glossary", "definition", term=t)) for t in terms[:6]]
+    return [messages.call(lang, "glossary", "definition", term=t) for t in terms[:6]]
 
 
-def explanation(lang: str, terms: tuple[str, ...]) -> str:
+def explanation(lang: str, terms: tuple[str, ...]) -> Markup:
     """Returns the message explaining these terms."""
-    parts = [str(messages.call(lang, "glossary", "heading")), *explanation_parts(lang, terms)]
-    return "\n\n".join(parts)
+    parts = [messages.call(lang, "glossary", "heading"), *explanation_parts(lang, terms)]
+    return messages.join("\n\n", parts)

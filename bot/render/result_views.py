@@ -58,7 +58,7 @@ def _summary_html(report: dict[str, Any], lang: str) -> str:
     major = sum(1 for i in report["checklist"] if i["major_only"])
 
     def call(macro: str, **data: Any) -> str:
-        return str(messages.call(lang, "result_views", macro, **data))
+        return messages.call(lang, "result_views", macro, **data)
 
     def render(chosen: list[dict[str, Any]], step: dict[str, Any] | None) -> str:
         blocks = [
@@ -73,7 +73,7 @@ def _summary_html(report: dict[str, Any], lang: str) -> str:
             else "",
             call("summary_hint"),
         ]
-        return "\n\n".join(b for b in blocks if b)
+        return messages.join("\n\n", (b for b in blocks if b))
 
     attempts = [(reasons[:n], action) for n in range(len(reasons), 0, -1)]
     attempts += [([_first_sentence(reasons[0])], action and _first_sentence(action))]
@@ -94,22 +94,20 @@ def _criteria(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 def _view_html(report: dict[str, Any], lang: str, view: str) -> str | None:
     if view == "why":
-        return str(messages.call(lang, "result_views", "why", r=report))
+        return messages.call(lang, "result_views", "why", r=report)
     if view == "steps":
-        return str(messages.call(lang, "result_views", "steps", r=report))
+        return messages.call(lang, "result_views", "steps", r=report)
     items = _criteria(report).get(view)
     if not items:
         return None
-    return str(
-        messages.call(
-            lang,
-            "result_views",
-            "criterion",
-            number=view,
-            title=items[0]["criterion_title"],
-            items=items,
-            missions=report["mission_checklist"],
-        )
+    return messages.call(
+        lang,
+        "result_views",
+        "criterion",
+        number=view,
+        title=items[0]["criterion_title"],
+        items=items,
+        missions=report["mission_checklist"],
     )
 
 

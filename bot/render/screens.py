@@ -48,6 +48,10 @@ class Screen:
     parts: tuple[str, ...] = field(default=())
     """For the result: the text split into Telegram-sized messages (``text`` is the whole)."""
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", messages.safe(self.text))
+        object.__setattr__(self, "parts", tuple(messages.safe(p) for p in self.parts))
+
 
 HINTS: Mapping[str, str] = {
     Outcome.STALE: "stale",
@@ -122,9 +126,9 @@ def question_screen(stored: Stored, hint: str | None = None) -> Screen:
 @lru_cache(maxsize=64)
 def _confirmation_screen(lang: str, question: str, option: str, hint: str | None) -> Screen:
     """Asks the person to confirm an answer that ends the questionnaire on "not concerned"."""
-    text = str(messages.call(lang, "questions", "confirm_text", question=question, option=option))
-    if hint:
-        text += f"\n\n⚠️ {hint_text(lang, hint)}"
+    text = messages.call(lang, "questions", "confirm_text", question=question, option=option)
+    if (warning := hint_text(lang, hint)) is not None:
+        text = messages.join("\n\n⚠️ ", (text, warning))
     yes = messages.text(lang, "questions", "confirm_yes", question=question, option=option)
     rows: list[tuple[Button, ...]] = [(Button(yes, f"cfm:{question}:{option}"),)]
     alternative = CONFIRMED_ANSWERS.get((question, option))

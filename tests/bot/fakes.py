@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import itertools
 import json
+import re
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -161,6 +162,8 @@ class FakeBotAPI(BaseRequest):
         if isinstance(markup, str):
             markup = json.loads(markup)
         buttons = (markup or {}).get("inline_keyboard", [])
+        if params.get("parse_mode") == "HTML":
+            check_html(str(params.get("text", params.get("caption", ""))))
         if endpoint == "sendMessage":
             if len(params["text"]) > 4096:
                 raise _BadRequest("message is too long")
@@ -201,6 +204,34 @@ class FakeBotAPI(BaseRequest):
 
 class _BadRequest(Exception):
     pass
+
+
+_TAGS = frozenset({
+    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a",
+    "code", "pre", "blockquote", "tg-emoji",
+})  # fmt: skip
+_MARKUP = re.compile(r"<(/?)([a-zA-Z-]*)([^<>]*)>|&(#[0-9]+|#x[0-9a-fA-F]+|lt|gt|amp|quot);|[<>&]")
+
+
+def check_html(text: str) -> None:
+    """Refuses what Telegram's HTML parse mode refuses: a tag it does not know, a tag left
+    open or closed out of order, a bare ``<``, ``>`` or ``&`` outside a tag or an entity."""
+    open_tags: list[str] = []
+    for found in _MARKUP.finditer(text):
+        at = len(text[: found.start()].encode("utf-16-le")) // 2
+        if found.group(0) in "<>&":
+            raise _BadRequest(f"can't parse entities: unexpected {found.group(0)!r} at {at}")
+        if found.group(4):
+            continue
+        closing, name = found.group(1), found.group(2).lower()
+        if name not in _TAGS:
+            raise _BadRequest(f"can't parse entities: unsupported start tag {name!r} at {at}")
+        if not closing:
+            open_tags.append(name)
+        elif not open_tags or open_tags.pop() != name:
+            raise _BadRequest(f"can't parse entities: unmatched end tag {name!r} at {at}")
+    if open_tags:
+        raise _BadRequest(f"can't parse entities: can't find end tag for {open_tags[-1]!r}")
 
 
 _update_ids = itertools.count(1)

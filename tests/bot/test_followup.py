@@ -608,3 +608,52 @@ async def test_a_lead_alert_that_failed_is_sent_later_once(store: Any, tmp_path:
     assert len(alerts) == 1
     assert "camille.martin@example.fr" in alerts[0].text
     await other.close()
+
+
+HOSTILE = {
+    **BRAND,
+    "consultancy_name": "<Atelier> Dupont & Associés",
+    "consultancy_presentation": "Qualiopi <b>sans</b> stress & sans frais cachés",
+}
+
+
+async def test_configured_and_typed_values_are_escaped_wherever_they_are_shown(
+    tmp_path: Path, store: Any
+) -> None:
+    """Telegram refuses a message whose HTML does not parse (the fake does too): each message
+    that shows a consultancy's name or what a person typed must still arrive, reading what
+    was configured or typed, character for character."""
+    import messages
+
+    api = FakeBotAPI()
+    app, _ = make_app(tmp_path, api, store, admin_chat_ids=frozenset({ADMIN}), **HOSTILE)
+    async with app:
+        p = Person(app, api, 42)
+        await finish(p)
+        await p.say("/conseiller")
+        advisor = p.api.chat(42)[-1]
+        await p.press("lead:yes", offer(p).message_id)
+        consent = p.api.chat(42)[-1]
+        await p.press("lead:agree")
+        await p.say("camille.martin@example.fr")
+        await p.say("<i>Camille</i> & fils")
+        await p.say("Rappelez-moi <demain> & merci")
+        thanks = p.api.chat(42)[-1]
+    welcome = p.api.chat(42)[0]
+    seen = {
+        "welcome": welcome,
+        "offer": offer(p),
+        "advisor": advisor,
+        "consent": consent,
+        "thanks": thanks,
+    }
+    for where, message in seen.items():
+        assert "<Atelier> Dupont & Associés" in messages.to_plain(message.text), where
+    for where in ("welcome", "offer", "advisor"):
+        plain = messages.to_plain(seen[where].text)
+        assert "Qualiopi <b>sans</b> stress & sans frais cachés" in plain, where
+    alert = messages.to_plain(next(m.text for m in api.chat(ADMIN) if m.document is None))
+    assert "<i>Camille</i> & fils" in alert
+    assert "Rappelez-moi <demain> & merci" in alert
+    errors = [c for c in api.calls if c[0] == "sendMessage" and "désolé" in str(c[1]).lower()]
+    assert errors == [], "no apology: every message was accepted"
