@@ -30,6 +30,12 @@ ERRORS = Counter(
     "Unexpected errors while handling an update (the person was told to try again).",
     registry=REGISTRY,
 )
+UNREACHABLE = Counter(
+    "qualiopi_unreachable_chats_total",
+    "Chats Telegram refused to write to (403: the person blocked the bot or left Telegram);"
+    " what was owed to them is dropped.",
+    registry=REGISTRY,
+)
 STORAGE_DOWN = Counter(
     "qualiopi_storage_unavailable_total",
     "Updates refused because the database did not answer.",

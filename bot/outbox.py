@@ -37,6 +37,15 @@ class Out:
             object.__setattr__(self, "text", messages.safe(self.text))
 
 
+class Unreachable(Exception):
+    """Telegram refuses to write to this chat (the person blocked the bot, or their account
+    is gone): an expected outcome, not an error; retrying cannot succeed."""
+
+    def __init__(self, chat_id: int) -> None:
+        super().__init__(f"chat {chat_id} is unreachable")
+        self.chat_id = chat_id
+
+
 def rows(*lines: tuple[tuple[str, str], ...]) -> Rows:
     """Builds button rows from (label, data) pairs, one tuple per row."""
     return tuple(tuple(Button(label, data) for label, data in line) for line in lines)

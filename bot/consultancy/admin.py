@@ -12,7 +12,7 @@ import messages
 from bot.config import Settings
 from bot.consultancy import stats as stats_module
 from bot.consultancy.export import export_all
-from bot.outbox import Out, Outbox
+from bot.outbox import Out, Outbox, Unreachable
 from bot.render.assessment import action_title
 from bot.render.screens import Button, evaluation_of
 from bot.render.workers import render_pdf
@@ -83,15 +83,19 @@ async def notify_admins(
         f"tg://user?id={lead.chat_id}",
     )
     told = True
-    for admin in sorted(settings.admin_chat_ids):
+    for place, admin in enumerate(sorted(settings.admin_chat_ids), 1):
         try:
             try:  # a button that opens the person's chat, when their privacy settings allow it
                 await outbox.deliver(admin, Out(summary, ((open_chat,),)))
+            except Unreachable:
+                raise
             except Exception as exc:
                 LOGGER.info("lead alert without the chat button: %s", exc)
                 await outbox.deliver(admin, Out(summary))
             if pdf is not None:
                 await outbox.send_document(admin, pdf, filename, None)
+        except Unreachable:  # not sent again to the others for its sake: it would not change
+            LOGGER.error("admin chat %d of ADMIN_CHAT_IDS (in order) blocked the bot", place)
         except Exception as exc:
             LOGGER.error("could not notify admin chat: %s", exc)
             told = False

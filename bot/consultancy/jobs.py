@@ -14,7 +14,7 @@ from bot.assessment import AssessMeta, at_result
 from bot.config import Settings
 from bot.consultancy.admin import notify_admins
 from bot.consultancy.offer import brand_of
-from bot.outbox import Out, Outbox
+from bot.outbox import Out, Outbox, Unreachable
 from bot.render.assessment import reminder_text
 from bot.storage import Reminder, StorageError, Store
 from flows.assessment import ASSESSMENT_REMINDERS
@@ -55,6 +55,11 @@ class FollowUpJobs:
                 )
             try:
                 await outbox.deliver(reminder.chat_id, Out(text, html=False))
+            except Unreachable:  # blocked: not tried again (a later reminder still is)
+                LOGGER.info("reminder %s dropped: its chat blocked the bot", reminder.id)
+                await self.store.mark_sent(reminder.id)
+                metrics.JOB_ITEMS.labels("reminders", "unreachable").inc()
+                continue
             except Exception as exc:
                 LOGGER.warning("reminder %s not sent: %s", reminder.id, exc)
                 metrics.JOB_ITEMS.labels("reminders", "failed").inc()

@@ -34,6 +34,16 @@ class JobQueries:
 
         await self._run(work)
 
+    async def unreachable(self, chat_id: int) -> None:
+        """Drops the owed replies and the owed result PDF of a chat that blocked the bot."""
+
+        def work(db: Db) -> None:
+            with db.transaction():
+                db.execute("UPDATE conversations SET pdf_due = NULL WHERE chat_id = ?", (chat_id,))
+                db.execute("DELETE FROM outbox WHERE chat_id = ?", (chat_id,))
+
+        await self._run(work)
+
     async def claim_due_reminders(self, today: dt.date, lease: dt.timedelta) -> list[Reminder]:
         """Returns the unsent reminders due on or before ``today`` that no other worker holds,
         and holds them for ``lease`` (a worker that dies lets them go when it ends)."""

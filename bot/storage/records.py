@@ -167,6 +167,11 @@ class Store(Protocol):
         """Records that the chat's result PDF was sent."""
         ...
 
+    async def unreachable(self, chat_id: int) -> None:
+        """Drops what is owed to a chat Telegram refuses to write to (its owed replies and
+        result PDF); what it does next is answered as usual."""
+        ...
+
     async def claim_unnotified_leads(
         self, before: dt.datetime, lease: dt.timedelta
     ) -> list[tuple[Lead, str]]:

@@ -18,8 +18,11 @@ from telegram.ext import (
 
 import messages
 from bot import metrics
+from bot.outbox import Unreachable
+from bot.storage import Store
 from bot.telegram.logref import chat_ref
 from bot.telegram.port import Port
+from bot.telegram.unreachable import drop_owed
 
 LOGGER = logging.getLogger("qualiopi_bot")
 
@@ -33,8 +36,9 @@ def language_of(update: Update, default: str) -> str:
 class Bystanders:
     """Handlers for updates that are not a private conversation's step."""
 
-    def __init__(self, default_language: str) -> None:
+    def __init__(self, default_language: str, store: Store) -> None:
         self.default_language = default_language
+        self.store = store
 
     async def on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Asks to be contacted privately; does nothing else in groups."""
@@ -65,6 +69,9 @@ class Bystanders:
             LOGGER.warning("Telegram unreachable for now: %s", error)
             return
         chat = update.effective_chat if isinstance(update, Update) else None
+        if isinstance(error, Unreachable):  # blocked: nothing to answer, nobody to tell
+            await drop_owed(self.store, error.chat_id)
+            return
         metrics.ERRORS.inc()
         LOGGER.error(
             "unhandled error for chat %s: %s",

@@ -14,14 +14,16 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, NetworkError, RetryAfter
 
+from bot.outbox import Unreachable
 from bot.plan import Action, Clear, Pdf, Send, Show, from_json
 from bot.render.screens import Screen
 from bot.storage import Owed, StorageError, Store
 from bot.telegram.logref import chat_ref
 from bot.telegram.port import Port
 from bot.telegram.results import RECORD_RETRIES, ResultSender
+from bot.telegram.unreachable import drop_owed
 
 LOGGER = logging.getLogger("qualiopi_bot")
 
@@ -49,10 +51,9 @@ class Delivery:
                 continue
             try:
                 shown = await self._do(port, chat_id, action)
-            except Forbidden:
-                LOGGER.info("chat %s blocked the bot: its owed replies dropped", chat_ref(chat_id))
-                said.extend(r for r, _ in owed[len(said) :])
-                break
+            except Unreachable:
+                await drop_owed(self.store, chat_id)
+                return
             except BadRequest as exc:
                 LOGGER.warning("a reply to chat %s refused (%s): dropped", chat_ref(chat_id), exc)
                 said.append(row)

@@ -105,7 +105,7 @@ class QualiopiBot:
             MessageHandler(private & filters.TEXT & ~filters.COMMAND, self.on_text)
         )
         application.add_handler(MessageHandler(private, self.on_other))
-        bystanders = Bystanders(self.settings.default_language)
+        bystanders = Bystanders(self.settings.default_language, self.store)
         application.add_handler(MessageHandler(filters.ChatType.GROUPS, bystanders.on_group))
         application.add_error_handler(bystanders.on_error)
 

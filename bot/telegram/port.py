@@ -17,13 +17,21 @@ from telegram import (
     ReplyKeyboardRemove,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import (
     Application,
 )
 
+import messages
 from bot import metrics
-from bot.outbox import Out
+from bot.outbox import Out, Unreachable
 from bot.render.screens import (
     Button,
     Screen,
@@ -89,8 +97,13 @@ class Port:
         """Sends one message; returns its id (None: sent, but Telegram's answer was lost)."""
         try:
             message: Message = await self.bot.send_message(
-                chat_id, text, parse_mode=ParseMode.HTML, api_kwargs=keyboard_json(buttons)
+                chat_id,
+                messages.safe(text),
+                parse_mode=ParseMode.HTML,
+                api_kwargs=keyboard_json(buttons),
             )
+        except Forbidden as exc:
+            raise Unreachable(chat_id) from exc
         except TimedOut:
             # Not sent twice (see RetryingRateLimiter): it has probably arrived; the next tap
             # is read against the saved step whichever message it comes from.
@@ -110,6 +123,8 @@ class Port:
                     api_kwargs=keyboard_json(screen.buttons),
                 )
                 return edit
+            except Forbidden as exc:
+                raise Unreachable(chat_id) from exc
             except BadRequest as exc:
                 if "not modified" in str(exc).lower():
                     return edit
@@ -122,6 +137,8 @@ class Port:
             return
         try:
             await self.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+        except Forbidden as exc:
+            raise Unreachable(chat_id) from exc
         except BadRequest:  # gone, too old, or already without buttons
             pass
         except (RetryAfter, NetworkError) as exc:
@@ -161,6 +178,8 @@ class Port:
         """Sends a file (not twice: an unconfirmed one has probably arrived)."""
         try:
             await self.bot.send_document(chat_id, content, filename=filename, caption=caption)
+        except Forbidden as exc:
+            raise Unreachable(chat_id) from exc
         except TimedOut:
             LOGGER.warning("document to chat %s unconfirmed (timed out)", chat_ref(chat_id))
 
@@ -168,6 +187,8 @@ class Port:
         """Sends a picture (not twice: an unconfirmed one has probably arrived)."""
         try:
             await self.bot.send_photo(chat_id, content)
+        except Forbidden as exc:
+            raise Unreachable(chat_id) from exc
         except TimedOut:
             LOGGER.warning("picture to chat %s unconfirmed (timed out)", chat_ref(chat_id))
 
@@ -189,6 +210,8 @@ class Port:
                 parse_mode=ParseMode.HTML if out.html else None,
                 reply_markup=markup,
             )
+        except Forbidden as exc:
+            raise Unreachable(chat_id) from exc
         except TimedOut:
             LOGGER.warning("message to chat %s unconfirmed (timed out)", chat_ref(chat_id))
             return None

@@ -16,7 +16,7 @@ from telegram.ext import (
 import messages
 from bot import metrics
 from bot.assessment import pdf_part
-from bot.outbox import Out
+from bot.outbox import Out, Unreachable
 from bot.render.workers import render_pdf
 from bot.storage import (
     StorageError,
@@ -24,6 +24,7 @@ from bot.storage import (
 )
 from bot.telegram.logref import chat_ref
 from bot.telegram.port import Port
+from bot.telegram.unreachable import drop_owed
 from flows.flow import RESULT
 
 LOGGER = logging.getLogger("qualiopi_bot")
@@ -70,7 +71,8 @@ class ResultSender:
         offer: Out | None,
         assessment: dict[str, Any] | None = None,
     ) -> None:
-        """Builds the checklist PDF (in the worker process) and sends it, then the offer."""
+        """Builds the checklist PDF (in the worker process) and sends it, then the offer. The
+        offer goes out even when the PDF could not (the owed-PDF job sends it later)."""
         lang = snapshot["lang"]
         self._pdf_in_flight.add(chat_id)
         metrics.PDF_QUEUE.inc()
@@ -85,13 +87,21 @@ class ResultSender:
                 )
                 self._sent_unrecorded.add(chat_id)
             await self._record_sent(chat_id)
-            if offer is not None:
-                await port.deliver(chat_id, offer)
+        except Unreachable:
+            await drop_owed(self.store, chat_id)
+            return
         except Exception as exc:  # a background task: nobody else would see it
             LOGGER.error("PDF for chat %s not sent: %s", chat_ref(chat_id), exc, exc_info=exc)
         finally:
             metrics.PDF_QUEUE.dec()
             self._pdf_in_flight.discard(chat_id)
+        if offer is not None:
+            try:
+                await port.deliver(chat_id, offer)
+            except Unreachable:
+                await drop_owed(self.store, chat_id)
+            except Exception as exc:
+                LOGGER.error("offer to chat %s not sent: %s", chat_ref(chat_id), exc)
 
     async def _record_sent(self, chat_id: int) -> None:
         """Records the PDF sent, again while the database is away: a PDF Telegram took is

@@ -61,6 +61,8 @@ class FakeBotAPI(BaseRequest):
         self.messages: dict[tuple[int, int], Sent] = {}
         self.failures: deque[tuple[str, int, dict[str, Any]]] = deque()
         self._ids = itertools.count(100)
+        self.blocked: set[int] = set()
+        """Chats whose person blocked the bot: every call naming them is a 403."""
         self.weather: Callable[[str, dict[str, Any]], tuple[str, float]] | None = None
         """Per call (method, parameters): ("ok" | "429" | "502" | "lost", seconds of delay).
         "lost": Telegram did it, but its answer never came back (the transport's timeout)."""
@@ -113,6 +115,13 @@ class FakeBotAPI(BaseRequest):
         if self.failures and self.failures[0][0] == endpoint:
             _, status, body = self.failures.popleft()
             return status, json.dumps(body).encode()
+        if params.get("chat_id") is not None and int(params["chat_id"]) in self.blocked:
+            body = {
+                "ok": False,
+                "error_code": 403,
+                "description": "Forbidden: bot was blocked by the user",
+            }
+            return 403, json.dumps(body).encode()
         kind, delay = self.weather(endpoint, params) if self.weather else ("ok", 0.0)
         if delay:
             await asyncio.sleep(delay)

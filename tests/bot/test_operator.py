@@ -1,0 +1,164 @@
+"""What an operator meets in production: people who blocked the bot, files Telegram refuses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from bot import metrics
+from bot.storage import Change, Record
+from tests.answers import INDEPENDENT_OPCO_PRESSES
+from tests.bot.fakes import FakeBotAPI, Person, make_app, settle
+
+BRAND = {
+    "consultancy_name": "Cabinet Dupont",
+    "consultancy_booking_url": "https://rdv.dupont.example",
+    "admin_chat_ids": frozenset({7000}),
+}
+BLOCKED = {
+    "ok": False,
+    "error_code": 403,
+    "description": "Forbidden: bot was blocked by the user",
+}
+
+
+def handlers_of(app: Any) -> Any:
+    return app.handlers[0][0].callback.__self__
+
+
+def errors(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_person_who_blocked_the_bot_is_not_an_error(
+    bot: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 403 is what Telegram answers for a person who blocked the bot: INFO, no traceback,
+    no apology sent into the blocked chat, each button answered once, and nothing owed to
+    that chat is retried by the jobs."""
+    app, api, store = bot
+    p = Person(app, api, 42)
+    await p.say("/start")
+    for data in INDEPENDENT_OPCO_PRESSES[:-1]:
+        await p.press(data)
+    api.blocked.add(42)
+    before = len(api.calls)
+    errors_before = metrics.ERRORS._value.get()
+    caplog.set_level(logging.INFO, logger="qualiopi_bot")
+    await p.press(INDEPENDENT_OPCO_PRESSES[-1])  # the result: its screen and PDF refused
+    for said in ("/privacy", "/recap", "bonjour"):
+        await p.say(said)
+    await p.send_sticker()
+    calls = api.calls[before:]
+    assert errors(caplog) == []
+    assert not any(r.exc_info for r in caplog.records), "no traceback"
+    assert any("blocked the bot" in r.getMessage() for r in caplog.records)
+    assert metrics.ERRORS._value.get() == errors_before
+    answered = [c[1]["callback_query_id"] for c in calls if c[0] == "answerCallbackQuery"]
+    assert len(answered) == len(set(answered)) == 1, "the button answered once"
+    apologies = [c for c in calls if "mal passé" in str(c[1].get("text", ""))]
+    assert apologies == [], "no apology into a blocked chat"
+    assert (await store.record(42)).snapshot["state"] == "result", "the step is kept"
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    handlers_of(app).now = lambda: later
+    before = len(api.calls)
+    await handlers_of(app).resend_owed_pdfs(SimpleNamespace(application=app))
+    await settle(app)
+    assert api.calls[before:] == [], "the owed PDF of a blocked chat is not retried"
+    assert await store.claim_owed_replies(dt.timedelta(seconds=1)) == {}
+
+
+async def test_a_pdf_refused_with_403_is_dropped_and_not_retried(
+    tmp_path: Any, store: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    api = FakeBotAPI()
+    app, _ = make_app(tmp_path, api, store, **BRAND)
+    caplog.set_level(logging.INFO, logger="qualiopi_bot")
+    async with app:
+        p = Person(app, api, 42)
+        api.fail_next("sendDocument", 403, **BLOCKED)
+        await p.say("/start")
+        for data in INDEPENDENT_OPCO_PRESSES:
+            await p.press(data)
+        refused = len(api.calls)
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+        handlers_of(app).now = lambda: later
+        await handlers_of(app).resend_owed_pdfs(SimpleNamespace(application=app))
+        await settle(app)
+    assert errors(caplog) == []
+    assert [c[0] for c in api.calls[refused:]] == [], "not rendered nor sent again"
+    assert not any("lead:yes" in m.data() for m in api.chat(42)), "no offer to a blocked chat"
+
+
+async def test_the_offer_follows_the_result_even_when_its_pdf_fails(
+    tmp_path: Any, store: Any
+) -> None:
+    """The consultancy's offer does not depend on the PDF: a PDF Telegram refuses (past the
+    retries) leaves the offer sent, and the PDF owed to the job."""
+    api = FakeBotAPI()
+    app, _ = make_app(tmp_path, api, store, **BRAND)
+    async with app:
+        p = Person(app, api, 42)
+        for _ in range(4):  # past the transport's retries
+            api.fail_next("sendDocument", 502, ok=False, error_code=502, description="down")
+        await p.say("/start")
+        for data in INDEPENDENT_OPCO_PRESSES:
+            await p.press(data)
+        assert not any(m.document for m in api.chat(42)), "the PDF did not go"
+        assert any("lead:yes" in m.data() for m in api.chat(42)), "the offer did"
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+        handlers_of(app).now = lambda: later
+        await handlers_of(app).resend_owed_pdfs(SimpleNamespace(application=app))
+        await settle(app)
+    assert len([m for m in api.chat(42) if m.document]) == 1, "the job sends the PDF later"
+    offers = [m for m in api.chat(42) if "lead:yes" in m.data()]
+    assert len(offers) == 1, "the offer once"
+
+
+async def test_a_reminder_for_a_blocked_chat_is_dropped_not_retried(
+    tmp_path: Any, store: Any
+) -> None:
+    api = FakeBotAPI()
+    app, _ = make_app(tmp_path, api, store)
+    due = [(dt.date(2027, 1, 10), "surveillance")]
+    await store.update(42, 1, lambda _: (Change(Record(), reminders=("fr", due)), None))
+    api.blocked.add(42)
+    async with app:
+        follow = handlers_of(app).follow
+        follow.now = lambda: dt.datetime(2027, 1, 12, 9, tzinfo=dt.UTC)
+        await follow.send_due_reminders(app)
+        follow.now = store.clock = lambda: dt.datetime(2027, 1, 13, 9, tzinfo=dt.UTC)
+        api.blocked.clear()
+        await follow.send_due_reminders(app)
+    assert api.chat(42) == [], "tried once, refused, dropped"
+
+
+async def test_a_lead_alert_is_not_repeated_to_other_admins_for_a_blocked_one(
+    tmp_path: Any, store: Any
+) -> None:
+    """Two admin chats, one of which blocked the bot: the other gets the alert once."""
+    api = FakeBotAPI()
+    app, _ = make_app(tmp_path, api, store, **{**BRAND, "admin_chat_ids": frozenset({7000, 7001})})
+    api.blocked.add(7000)
+    async with app:
+        p = Person(app, api, 42)
+        await p.say("/start")
+        for data in INDEPENDENT_OPCO_PRESSES:
+            await p.press(data)
+        offer = next(m for m in api.chat(42) if "lead:yes" in m.data())
+        await p.press("lead:yes", offer.message_id)
+        await p.press("lead:agree")
+        await p.say("camille@example.fr")
+        await p.say("Camille")
+        await p.press("lead:skip")
+        follow = handlers_of(app).follow
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+        follow.now = store.clock = lambda: later
+        await follow.send_owed_lead_alerts(app)
+        await follow.send_owed_lead_alerts(app)
+    alerts = [m for m in api.chat(7001) if m.document is None]
+    assert len(alerts) == 1
