@@ -46,6 +46,14 @@ class Bystanders:
         message = update.effective_message
         if chat is None or message is None or update.edited_message is not None:
             return
+        if message.migrate_to_chat_id:  # an admin group became a supergroup: follow it
+            Port(context.application).moved[chat.id] = int(message.migrate_to_chat_id)
+            LOGGER.warning(
+                "group %s became supergroup %s: followed; put the new id in ADMIN_CHAT_IDS",
+                chat.id,
+                message.migrate_to_chat_id,
+            )
+            return
         text = message.text or ""
         username = context.bot.username
         addressed = text.startswith("/") or (username and f"@{username}".lower() in text.lower())

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram import (
     CallbackQuery,
@@ -19,6 +20,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
+    ChatMigrated,
     Forbidden,
     NetworkError,
     RetryAfter,
@@ -40,6 +42,7 @@ from bot.telegram.answers import TOAST_LIMIT, WebhookAcks, WebhookAnswers
 from bot.telegram.logref import chat_ref
 
 LOGGER = logging.getLogger("qualiopi_bot")
+T = TypeVar("T")
 
 
 @lru_cache(maxsize=1024)
@@ -84,6 +87,25 @@ class Port:
         self.bot = application.bot
         self.answers: WebhookAnswers | None = getattr(application, "webhook_answers", None)
         self.acks: WebhookAcks | None = getattr(application, "webhook_acks", None)
+        self.moved: dict[int, int] = application.bot_data.setdefault("moved_chats", {})
+        """Groups that became supergroups (a new id), followed for the process's life."""
+
+    async def _to_chat(self, chat_id: int, call: Callable[[int], Awaitable[T]]) -> T:
+        """Makes a call naming a chat, following a group that became a supergroup (Telegram
+        answers with its new id) and turning a 403 into ``Unreachable``."""
+        target = self.moved.get(chat_id, chat_id)
+        try:
+            return await call(target)
+        except ChatMigrated as exc:
+            self.moved[chat_id] = target = int(exc.new_chat_id)
+            LOGGER.warning(
+                "group %s became supergroup %s: followed; put the new id in ADMIN_CHAT_IDS",
+                chat_id,
+                target,
+            )
+            return await call(target)
+        except Forbidden as exc:
+            raise Unreachable(chat_id) from exc
 
     def acknowledge(self, update_id: int, *, committed: bool = True) -> None:
         """Lets the webhook answer the update: 200 once its step is committed; an error when
@@ -177,18 +199,17 @@ class Port:
     ) -> None:
         """Sends a file (not twice: an unconfirmed one has probably arrived)."""
         try:
-            await self.bot.send_document(chat_id, content, filename=filename, caption=caption)
-        except Forbidden as exc:
-            raise Unreachable(chat_id) from exc
+            await self._to_chat(
+                chat_id,
+                lambda to: self.bot.send_document(to, content, filename=filename, caption=caption),
+            )
         except TimedOut:
             LOGGER.warning("document to chat %s unconfirmed (timed out)", chat_ref(chat_id))
 
     async def send_photo(self, chat_id: int, content: bytes) -> None:
         """Sends a picture (not twice: an unconfirmed one has probably arrived)."""
         try:
-            await self.bot.send_photo(chat_id, content)
-        except Forbidden as exc:
-            raise Unreachable(chat_id) from exc
+            await self._to_chat(chat_id, lambda to: self.bot.send_photo(to, content))
         except TimedOut:
             LOGGER.warning("picture to chat %s unconfirmed (timed out)", chat_ref(chat_id))
 
@@ -204,14 +225,15 @@ class Port:
         elif out.clear_keyboard:
             markup = ReplyKeyboardRemove()
         try:
-            message: Message = await self.bot.send_message(
+            message: Message = await self._to_chat(
                 chat_id,
-                out.text,
-                parse_mode=ParseMode.HTML if out.html else None,
-                reply_markup=markup,
+                lambda to: self.bot.send_message(
+                    to,
+                    out.text,
+                    parse_mode=ParseMode.HTML if out.html else None,
+                    reply_markup=markup,
+                ),
             )
-        except Forbidden as exc:
-            raise Unreachable(chat_id) from exc
         except TimedOut:
             LOGGER.warning("message to chat %s unconfirmed (timed out)", chat_ref(chat_id))
             return None

@@ -61,6 +61,9 @@ class FakeBotAPI(BaseRequest):
         self.messages: dict[tuple[int, int], Sent] = {}
         self.failures: deque[tuple[str, int, dict[str, Any]]] = deque()
         self._ids = itertools.count(100)
+        self.migrated: dict[int, int] = {}
+        """Groups that became supergroups: old id → new id (a call naming the old one is a
+        400 carrying the new id, as Telegram answers)."""
         self.blocked: set[int] = set()
         """Chats whose person blocked the bot: every call naming them is a 403."""
         self.weather: Callable[[str, dict[str, Any]], tuple[str, float]] | None = None
@@ -122,6 +125,14 @@ class FakeBotAPI(BaseRequest):
                 "description": "Forbidden: bot was blocked by the user",
             }
             return 403, json.dumps(body).encode()
+        if params.get("chat_id") is not None and int(params["chat_id"]) in self.migrated:
+            body = {
+                "ok": False,
+                "error_code": 400,
+                "description": "Bad Request: group chat was upgraded to a supergroup chat",
+                "parameters": {"migrate_to_chat_id": self.migrated[int(params["chat_id"])]},
+            }
+            return 400, json.dumps(body).encode()
         kind, delay = self.weather(endpoint, params) if self.weather else ("ok", 0.0)
         if delay:
             await asyncio.sleep(delay)

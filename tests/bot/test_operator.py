@@ -162,3 +162,51 @@ async def test_a_lead_alert_is_not_repeated_to_other_admins_for_a_blocked_one(
         await follow.send_owed_lead_alerts(app)
     alerts = [m for m in api.chat(7001) if m.document is None]
     assert len(alerts) == 1
+
+
+async def test_an_admin_group_that_became_a_supergroup_is_followed(
+    tmp_path: Any, store: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Telegram answers a call naming a group upgraded to a supergroup with its new id: the
+    lead alert goes there, later ones go there directly, and the operator is told."""
+    api = FakeBotAPI()
+    app, _ = make_app(tmp_path, api, store, **{**BRAND, "admin_chat_ids": frozenset({-555})})
+    api.migrated[-555] = -100_555
+    caplog.set_level(logging.INFO, logger="qualiopi_bot")
+    async with app:
+        for chat in (42, 43):
+            p = Person(app, api, chat)
+            await p.say("/start")
+            for data in INDEPENDENT_OPCO_PRESSES:
+                await p.press(data)
+            offer = next(m for m in api.chat(chat) if "lead:yes" in m.data())
+            await p.press("lead:yes", offer.message_id)
+            await p.press("lead:agree")
+            await p.say(f"camille{chat}@example.fr")
+            await p.say("Camille")
+            await p.press("lead:skip")
+    alerts = [m for m in api.chat(-100_555) if m.document is None]
+    assert len(alerts) == 2
+    assert len([m for m in api.chat(-100_555) if m.document]) == 2, "with their PDFs"
+    refused = [c for c in api.calls if c[1].get("chat_id") in (-555, "-555")]
+    assert len(refused) == 1, "the old id is tried once, then the new one is used"
+    assert any("ADMIN_CHAT_IDS" in r.getMessage() for r in caplog.records)
+    assert (await store.rows("leads"))[0]["notified_at"] is not None
+
+
+async def test_the_migration_notice_in_the_old_group_is_followed_too(
+    tmp_path: Any, store: Any
+) -> None:
+    from bot.outbox import Out
+    from bot.telegram.port import Port
+    from tests.bot.fakes import message_update
+
+    api = FakeBotAPI()
+    app, _ = make_app(tmp_path, api, store, **{**BRAND, "admin_chat_ids": frozenset({-555})})
+    async with app:
+        notice = message_update(-555, chat_type="group", migrate_to_chat_id=-100_555)
+        await Person(app, api, -555).feed(notice)
+        api.migrated[-555] = -100_555
+        await Port(app).deliver(-555, Out("Nouveau contact"))
+    assert [m.text for m in api.chat(-100_555)] == ["Nouveau contact"]
+    assert not [c for c in api.calls if c[1].get("chat_id") in (-555, "-555")]
