@@ -7,8 +7,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     DATABASE_URL=sqlite:////data/qualiopi-bot.sqlite3 \
     WEBHOOK_PORT=8443 \
-    HEALTH_PORT=8443 \
-    WEBHOOK_LISTEN=0.0.0.0
+    WEBHOOK_LISTEN=0.0.0.0 \
+    HEALTH_PORT=9090 \
+    HEALTH_LISTEN=0.0.0.0
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
@@ -21,9 +22,10 @@ RUN pip install . \
 
 USER qualiopi
 VOLUME ["/data"]
-# One web server on 8443 in both modes: the webhook (webhook mode), /health and /metrics.
-EXPOSE 8443
-# 200 while the database answers and PDFs can be made.
+# The webhook on WEBHOOK_PORT (webhook mode); /health and /metrics on HEALTH_PORT, apart:
+# publish the first to the proxy, the second only to the monitoring network.
+EXPOSE 8443 9090
+# 200 while the database answers and PDFs can be made, asked where the settings serve it.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8443/health', timeout=4)"
+    CMD ["qualiopi-bot", "health"]
 CMD ["qualiopi-bot", "run"]

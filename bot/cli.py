@@ -1,4 +1,5 @@
-"""The ``qualiopi-bot`` command line: evaluate, console, run, diagram, stats, export."""
+"""The ``qualiopi-bot`` command line: evaluate, console, run, health, migrate, diagram, stats,
+export."""
 
 from __future__ import annotations
 
@@ -141,6 +142,14 @@ def _parser() -> argparse.ArgumentParser:
     mig.add_argument(
         "--check", action="store_true", help="only tell whether it is current (exit 1 if not)"
     )
+    res = sub.add_parser(
+        "restore", help="put a SQLite backup in place of the database (the bot stopped)"
+    )
+    res.add_argument("backup", help='the backup file (sqlite3 … ".backup FILE")')
+    sub.add_parser(
+        "health",
+        help="ask the running bot's /health (HEALTH_LISTEN, HEALTH_PORT): exit 0 when healthy",
+    )
     sub.add_parser(
         "run",
         help="start the Telegram bot (settings from the environment and .env); "
@@ -168,6 +177,14 @@ def main(
         from bot.run import run_bot
 
         return run_bot(stdin, stdout, stderr)
+    if args.command == "restore":
+        from bot.run import run_restore
+
+        return run_restore(args, stdout, stderr)
+    if args.command == "health":
+        from bot.run import run_health
+
+        return run_health(stdout, stderr)
     if args.command == "migrate":
         from bot.run import run_migrate
 

@@ -57,6 +57,8 @@ class Settings:
     log_format: str = "json"
     max_messages_per_second: float = 30.0
     health_port: int | None = None
+    """Where /health and /metrics listen (None: nowhere), apart from the webhook."""
+    health_listen: str = "127.0.0.1"
     timezone: str = "Europe/Paris"
     """Where the consultancy reads times (CSV exports)."""
     migrate_on_start: bool = True
@@ -76,12 +78,6 @@ class Settings:
     def uses_webhook(self) -> bool:
         """Tells whether to receive updates by webhook rather than polling."""
         return bool(self.webhook_url)
-
-    @property
-    def web_port(self) -> int | None:
-        """The port of the bot's web server (webhook, /health, /metrics): ``webhook_port`` in
-        webhook mode, ``health_port`` in polling mode (None: no web server)."""
-        return self.webhook_port if self.uses_webhook else self.health_port
 
 
 def _url(name: str, value: str, schemes: tuple[str, ...]) -> str:
@@ -173,6 +169,8 @@ def load_settings(
     health = get("HEALTH_PORT")
     if health and (not health.isdigit() or not 0 < int(health) < 65536):
         raise SettingError("HEALTH_PORT", "bad_port", given=health)
+    if webhook_url and health and int(health) == int(port_text):
+        raise SettingError("HEALTH_PORT", "same_port", other="WEBHOOK_PORT")
     consultancy = _consultancy(get)
     return Settings(
         token=token,
@@ -187,6 +185,7 @@ def load_settings(
         log_format=log_format,
         max_messages_per_second=max_rate,
         health_port=int(health) if health else None,
+        health_listen=get("HEALTH_LISTEN", "127.0.0.1"),
         migrate_on_start=_boolean(get, "MIGRATE_ON_START", default=True),
         timezone=_zone(get),
         reply_lease_seconds=_seconds(get, "REPLY_LEASE_SECONDS", 30),

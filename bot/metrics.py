@@ -36,6 +36,11 @@ UNREACHABLE = Counter(
     " what was owed to them is dropped.",
     registry=REGISTRY,
 )
+SLOW_REQUESTS = Counter(
+    "qualiopi_web_slow_requests_total",
+    "Connections closed because a request's head and body did not arrive in time.",
+    registry=REGISTRY,
+)
 STORAGE_DOWN = Counter(
     "qualiopi_storage_unavailable_total",
     "Updates refused because the database did not answer.",

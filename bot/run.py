@@ -40,6 +40,9 @@ def run_bot(stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     if settings is None:
         return 2
     if settings.token is None:
+        if not stdin.isatty():  # a container, a service: not a person at a terminal
+            stderr.write(f"qualiopi-bot: {messages.text(lang, 'settings', 'no_token_service')}\n")
+            return 2
         from bot.console import run_console
 
         stderr.write(messages.text(lang, "settings", "no_token") + "\n")
@@ -62,6 +65,34 @@ def run_bot(stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     asyncio.run(serve(application, store, settings))
     asyncio.run(store.close())
     return 0
+
+
+def run_health(stdout: TextIO, stderr: TextIO) -> int:
+    """``health``: asks the running bot's /health on its configured address (the image's
+    HEALTHCHECK); 0 when it answers 200, 1 otherwise."""
+    import urllib.error
+    import urllib.request
+
+    lang = operator_language()
+    settings = _settings(lang, stderr)
+    if settings is None:
+        return 2
+    if not settings.health_port:
+        stderr.write(f"qualiopi-bot: {messages.text(lang, 'settings', 'no_health_port')}\n")
+        return 2
+    host = "127.0.0.1" if settings.health_listen in ("0.0.0.0", "") else settings.health_listen
+    if ":" in host:
+        host = "[::1]" if host == "::" else f"[{host}]"
+    url = f"http://{host}:{settings.health_port}/health"
+    try:
+        with urllib.request.urlopen(url, timeout=4) as response:
+            stdout.write(response.read().decode("utf-8", "replace") + "\n")
+            return 0
+    except urllib.error.HTTPError as exc:
+        stdout.write(exc.read().decode("utf-8", "replace") + "\n")
+    except OSError as exc:
+        stderr.write(f"qualiopi-bot: {url}: {exc}\n")
+    return 1
 
 
 def run_report(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
@@ -107,6 +138,31 @@ async def _report(
         return 2
     finally:
         await store.close()
+
+
+def run_restore(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    """``qualiopi-bot restore BACKUP``: puts a SQLite backup in place of the configured
+    database (the bot stopped), without the stale journal a crash may have left."""
+    from bot.storage import sqlite_path
+    from bot.storage.restore import RestoreError, restore_sqlite
+
+    lang = operator_language()
+    settings = _settings(lang, stderr)
+    if settings is None:
+        return 2
+    if not settings.database_url.startswith("sqlite:///"):
+        stderr.write(f"qualiopi-bot restore: {messages.text(lang, 'settings', 'restore_pg')}\n")
+        return 2
+    database = sqlite_path(settings.database_url)
+    try:
+        version = restore_sqlite(Path(args.backup), Path(database))
+    except RestoreError as exc:
+        line = messages.text(lang, "settings", exc.code, given=args.backup)
+        stderr.write(f"qualiopi-bot restore: {line}\n")
+        return 1
+    line = messages.text(lang, "settings", "restored", path=str(database), version=version)
+    stdout.write(line + "\n")
+    return 0
 
 
 def run_migrate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

@@ -22,7 +22,28 @@ def test_the_image_runs_unprivileged_with_a_volume_and_a_health_check() -> None:
     assert "USER qualiopi" in lines
     assert any(line.startswith("VOLUME") and "/data" in line for line in lines)
     assert any(line.startswith("HEALTHCHECK") for line in lines)
+    assert 'CMD ["qualiopi-bot", "health"]' in lines, "health asked on the configured port"
+    assert not [line for line in lines if "urlopen" in line], "no port written in the check"
     assert lines[-1] == 'CMD ["qualiopi-bot", "run"]'
+
+
+def test_metrics_are_never_published_with_the_webhook() -> None:
+    """The proxy publishes the webhook only; /health and /metrics are on another port that
+    no service publishes (scraped inside the compose network)."""
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    services = compose["services"]
+    for name in ("worker1", "worker2"):
+        env = services[name]["environment"]
+        assert env["HEALTH_PORT"] != env["WEBHOOK_PORT"]
+        assert "ports" not in services[name]
+    published = [p for s in services.values() for p in s.get("ports", [])]
+    assert published == ["8080:8080"], "only the proxy"
+    nginx = (ROOT / "deploy" / "nginx.conf").read_text()
+    assert "location /telegram" in nginx
+    for exposed in ("/metrics", "/health", "9090"):
+        assert exposed not in nginx
+    for timeout in ("client_header_timeout", "client_body_timeout"):
+        assert timeout in nginx
 
 
 def test_compose_runs_two_workers_on_postgresql_after_one_migration() -> None:

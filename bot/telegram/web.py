@@ -1,5 +1,8 @@
-"""The bot's one web server (aiohttp): Telegram's webhook, ``/health`` and ``/metrics`` on one
-port, in polling mode too (without the webhook); and the application's life around it.
+"""The bot's web servers (aiohttp): Telegram's webhook on its own address, and ``/health``
+and ``/metrics`` on another (``HEALTH_LISTEN``/``HEALTH_PORT``, in both modes), so that
+publishing the webhook publishes neither the metrics nor a database query per request; and
+the application's life around them. Every request must be read within ``READ_TIMEOUT``
+(``bot.telegram.deadlines``).
 
 python-telegram-bot's own webhook server (tornado) is not used: updates posted here go to the
 application's queue, the same queue polling fills, so the per-chat processing is the same.
@@ -25,6 +28,7 @@ from bot import metrics
 from bot.config import Settings
 from bot.render.workers import pdf_workers_ok
 from bot.storage import StorageError, Store
+from bot.telegram.deadlines import with_deadline
 
 LOGGER = logging.getLogger("qualiopi_bot")
 MAX_UPDATE_BYTES = 1024 * 1024
@@ -32,18 +36,31 @@ MAX_UPDATE_BYTES = 1024 * 1024
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 WEBHOOK_CONNECTIONS = 100
 """Webhook requests Telegram may have in flight at once (its maximum)."""
+READ_TIMEOUT = 10.0
+"""Seconds from a request's first byte to its last (Telegram sends an update at once)."""
+KEEPALIVE_TIMEOUT = 75.0
+"""Seconds an idle connection is kept for the next request (nginx's default)."""
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
 class WebServer:
-    """Routes: ``POST <webhook path>`` (webhook mode), ``GET /health``, ``GET /metrics``."""
+    """Routes: ``POST <webhook path>`` (webhook mode) on the webhook's address; ``GET /health``
+    and ``GET /metrics`` on the health address."""
 
-    def __init__(self, application: AnyApplication, store: Store, settings: Settings) -> None:
+    def __init__(
+        self,
+        application: AnyApplication,
+        store: Store,
+        settings: Settings,
+        read_timeout: float = READ_TIMEOUT,
+    ) -> None:
         self.application = application
         self.store = store
         self.settings = settings
-        self.runner: web.AppRunner | None = None
+        self.read_timeout = read_timeout
+        self.runners: list[web.AppRunner] = []
+        self.listeners: list[asyncio.Server] = []
 
     @property
     def webhook_path(self) -> str | None:
@@ -52,13 +69,18 @@ class WebServer:
             return None
         return "/" + urlsplit(self.settings.webhook_url or "").path.lstrip("/")
 
-    def app(self) -> web.Application:
-        """The aiohttp application (its routes)."""
+    def webhook_app(self) -> web.Application:
+        """The webhook's aiohttp application: one route."""
         app = web.Application(client_max_size=MAX_UPDATE_BYTES)
-        app.router.add_get("/health", self.health)
-        app.router.add_get("/metrics", self.metrics)
         if self.webhook_path is not None:
             app.router.add_post(self.webhook_path, self.webhook)
+        return app
+
+    def health_app(self) -> web.Application:
+        """The operator's aiohttp application: /health and /metrics."""
+        app = web.Application(client_max_size=1024)
+        app.router.add_get("/health", self.health)
+        app.router.add_get("/metrics", self.metrics)
         return app
 
     async def webhook(self, request: web.Request) -> web.Response:
@@ -70,8 +92,10 @@ class WebServer:
         if secret and not hmac.compare_digest(given.encode(), secret.encode()):
             return web.Response(status=403)
         try:
-            data = await request.json(loads=json.loads)
-            update = Update.de_json(data, self.application.bot)
+            body = await asyncio.wait_for(request.read(), self.read_timeout)
+            update = Update.de_json(json.loads(body), self.application.bot)
+        except TimeoutError:  # a chunked body that does not come (ReadDeadline has the rest)
+            return web.Response(status=408)
         except web.HTTPRequestEntityTooLarge:
             return web.Response(status=413)
         except (ValueError, TypeError, KeyError, AttributeError):
@@ -123,18 +147,34 @@ class WebServer:
         response.headers["Content-Type"] = content_type
         return response
 
-    async def start(self, listen: str, port: int) -> None:
-        """Starts serving on ``listen:port``."""
-        self.runner = web.AppRunner(self.app(), access_log=None)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, listen, port).start()
-        LOGGER.info("web server on %s:%s (webhook: %s)", listen, port, self.webhook_path or "no")
+    async def start(self) -> None:
+        """Starts serving: the webhook (webhook mode) and the health address (if set)."""
+        s = self.settings
+        if self.webhook_path is not None:
+            await self._serve(self.webhook_app(), s.webhook_listen, s.webhook_port)
+            LOGGER.info("webhook on %s:%s%s", s.webhook_listen, s.webhook_port, self.webhook_path)
+        if s.health_port:
+            await self._serve(self.health_app(), s.health_listen, s.health_port)
+            LOGGER.info("/health and /metrics on %s:%s", s.health_listen, s.health_port)
+
+    async def _serve(self, app: web.Application, listen: str, port: int) -> None:
+        """Serves ``app`` on ``listen:port``, each request read under the deadline."""
+        runner = web.AppRunner(app, access_log=None, keepalive_timeout=KEEPALIVE_TIMEOUT)
+        await runner.setup()
+        self.runners.append(runner)
+        assert runner.server is not None
+        listener = await asyncio.get_running_loop().create_server(
+            with_deadline(runner.server, self.read_timeout), listen, port
+        )
+        self.listeners.append(listener)
 
     async def stop(self) -> None:
         """Stops serving (requests in flight finish first)."""
-        if self.runner is not None:
-            await self.runner.cleanup()
-            self.runner = None
+        for listener in self.listeners:
+            listener.close()
+        for runner in self.runners:
+            await runner.cleanup()
+        self.listeners, self.runners = [], []
 
 
 async def _call(hook: Callable[[AnyApplication], Awaitable[None]] | None, app: Any) -> None:
@@ -157,7 +197,6 @@ async def serve(
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread
             loop.add_signal_handler(sig, stop.set)
     server = WebServer(application, store, settings)
-    port = settings.web_port
     await application.initialize()
     try:
         await _call(application.post_init, application)
@@ -178,8 +217,7 @@ async def serve(
             assert application.updater is not None
             await application.updater.start_polling(drop_pending_updates=False)
             LOGGER.info("polling mode")
-        if port:
-            await server.start(settings.webhook_listen, port)
+        await server.start()
         await stop.wait()
     finally:
         await server.stop()

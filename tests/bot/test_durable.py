@@ -118,7 +118,7 @@ async def test_the_webhook_answers_only_once_the_step_is_committed(
     port = free_port()
     gate = asyncio.Event()
     real_step = SQLiteStore.step
-    async for base, api in running(
+    async for base, api, _ in running(
         tmp_path,
         webhook_url=f"http://127.0.0.1:{port}/telegram",
         webhook_secret=SECRET,

@@ -210,3 +210,116 @@ async def test_the_migration_notice_in_the_old_group_is_followed_too(
         await Port(app).deliver(-555, Out("Nouveau contact"))
     assert [m.text for m in api.chat(-100_555)] == ["Nouveau contact"]
     assert not [c for c in api.calls if c[1].get("chat_id") in (-555, "-555")]
+
+
+def test_without_a_token_and_without_a_terminal_run_fails_loudly(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a container (stdin closed, not a terminal) ``run`` without a token would run the
+    terminal questionnaire on nothing and exit 0: ``restart: unless-stopped`` then restarts
+    it for ever, silently. It exits 2 with one line saying what to set."""
+    import io
+
+    from bot.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.setenv("LANG", "en_GB.UTF-8")
+    stdout, stderr = io.StringIO(), io.StringIO()
+    assert main(["run"], io.StringIO(""), stdout, stderr) == 2
+    assert "TELEGRAM_BOT_TOKEN" in stderr.getvalue()
+    assert stdout.getvalue() == "", "no questionnaire on a closed stdin"
+
+
+async def test_the_health_command_reads_the_configured_port(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The image's HEALTHCHECK runs ``qualiopi-bot health``: it asks /health where the
+    settings say it is served, whatever the port (not a port written in the Dockerfile)."""
+    import asyncio
+    import io
+
+    from bot.cli import main
+    from bot.telegram.web import WebServer
+    from tests.bot.fakes import settings
+    from tests.bot.test_web import free_port
+
+    port = free_port()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HEALTH_PORT", str(port))
+    monkeypatch.setenv("HEALTH_LISTEN", "0.0.0.0")
+    out = io.StringIO()
+    assert await asyncio.to_thread(main, ["health"], io.StringIO(), out, io.StringIO()) == 1
+    api = FakeBotAPI()
+    app, store = make_app(tmp_path, api)
+    await store.open()
+    server = WebServer(app, store, settings(tmp_path, health_port=port))
+    await server.start()
+    try:
+        assert await asyncio.to_thread(main, ["health"], io.StringIO(), out, io.StringIO()) == 0
+    finally:
+        await server.stop()
+        await store.close()
+    assert '"status": "ok"' in out.getvalue()
+
+
+INSERT = (
+    "INSERT INTO conversations (chat_id, snapshot, created_at, updated_at)"
+    " VALUES (?, '{}', 'x', 'x')"
+)
+
+
+def test_a_sqlite_restore_does_not_replay_a_stale_journal(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's restore: a crash leaves a ``-wal`` beside the database; the file put back
+    by hand replays it (rows the backup does not hold); ``qualiopi-bot restore`` does not."""
+    import io
+    import shutil
+    import sqlite3
+    import subprocess
+    import sys
+
+    from bot.cli import main
+
+    database = tmp_path / "data" / "bot.sqlite3"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{database}")
+    assert main(["migrate"], io.StringIO(), io.StringIO(), io.StringIO()) == 0
+    with sqlite3.connect(database) as db:
+        db.executemany(
+            INSERT,
+            [(n,) for n in range(2000)],
+        )
+    backup = tmp_path / "backup.sqlite3"
+    with sqlite3.connect(database) as db, sqlite3.connect(backup) as copy:
+        db.backup(copy)
+    # 50 more rows, then killed before any checkpoint: they stay in the -wal
+    crash = """
+import os, sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("PRAGMA journal_mode=WAL")
+db.execute("PRAGMA wal_autocheckpoint=0")
+rows = [(n,) for n in range(5000, 5050)]
+db.executemany(sys.argv[2], rows)
+os._exit(9)
+"""
+    subprocess.run([sys.executable, "-c", crash, str(database), INSERT], check=False)
+    assert (tmp_path / "data" / "bot.sqlite3-wal").exists()
+
+    def rows(path: Any) -> int:
+        with sqlite3.connect(path) as db:
+            return int(db.execute("SELECT count(*) FROM conversations").fetchone()[0])
+
+    by_hand = tmp_path / "by_hand"
+    shutil.copytree(tmp_path / "data", by_hand)
+    shutil.copy(backup, by_hand / "bot.sqlite3")
+    assert rows(by_hand / "bot.sqlite3") == 2050, "put back by hand: the stale journal replays"
+    out = io.StringIO()
+    assert main(["restore", str(backup)], io.StringIO(), out, io.StringIO()) == 0
+    assert rows(database) == 2000
+    assert not (tmp_path / "data" / "bot.sqlite3-wal").exists()
+    err = io.StringIO()
+    (tmp_path / "junk").write_bytes(b"not a database")
+    assert main(["restore", str(tmp_path / "junk")], io.StringIO(), io.StringIO(), err) == 1
+    assert rows(database) == 2000, "a bad backup changes nothing"

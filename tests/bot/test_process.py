@@ -217,12 +217,13 @@ def test_webhook_mode_checks_the_secret_token(server: FakeTelegramServer, tmp_pa
     import urllib.error
     import urllib.request
 
-    port = free_port()
+    port, health = free_port(), free_port()
     env_extra = {
         "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram-hook",
         "WEBHOOK_SECRET": "s3cret-token_1",
         "WEBHOOK_LISTEN": "127.0.0.1",
         "WEBHOOK_PORT": str(port),
+        "HEALTH_PORT": str(health),
     }
     log = tmp_path / "bot.log"
     process = start_bot(server, tmp_path, log, **env_extra)
@@ -263,11 +264,15 @@ def test_webhook_mode_checks_the_secret_token(server: FakeTelegramServer, tmp_pa
         assert post(env_extra["WEBHOOK_SECRET"]) == 200
         server.wait_for(lambda: replies(server) > before)
         assert any("situation" in m.text for m in server.api.chat(601))
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as r:
+        with urllib.request.urlopen(f"http://127.0.0.1:{health}/health", timeout=5) as r:
             assert r.status == 200
             assert json.loads(r.read())["status"] == "ok"
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        with urllib.request.urlopen(f"http://127.0.0.1:{health}/metrics", timeout=5) as r:
             assert 'qualiopi_updates_total{event="command"} 1.0' in r.read().decode()
+        for path in ("/health", "/metrics"):  # not on the webhook's address
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5)
+            assert refused.value.code == 404
     finally:
         process.terminate()
         process.wait(timeout=15)
