@@ -12,11 +12,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HEALTH_LISTEN=0.0.0.0
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
+# The runtime dependencies exactly as locked (versions and hashes), then the project alone.
+RUN pip install --require-hashes --no-deps -r requirements.lock
 COPY bot ./bot
 COPY flows ./flows
 COPY messages ./messages
-RUN pip install . \
+RUN pip install --no-deps . \
     && useradd --create-home --uid 10001 qualiopi \
     && mkdir -p /data && chown qualiopi /data
 

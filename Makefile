@@ -4,15 +4,30 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test quick check lint types imports bench clean
+.PHONY: run test quick check lint types imports bench lock clean
 
-$(STAMP): pyproject.toml
+UV := uv==0.13.9
+LOCK := $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
+	--generate-hashes --quiet
+
+# Every dependency at the version and hashes of requirements-dev.lock, then the project itself.
+$(STAMP): pyproject.toml requirements-dev.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing qualiopi-bot and its tools into $(VENV) (log: $(VENV)/install.log)…"
 	@$(BIN)/python -m pip install --upgrade pip > $(VENV)/install.log 2>&1
-	@$(BIN)/python -m pip install -e '.[dev]' >> $(VENV)/install.log 2>&1 || \
+	@$(BIN)/python -m pip install --require-hashes -r requirements-dev.lock \
+		>> $(VENV)/install.log 2>&1 || { tail -n 30 $(VENV)/install.log; exit 1; }
+	@$(BIN)/python -m pip install --no-deps -e . >> $(VENV)/install.log 2>&1 || \
 		{ tail -n 30 $(VENV)/install.log; exit 1; }
 	@touch $(STAMP)
+
+## lock: resolve the dependencies of pyproject.toml again, with hashes (uv, for a lock that
+## holds on every Python and platform the project supports); commit both files
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet '$(UV)'
+	$(LOCK) -o requirements.lock
+	$(LOCK) --extra dev -o requirements-dev.lock
 
 ## run: start the bot (what exists of it)
 run: $(STAMP)

@@ -116,3 +116,47 @@ def test_the_image_builds_and_answers_in_its_terminal_mode() -> None:
     )  # fmt: skip
     assert ran.returncode == 0, ran.stderr[-2000:]
     assert '"verdict": "not_required"' in ran.stdout
+
+
+def _locked(path: Path) -> dict[str, list[tuple[str, str, int]]]:
+    """name → [(version, marker, hashes)] of a ``uv pip compile --generate-hashes`` file."""
+    found: dict[str, list[tuple[str, str, int]]] = {}
+    entry = re.compile(r"^([A-Za-z0-9_.-]+)==([^\s;\\]+)\s*(?:;\s*([^\\]+?))?\s*\\?$")
+    current: list[tuple[str, str, int]] | None = None
+    for line in path.read_text().splitlines():
+        match = entry.match(line)
+        if match:
+            name = match.group(1).lower().replace("_", "-")
+            current = found.setdefault(name, [])
+            current.append((match.group(2), (match.group(3) or "").strip(), 0))
+        elif line.strip().startswith("--hash=sha256:") and current:
+            version, marker, hashes = current[-1]
+            current[-1] = (version, marker, hashes + 1)
+    return found
+
+
+def test_the_lock_files_pin_every_dependency_with_hashes() -> None:
+    """requirements.lock (the image) and requirements-dev.lock (CI, ``make``) hold every
+    dependency of pyproject.toml at a version its range allows, each with its hashes, and
+    agree with each other; ``make lock`` writes them again."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = _locked(ROOT / "requirements.lock")
+    dev = _locked(ROOT / "requirements-dev.lock")
+    assert len(runtime) >= 40, "the whole tree, not only the direct dependencies"
+    for name, entries in runtime.items():
+        for version, _, hashes in entries:
+            assert hashes >= 1, name
+            assert (version, hashes) in [(v, h) for v, _, h in dev[name]], name
+    for spec in (*project["dependencies"], *project["optional-dependencies"]["dev"]):
+        requirement = Requirement(spec)
+        name = requirement.name.lower().replace("_", "-")
+        pins = dev[name] if spec in project["optional-dependencies"]["dev"] else runtime[name]
+        for version, _, _ in pins:
+            assert requirement.specifier.contains(version, prereleases=True), (spec, version)
+    docker = (ROOT / "Dockerfile").read_text()
+    assert "pip install --require-hashes --no-deps -r requirements.lock" in docker
+    assert "--require-hashes -r requirements-dev.lock" in (ROOT / "Makefile").read_text()
