@@ -207,8 +207,12 @@ class SQLStore(JobQueries):
                     "leads": db.execute(
                         "DELETE FROM leads WHERE created_at < ?", (stamp,)
                     ).rowcount,
+                    # Sent long ago, or never to be sent: its person's conversation is erased
+                    # (a reminder without its person would reach a stranger to the bot's data).
                     "reminders": db.execute(
-                        "DELETE FROM reminders WHERE sent_at IS NOT NULL AND sent_at < ?", (stamp,)
+                        "DELETE FROM reminders WHERE (sent_at IS NOT NULL AND sent_at < ?)"
+                        " OR chat_id NOT IN (SELECT chat_id FROM conversations)",
+                        (stamp,),
                     ).rowcount,
                     "outbox": db.execute(
                         "DELETE FROM outbox WHERE created_at < ?", (stamp,)

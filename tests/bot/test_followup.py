@@ -20,7 +20,7 @@ from bot.cli import main
 from bot.consultancy import stats
 from bot.consultancy.reminders import add_months, reminder_dates
 from bot.consultancy.tracking import track
-from bot.storage import MIGRATIONS, Tally
+from bot.storage import MIGRATIONS, Change, Tally
 from tests.answers import INDEPENDENT_OPCO_PRESSES
 from tests.bot.fakes import FakeBotAPI, Person, make_app, settle
 from tests.bot.stores import SQLiteStore
@@ -296,10 +296,20 @@ async def test_retention_purge_erases_old_personal_data_only(tmp_path: Path) -> 
         with sqlite3.connect(tmp_path / "bot.sqlite3") as conn:
             conn.execute("UPDATE conversations SET updated_at = ? WHERE chat_id = 1", (old,))
             conn.execute("UPDATE questionnaires SET completed_at = ? WHERE chat_id = 1", (old,))
+        for chat in (1, 2):  # each asked for reminders of audits years ahead
+            due = [(dt.date(2029, 5, 15), "surveillance")]
+            await store.update(chat, 99, lambda r, d=due: (Change(r, reminders=("fr", d)), None))
+        with sqlite3.connect(tmp_path / "bot.sqlite3") as conn:
+            conn.execute("UPDATE conversations SET updated_at = ? WHERE chat_id = 1", (old,))
         handlers = app.handlers[0][0].callback.__self__
         await handlers.follow.purge(None)
+        before = {chat: len(api.chat(chat)) for chat in (1, 2)}
+        handlers.follow.now = lambda: dt.datetime(2029, 5, 16, 9, tzinfo=dt.UTC)
+        await handlers.follow.send_due_reminders(app)
     assert (await store.load(1)).snapshot is None
     assert (await store.load(2)).snapshot is not None
+    assert len(api.chat(1)) == before[1], "the purged person's reminder went with them"
+    assert len(api.chat(2)) == before[2] + 1, "the other's is sent"
     assert [r["chat_id"] for r in await store.rows("questionnaires")] == [2]
     assert stats.compute(await store.tallies(None, None), None, None).completed == 2
     await store.close()
