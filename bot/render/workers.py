@@ -3,7 +3,9 @@
 Laying out a checklist PDF costs about 70 ms of CPU; in a thread it would still hold the GIL
 and stall every other chat. Worker processes (spawned, so nothing of the bot's threads or
 connections is inherited; one per core beyond the bot's own, at a lower CPU priority) keep
-their own cache of PDFs per distinct result.
+their own cache of PDFs per distinct result. A worker ends when the bot does, however it
+ends (a SIGKILL leaves no one to shut the pool down: each worker watches its parent), and
+leaves Ctrl-C to the bot (no traceback of its own).
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import signal
+import threading
+import time
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -39,7 +44,8 @@ def _executor() -> ProcessPoolExecutor:
         _pool = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=_lower_priority,
+            initializer=_start_worker,
+            initargs=(os.getpid(),),
         )
         atexit.register(_pool.shutdown, wait=False, cancel_futures=True)
     return _pool
@@ -49,11 +55,29 @@ PDF_NICENESS = 10
 """How much lower than the bot's the PDF workers' CPU priority is (Unix ``nice``)."""
 
 
-def _lower_priority() -> None:
-    """Runs in each PDF worker as it starts: a PDF is background work, a tap waits for its
-    answer, so when the cores are short the scheduler serves the bot's event loop first."""
+PARENT_CHECK_SECONDS = 0.5
+"""How often a PDF worker checks that the bot that started it is still there."""
+
+
+def _start_worker(parent: int) -> None:
+    """Runs in each PDF worker as it starts. A PDF is background work and a tap waits for its
+    answer: a lower CPU priority lets the scheduler serve the bot's event loop first. Ctrl-C
+    is the bot's to handle (it shuts the pool down). And the worker exits once its parent is
+    gone (about 75 MB each would otherwise outlive a killed bot)."""
     with contextlib.suppress(AttributeError, OSError):  # no nice() on Windows
         os.nice(PDF_NICENESS)
+    with contextlib.suppress(ValueError):  # not the main thread (never, in a worker)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(
+        target=_watch_parent, args=(parent,), name="qualiopi-parent-watch", daemon=True
+    ).start()
+
+
+def _watch_parent(parent: int) -> None:
+    """Ends this worker when the bot is gone (it is then the child of another process)."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(0)
 
 
 def _discard_pool() -> None:

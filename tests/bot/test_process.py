@@ -467,3 +467,55 @@ def test_two_webhook_workers_on_one_database_each_update_to_both(
     assert_one_result_each(server, tmp_path, planned)
     for log in logs:
         assert "Traceback" not in log.read_text(errors="replace")
+
+
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.add(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_pdf_workers_end_with_a_killed_bot(server: FakeTelegramServer, tmp_path: Path) -> None:
+    """The PDF worker processes (about 75 MB each) do not outlive a bot killed with SIGKILL,
+    which leaves no one to shut them down; nor does Ctrl-C make them print a traceback."""
+    log = tmp_path / "bot.log"
+    process = start_bot(server, tmp_path, log)
+    try:
+        act(server, message_update(901, "fr", text="/start"))
+        for data in ANSWERS:
+            press(server, 901, data)
+        server.wait_for(lambda: server.count("sendDocument") >= 1)
+        workers = _children(process.pid)
+        assert workers, "the PDF was made in worker processes"
+        for pid in workers:
+            os.kill(pid, signal.SIGINT)  # as Ctrl-C sends it to the whole group
+        time.sleep(0.5)
+        assert all(_alive(pid) for pid in workers), "Ctrl-C is the bot's to handle"
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+        deadline = time.monotonic() + 5
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(pid) for pid in workers), "the workers ended with the bot"
+    finally:
+        if process.poll() is None:
+            stop_bot(process)
+    assert "KeyboardInterrupt" not in log.read_text(errors="replace")
