@@ -125,8 +125,12 @@ def load_settings(
     def get(name: str, default: str = "") -> str:
         value = environ.get(name)
         if value is None:
-            value = file_values.get(name) or ""
-        return value.strip() or default
+            value = file_values.get(name)
+        if value is None and name in FILE_SECRETS:
+            value = _secret_file(
+                name, environ.get(f"{name}_FILE") or file_values.get(f"{name}_FILE")
+            )
+        return (value or "").strip() or default
 
     token = get("TELEGRAM_BOT_TOKEN") or None
     if token is not None and not TOKEN_SHAPE.match(token):
@@ -191,6 +195,20 @@ def load_settings(
         reply_lease_seconds=_seconds(get, "REPLY_LEASE_SECONDS", 30),
         **consultancy,
     )
+
+
+FILE_SECRETS = ("TELEGRAM_BOT_TOKEN", "WEBHOOK_SECRET", "DATABASE_URL")
+"""Settings that may be read from a file named by ``<NAME>_FILE`` (Docker or Kubernetes
+secrets), when ``<NAME>`` itself is not set."""
+
+
+def _secret_file(name: str, path: str | None) -> str | None:
+    if not path:
+        return None
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SettingError(f"{name}_FILE", "unreadable_file", given=path) from exc
 
 
 def _consultancy(get: Callable[..., str]) -> dict[str, Any]:

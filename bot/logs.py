@@ -1,4 +1,5 @@
-"""Logging: one line per event (JSON by default), chat ids hashed, never the bot token.
+"""Logging: one line per event (JSON by default), chat ids hashed, never the bot token; each
+line names the worker that wrote it (``WORKER_ID``, else host and process id).
 
 httpx logs every request URL at INFO, and Bot API URLs contain the token: its logger is
 quietened, and every line is scrubbed of the token whatever emitted it.
@@ -8,8 +9,16 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 import sys
 from typing import Any, TextIO
+
+
+def worker_id() -> str:
+    """Which worker a line comes from: ``WORKER_ID`` if set, else ``host:pid``."""
+    return os.environ.get("WORKER_ID") or f"{socket.gethostname()}:{os.getpid()}"
+
 
 STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
@@ -18,7 +27,8 @@ class RedactingFormatter(logging.Formatter):
     """Formats as text or as one JSON object per line, then replaces every secret."""
 
     def __init__(self, secrets: list[str], json_lines: bool = True) -> None:
-        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self.worker = worker_id()
+        super().__init__(f"%(asctime)s {self.worker} %(levelname)s %(name)s: %(message)s")
         self.secrets = [s for s in secrets if s]
         self.json_lines = json_lines
 
@@ -27,6 +37,7 @@ class RedactingFormatter(logging.Formatter):
         if self.json_lines:
             entry: dict[str, Any] = {
                 "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+                "worker": self.worker,
                 "level": record.levelname,
                 "logger": record.name,
                 "msg": record.getMessage(),

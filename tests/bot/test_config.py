@@ -111,3 +111,26 @@ def test_chat_references_in_logs_are_keyed() -> None:
     assert chat_ref(123456) == first, "stable within a deployment"
     use_key("another token")
     assert chat_ref(123456) != first
+
+
+def test_secrets_can_come_from_files(tmp_path: Path) -> None:
+    """Docker and Kubernetes secrets are files: ``<NAME>_FILE`` names one when ``<NAME>`` is
+    not set; a file that cannot be read is named in one line."""
+    from bot.config import SettingError, load_settings
+
+    token = tmp_path / "token"
+    token.write_text(TOKEN + "\n")
+    secret = tmp_path / "secret"
+    secret.write_text("s3cret-from-file\n")
+    env = {
+        "TELEGRAM_BOT_TOKEN_FILE": str(token),
+        "WEBHOOK_URL": "https://bot.example/telegram",
+        "WEBHOOK_SECRET_FILE": str(secret),
+    }
+    loaded = load_settings(env, env_file=tmp_path / "none")
+    assert loaded.token == TOKEN
+    assert loaded.webhook_secret == "s3cret-from-file"
+    with pytest.raises(SettingError) as refused:
+        load_settings({"TELEGRAM_BOT_TOKEN_FILE": str(tmp_path / "absent")}, tmp_path / "none")
+    assert refused.value.name == "TELEGRAM_BOT_TOKEN_FILE"
+    assert "absent" in refused.value.line("fr")

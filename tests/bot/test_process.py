@@ -129,6 +129,8 @@ def test_the_bot_process_survives_sigkill_without_losing_answers(
     handled = [e for e in events if e["msg"] == "update handled"]
     assert len(handled) >= len(ANSWERS)
     assert all(e["chat"] not in ("501", "502") and len(e["chat"]) == 12 for e in handled)
+    workers = {e["worker"] for e in events}
+    assert len(workers) == 2, "each line names its worker: the killed one, then the restarted"
 
 
 RESULT_LINE = "la certification Qualiopi est obligatoire pour vous."
