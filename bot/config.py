@@ -123,14 +123,7 @@ def load_settings(
         file_values = dict(dotenv_values(env_file))
 
     def get(name: str, default: str = "") -> str:
-        value = environ.get(name)
-        if value is None:
-            value = file_values.get(name)
-        if value is None and name in FILE_SECRETS:
-            value = _secret_file(
-                name, environ.get(f"{name}_FILE") or file_values.get(f"{name}_FILE")
-            )
-        return (value or "").strip() or default
+        return _lookup(name, environ, file_values) or default
 
     token = get("TELEGRAM_BOT_TOKEN") or None
     if token is not None and not TOKEN_SHAPE.match(token):
@@ -202,13 +195,20 @@ FILE_SECRETS = ("TELEGRAM_BOT_TOKEN", "WEBHOOK_SECRET", "DATABASE_URL")
 secrets), when ``<NAME>`` itself is not set."""
 
 
-def _secret_file(name: str, path: str | None) -> str | None:
-    if not path:
-        return None
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SettingError(f"{name}_FILE", "unreadable_file", given=path) from exc
+def _lookup(name: str, environ: Mapping[str, str], file_values: Mapping[str, str | None]) -> str:
+    """One setting: the environment, else the .env file, else (a secret) the file that
+    ``<NAME>_FILE`` names; stripped."""
+    value = environ.get(name)
+    if value is None:
+        value = file_values.get(name)
+    if value is None and name in FILE_SECRETS:
+        path = environ.get(f"{name}_FILE") or file_values.get(f"{name}_FILE")
+        if path:
+            try:
+                value = Path(path).read_text(encoding="utf-8")
+            except OSError as exc:
+                raise SettingError(f"{name}_FILE", "unreadable_file", given=path) from exc
+    return (value or "").strip()
 
 
 def _consultancy(get: Callable[..., str]) -> dict[str, Any]:

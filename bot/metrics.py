@@ -76,6 +76,23 @@ JOB_ITEMS = Counter(
     registry=REGISTRY,
 )
 
+BACKLOG = Gauge(
+    "qualiopi_backlog",
+    "What is late in the database (every worker reports the same figures: alert on max):"
+    " owed_pdfs, unnotified_leads, owed_replies (owed for over 10 minutes), overdue_reminders.",
+    ["kind"],
+    registry=REGISTRY,
+)
+WEBHOOK_PENDING = Gauge(
+    "qualiopi_webhook_pending_updates",
+    "Updates Telegram holds for the webhook, not yet delivered (getWebhookInfo).",
+    registry=REGISTRY,
+)
+WEBHOOK_LAST_ERROR = Gauge(
+    "qualiopi_webhook_last_error_timestamp_seconds",
+    "When Telegram last failed to deliver to the webhook (getWebhookInfo; 0: never).",
+    registry=REGISTRY,
+)
 HEALTHY = Gauge(
     "qualiopi_up",
     "1 while the database answers and PDFs can be made (what /health says).",

@@ -160,3 +160,32 @@ def test_the_lock_files_pin_every_dependency_with_hashes() -> None:
     docker = (ROOT / "Dockerfile").read_text()
     assert "pip install --require-hashes --no-deps -r requirements.lock" in docker
     assert "--require-hashes -r requirements-dev.lock" in (ROOT / "Makefile").read_text()
+
+
+def test_the_alert_rules_name_only_metrics_the_bot_exports() -> None:
+    """deploy/alerts.yml: well-formed Prometheus rules whose every ``qualiopi_`` metric is
+    one the bot exports (a renamed metric would leave an alert that never fires)."""
+    from bot import metrics
+
+    rules = yaml.safe_load((ROOT / "deploy" / "alerts.yml").read_text())
+    exported = set()
+    for family in metrics.REGISTRY.collect():
+        exported |= {sample.name for sample in family.samples} | {family.name}
+        if family.type == "counter":  # a labelled counter has no sample before its first use
+            exported.add(f"{family.name}_total")
+    named = 0
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            assert {"alert", "expr", "labels", "annotations"} <= set(rule), rule
+            assert rule["labels"]["severity"] in ("page", "ticket")
+            for name in re.findall(r"\bqualiopi_[a-z0-9_]+", rule["expr"]):
+                named += 1
+                assert name in exported, (rule["alert"], name)
+    assert named >= 10
+    promtool = shutil.which("promtool")
+    if promtool:
+        done = subprocess.run(
+            [promtool, "check", "rules", str(ROOT / "deploy" / "alerts.yml")],
+            capture_output=True, text=True, check=False, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr

@@ -34,6 +34,33 @@ class JobQueries:
 
         await self._run(work)
 
+    async def backlog(self, before: dt.datetime, today: dt.date) -> dict[str, int]:
+        """What is late, for the operator's gauges: PDFs, lead alerts and replies owed since
+        before ``before``, reminders due before ``today`` and not sent."""
+        stamp = before.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+        def work(db: Db) -> dict[str, int]:
+            def count(sql: str, *args: object) -> int:
+                return int(db.execute(sql, args).fetchone()[0])
+
+            return {
+                "owed_pdfs": count(
+                    "SELECT count(*) FROM conversations WHERE pdf_due IS NOT NULL AND pdf_due < ?",
+                    stamp,
+                ),
+                "unnotified_leads": count(
+                    "SELECT count(*) FROM leads WHERE notified_at IS NULL AND created_at < ?",
+                    stamp,
+                ),
+                "overdue_reminders": count(
+                    "SELECT count(*) FROM reminders WHERE sent_at IS NULL AND due_on < ?",
+                    today.isoformat(),
+                ),
+                "owed_replies": count("SELECT count(*) FROM outbox WHERE created_at < ?", stamp),
+            }
+
+        return await self._run(work)
+
     async def unreachable(self, chat_id: int) -> None:
         """Drops the owed replies and the owed result PDF of a chat that blocked the bot."""
 

@@ -167,6 +167,10 @@ class Store(Protocol):
         """Records that the chat's result PDF was sent."""
         ...
 
+    async def backlog(self, before: dt.datetime, today: dt.date) -> dict[str, int]:
+        """Counts what is late (owed PDFs, lead alerts and replies; overdue reminders)."""
+        ...
+
     async def unreachable(self, chat_id: int) -> None:
         """Drops what is owed to a chat Telegram refuses to write to (its owed replies and
         result PDF); what it does next is answered as usual."""

@@ -22,6 +22,7 @@ from bot.storage import (
     Store,
 )
 from bot.telegram.answers import WebhookAcks, WebhookAnswers
+from bot.telegram.gauges import GAUGES_INTERVAL, Gauges
 from bot.telegram.handlers import COMMANDS, FRENCH_NAMES, QualiopiBot
 from bot.telegram.logref import use_key
 from bot.telegram.processing import BotApplication, PerChatUpdateProcessor
@@ -112,5 +113,9 @@ def build_application(
         )
         application.job_queue.run_repeating(
             handlers.follow.send_owed_lead_alerts, interval=60, first=45, name="owed-leads"
+        )
+        gauges = Gauges(store, lambda: handlers.now(), webhook=settings.uses_webhook)  # noqa: PLW0108 (read at each call: tests move the clock)
+        application.job_queue.run_repeating(
+            gauges.refresh, interval=GAUGES_INTERVAL, first=5, name="gauges"
         )
     return application

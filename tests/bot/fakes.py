@@ -64,6 +64,8 @@ class FakeBotAPI(BaseRequest):
         self.migrated: dict[int, int] = {}
         """Groups that became supergroups: old id → new id (a call naming the old one is a
         400 carrying the new id, as Telegram answers)."""
+        self.webhook_info: dict[str, Any] = {"url": "", "pending_update_count": 0}
+        """What getWebhookInfo answers."""
         self.blocked: set[int] = set()
         """Chats whose person blocked the bot: every call naming them is a 403."""
         self.weather: Callable[[str, dict[str, Any]], tuple[str, float]] | None = None
@@ -177,6 +179,8 @@ class FakeBotAPI(BaseRequest):
             return True
         if endpoint == "getUpdates":
             return []
+        if endpoint == "getWebhookInfo":
+            return {"has_custom_certificate": False, **self.webhook_info}
         chat_id = int(params.get("chat_id", 0))
         markup = params.get("reply_markup")
         if isinstance(markup, str):

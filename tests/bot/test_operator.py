@@ -323,3 +323,45 @@ os._exit(9)
     (tmp_path / "junk").write_bytes(b"not a database")
     assert main(["restore", str(tmp_path / "junk")], io.StringIO(), io.StringIO(), err) == 1
     assert rows(database) == 2000, "a bad backup changes nothing"
+
+
+async def test_the_operators_gauges_show_what_is_late_and_the_webhooks_backlog(
+    tmp_path: Any, store: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An owed PDF, an unnotified lead, an overdue reminder, Telegram's webhook backlog and
+    last error become gauges an alert rule can page on (deploy/alerts.yml)."""
+    from bot.telegram.gauges import Gauges
+
+    api = FakeBotAPI()
+    app, _ = make_app(tmp_path, api, store)
+    due = [(dt.date(2026, 1, 10), "surveillance")]
+    await store.update(77, 1, lambda _: (Change(Record(), reminders=("fr", due)), None))
+    api.webhook_info = {
+        "url": "https://bot.example/telegram",
+        "pending_update_count": 42,
+        "last_error_date": 1_795_000_000,
+        "last_error_message": "Connection timed out",
+    }
+    caplog.set_level(logging.WARNING, logger="qualiopi_bot")
+    async with app:
+        p = Person(app, api, 42)
+        for _ in range(4):
+            api.fail_next("sendDocument", 502, ok=False, error_code=502, description="down")
+        await p.say("/start")
+        for data in INDEPENDENT_OPCO_PRESSES:
+            await p.press(data)
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+        gauges = Gauges(store, lambda: later, webhook=True)
+        await gauges.refresh(app)
+        await gauges.refresh(app)
+
+    def value(name: str, **labels: str) -> float | None:
+        return metrics.REGISTRY.get_sample_value(name, labels)
+
+    assert value("qualiopi_backlog", kind="owed_pdfs") == 1
+    assert value("qualiopi_backlog", kind="overdue_reminders") == 1
+    assert value("qualiopi_backlog", kind="unnotified_leads") == 0
+    assert value("qualiopi_webhook_pending_updates") == 42
+    assert value("qualiopi_webhook_last_error_timestamp_seconds") == 1_795_000_000
+    said = [r.getMessage() for r in caplog.records if "Connection timed out" in r.getMessage()]
+    assert len(said) == 1, "the same error is logged once, not at every refresh"
