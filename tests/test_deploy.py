@@ -189,3 +189,19 @@ def test_the_alert_rules_name_only_metrics_the_bot_exports() -> None:
             capture_output=True, text=True, check=False, timeout=60,
         )  # fmt: skip
         assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_compose_yaml_follows_the_compose_specification() -> None:
+    """compose.yaml against the Compose Specification's own JSON Schema (vendored, see
+    deploy/schema/README.md), on any machine, Docker or not."""
+    import json
+
+    import jsonschema
+
+    schema = json.loads((ROOT / "deploy" / "schema" / "compose-spec.json").read_text())
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    validator = jsonschema.Draft7Validator(schema)  # what its "$schema" names
+    validator.validate(compose)
+    misspelt = {**compose, "servics": compose["services"]}
+    with pytest.raises(jsonschema.ValidationError):
+        validator.validate(misspelt)
