@@ -249,7 +249,8 @@ def test_webhook_mode_checks_the_secret_token(server: FakeTelegramServer, tmp_pa
                 with urllib.request.urlopen(request, timeout=5) as response:
                     return int(response.status)
             except urllib.error.HTTPError as exc:
-                return exc.code
+                with exc:  # an error response holds its socket until closed
+                    return exc.code
 
         deadline = time.monotonic() + 20
         while True:  # the webhook server starts right after setWebhook
@@ -274,7 +275,8 @@ def test_webhook_mode_checks_the_secret_token(server: FakeTelegramServer, tmp_pa
         for path in ("/health", "/metrics"):  # not on the webhook's address
             with pytest.raises(urllib.error.HTTPError) as refused:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5)
-            assert refused.value.code == 404
+            with refused.value:  # an error response holds its socket until closed
+                assert refused.value.code == 404
     finally:
         process.terminate()
         process.wait(timeout=15)
