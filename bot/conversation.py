@@ -31,6 +31,7 @@ from bot.render.screens import (
     hint_text,
     match_option,
     match_options,
+    means_confirm,
     parse_button,
     review_screen,
 )
@@ -314,11 +315,15 @@ def typed_answer(snapshot: dict[str, Any], typed: str) -> tuple[dict[str, Any], 
             return snapshot, False
         return step(snapshot, action[0], *action[1]).snapshot, True
     if state in MULTI:
+        if means_confirm(typed) and current.pending:
+            return step(snapshot, "confirm", state).snapshot, True
         chosen = match_options(state, typed, lang)
         exclusive = QUESTIONS[state].exclusive
         if not chosen or (exclusive in chosen and len(chosen) > 1):
             return snapshot, False
-        return choose(snapshot, state, chosen).snapshot, True
+        # Typed, the option that excludes the others is ticked, never validated: the person
+        # sees it ticked and taps "Valider" (it can end the questionnaire on "not concerned").
+        return choose(snapshot, state, chosen, confirm=chosen != [exclusive]).snapshot, True
     matched = match_option(state, typed, lang)
     if matched is None:
         return snapshot, False

@@ -380,15 +380,20 @@ def step(snapshot: Mapping[str, Any], trigger: str, *args: Any) -> Step:
     return Step(model.to_snapshot(), model.outcome)
 
 
-def choose(snapshot: Mapping[str, Any], question: str, chosen: list[str]) -> Step:
+def choose(
+    snapshot: Mapping[str, Any], question: str, chosen: list[str], *, confirm: bool = True
+) -> Step:
     """Answers a multi-choice question with exactly these options (typed rather than tapped):
-    the options ticked before and not chosen are unticked, the others ticked, then confirmed."""
+    the options ticked before and not chosen are unticked, the others ticked, then confirmed
+    (unless ``confirm`` is False: they stay ticked, for the person to validate)."""
     for option in list(snapshot.get("pending", ())):
         if option not in chosen:
             snapshot = step(snapshot, "toggle", question, option).snapshot
     for option in chosen:
         if option not in snapshot.get("pending", ()):
             snapshot = step(snapshot, "toggle", question, option).snapshot
+    if not confirm:
+        return Step(dict(snapshot), Outcome.TOGGLED)
     return step(snapshot, "confirm", question)
 
 

@@ -359,6 +359,22 @@ FILLER = frozenset(
         "mon",
         "ma",
         "mes",
+        "fais",
+        "faisons",
+        "propose",
+        "proposons",
+        "des",
+        "de",
+        "du",
+        "la",
+        "le",
+        "les",
+        "un",
+        "une",
+        "do",
+        "offer",
+        "some",
+        "a",
     ]
 )
 """Words around an answer ("je suis salariée") that say nothing about which option it is."""
@@ -387,8 +403,28 @@ def match_option(question: str, typed: str, lang: str) -> str | None:
     meaningful = " ".join(w for w in folded.split() if w not in FILLER)
     if len(meaningful) < 3:
         return None
-    partial = [o for o, names in named if any(_partly_names(meaningful, n) for n in names)]
+    if meaningful != folded:  # "je fais des formations": the words that name an option
+        exact = [option for option, names in named if meaningful in names]
+        if len(exact) == 1:
+            return exact[0]
+    # A part of a word never picks the option that excludes the others: "non" is not "None
+    # of these" (a trainer would be told in one minute that nothing applies to them).
+    exclusive = QUESTIONS[question].exclusive
+    partial = [
+        o
+        for o, names in named
+        if o != exclusive and any(_partly_names(meaningful, n) for n in names)
+    ]
     return partial[0] if len(partial) == 1 else None
+
+
+def means_confirm(typed: str) -> bool:
+    """Tells whether a typed text validates the options ticked ("valider", "c'est bon")."""
+    folded = fold(typed)
+    return any(
+        folded in {fold(w) for w in messages.text(lang, "ui", "confirm_words").split(",")}
+        for lang in messages.LANGUAGES
+    )
 
 
 def match_options(question: str, typed: str, lang: str) -> list[str] | None:

@@ -822,3 +822,36 @@ async def test_a_company_confirms_it_trains_only_its_staff_before_being_told_no(
     assert "Vos réponses" in p.live().text
     await p.tap(FR["result"])
     assert any("ne vous est pas demandée" in t for t in p.texts())
+
+
+async def test_typed_no_never_ends_the_questionnaire_on_not_concerned(bot: Ctx) -> None:
+    """On "Quelles prestations proposez-vous ?", a typed "non" is not "Rien de cela"; everyday
+    sentences pick the option they name; an exclusive option typed is ticked, shown, and only
+    validated by the person."""
+    p = person(bot)
+    await p.say("/start")
+    await p.tap(FR["independent"])
+    await p.say("non")
+    assert "ne s’applique pas" not in " ".join(p.texts())
+    assert "Quelles prestations" in p.live().text  # asked again, nothing chosen
+    assert not any("✅" in label for label in p.live().labels())
+
+    await p.say("je fais des formations")
+    live = p.live()
+    assert "Quelles prestations" not in live.text  # training chosen and validated: next question
+    _, _, store = bot
+    assert (await store.load(42)).snapshot["answers"]["activities"] == ["training"]
+
+    await p.say("/back")
+    await p.say("loisirs")  # the exclusive option: ticked, shown, not validated
+    live = p.live()
+    assert "Quelles prestations" in live.text
+    assert [label for label in live.labels() if "✅" in label] == [
+        next(label for label in live.labels() if "Rien de cela" in label)
+    ]
+    kept = (await store.load(42)).snapshot
+    assert kept["answers"]["activities"] == ["training"]
+    assert kept["pending"] == ["other"]
+    assert "ne s’applique pas" not in " ".join(p.texts())
+    await p.say("c'est bon")  # the person validates it themself
+    assert (await store.load(42)).snapshot["answers"]["activities"] == ["other"]
