@@ -162,7 +162,8 @@ def decide_assessment(
     assert record.snapshot is not None
     ev = evaluation_of(record.snapshot)
     if ev.verdict not in CERTIFICATION_PATH or not ev.indicators:
-        reply.said = ("no_indicators" if ev.verdict in CERTIFICATION_PATH else "no_result", {})
+        on_path = ev.verdict in CERTIFICATION_PATH
+        reply.said = ("no_indicators", {}) if on_path else ("off_path", {"verdict": ev.verdict})
         return None, (record, reply)
     lang = as_snapshot(record.snapshot).lang
     part = AssessMeta.of(record.meta)
@@ -184,7 +185,7 @@ def decide_assessment(
         due = (lang, reminder_dates(today, part.audit_on, finished))
         if step.announce:
             said = "remind_set" if due[1] else "remind_none"
-            reply.said = (said, {"due": due[1]})
+            reply.said = (said, {"due": due[1]} if due[1] else {})
     tallies: list[Tally] = []
     if not part.tallied and statuses and len(statuses) == len(order):
         ready = readiness(ev.referential, order, statuses, today=today)

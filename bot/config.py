@@ -53,6 +53,8 @@ class Settings:
     consultancy_contact_url: str | None = None
     consultancy_booking_url: str | None = None
     admin_chat_ids: frozenset[int] = frozenset()
+    offer_not_concerned: bool = False
+    """True: the consultancy's offer follows a "not concerned" result too."""
     data_retention_days: int = 365
     log_format: str = "json"
     max_messages_per_second: float = 30.0
@@ -234,5 +236,6 @@ def _consultancy(get: Callable[..., str]) -> dict[str, Any]:
         "consultancy_contact_url": links["CONSULTANCY_CONTACT_URL"],
         "consultancy_booking_url": links["CONSULTANCY_BOOKING_URL"],
         "admin_chat_ids": frozenset(admins),
+        "offer_not_concerned": _boolean(get, "CONSULTANCY_OFFER_NOT_CONCERNED", default=False),
         "data_retention_days": int(retention),
     }

@@ -49,6 +49,7 @@ from flows.flow import (
     resume,
     step,
 )
+from flows.rules import UNCONCERNED
 from flows.snapshot import as_snapshot
 
 Event = tuple[str, str, tuple[str, ...]]
@@ -124,8 +125,10 @@ def decide_conversation(
     reply = Reply()
     after, source = _apply(snapshot, record, event, lang, reply, today=today)
     meta, tallies, completed = track_step(chat_id, snapshot, after, record, source, now=now)
-    owes_pdf = after["state"] == RESULT and reply.entered_result
-    statuses = for_new_result(record, after) if owes_pdf else None
+    entered = after["state"] == RESULT and reply.entered_result
+    # A result that concerns no indicator ("not concerned") has no checklist to print.
+    owes_pdf = entered and evaluation_of(after).verdict not in UNCONCERNED
+    statuses = for_new_result(record, after) if entered else None
     saved = Record(
         after,
         record.live_message_id,

@@ -23,6 +23,7 @@ from bot.render.result_views import result_view
 from bot.render.screens import evaluation_of, screen_for
 from bot.storage import Record
 from flows.flow import RESULT
+from flows.rules import UNCONCERNED
 from flows.snapshot import as_snapshot
 
 
@@ -69,7 +70,10 @@ def _conversation(
         )
         screen = result_view(snapshot)
         said.append(Show(screen.text, screen.buttons))
-        said.append(Pdf(record.snapshot, pdf_part(record, today), offer))
+        if ev.verdict not in UNCONCERNED:
+            said.append(Pdf(record.snapshot, pdf_part(record, today), offer))
+        elif offer is not None and settings.offer_not_concerned:
+            said.append(Send(offer.text, offer.buttons))  # no checklist to print: no PDF
         return said
     if snapshot.state == RESULT:  # a screen of the result: the summary unless one is asked
         screen = result_view(snapshot, *(reply.view or ("summary", 0)))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,9 +14,10 @@ import messages
 from bot.config import Settings
 from bot.consultancy import stats as stats_module
 from bot.consultancy.export import export_all
+from bot.consultancy.phone import for_chat
 from bot.outbox import Out, Outbox, Unreachable
 from bot.render.assessment import action_title
-from bot.render.screens import Button, evaluation_of
+from bot.render.screens import Button, answer_items, evaluation_of
 from bot.render.workers import render_pdf
 from bot.storage import Lead, Store
 from flows.advice import Evaluation
@@ -67,6 +70,7 @@ async def notify_admins(
     admin_lang = settings.default_language
     summary = messages.call(
     admin_lang, "followup", "admin_lead", lead=lead,
+    phone=for_chat(lead.phone) if lead.phone else None, answers=answer_items(lead.answers),
     verdict=messages.text(admin_lang, "stats", "verdict", verdict=lead.verdict),
     count=lead.indicator_count, total=len(ev.referential.indicators),
     readiness=_readiness_line(admin_lang, ev, lead),
@@ -76,7 +80,13 @@ async def notify_admins(
     except Exception as exc:  # the consultancy still gets the lead, without its PDF
         LOGGER.error("lead PDF not made: %s", exc)
         pdf = None
-    filename = messages.text(admin_lang, "bot", "pdf_filename", day=snapshot.get("date") or "")
+    verdict = messages.text(admin_lang, "stats", "verdict", verdict=lead.verdict)
+    filename = messages.text(
+        admin_lang, "followup", "lead_pdf_filename", who=_who(lead), day=snapshot.get("date") or ""
+    )
+    caption = messages.text(
+        admin_lang, "followup", "lead_pdf_caption", name=lead.name, verdict=verdict
+    )
     open_chat = Button(
         messages.text(admin_lang, "followup", "open_chat_button"),
         "",
@@ -93,13 +103,21 @@ async def notify_admins(
                 LOGGER.info("lead alert without the chat button: %s", exc)
                 await outbox.deliver(admin, Out(summary))
             if pdf is not None:
-                await outbox.send_document(admin, pdf, filename, None)
+                await outbox.send_document(admin, pdf, filename, caption)
         except Unreachable:  # not sent again to the others for its sake: it would not change
             LOGGER.error("admin chat %d of ADMIN_CHAT_IDS (in order) blocked the bot", place)
         except Exception as exc:
             LOGGER.error("could not notify admin chat: %s", exc)
             told = False
     return told
+
+
+def _who(lead: Lead) -> str:
+    """The lead in a file name safe on every system: its name (else the e-mail's local part,
+    else the phone number) in plain ASCII letters, digits and dashes."""
+    given = lead.name or (lead.email or "").split("@")[0] or lead.phone or ""
+    plain = unicodedata.normalize("NFKD", given).encode("ascii", "ignore").decode()
+    return "-".join(re.findall(r"[a-z0-9]+", plain.lower()))[:40].strip("-") or "lead"
 
 
 def _readiness_line(lang: str, ev: Evaluation, lead: Lead) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import messages
+from bot.consultancy.phone import for_sheet
 from bot.render.assessment import action_title
 from bot.render.screens import label
 from bot.storage import Store
@@ -94,6 +95,8 @@ def to_csv(
         if out.get("verdict"):
             out["verdict"] = messages.text(lang, "stats", "verdict", verdict=out["verdict"])
         answers = json.loads(out["answers"]) if isinstance(out.get("answers"), str) else {}
+        if out.get("phone"):
+            out["phone"] = for_sheet(out["phone"]) or out["phone"]
         cells = [_cell(out.get(c)) for c in columns]
         cells += [_cell(_answer(q, answers.get(q), lang)) for q in QUESTION_IDS]
         writer.writerow(cells)

@@ -293,4 +293,4 @@ def said_text(lang: str, stored: Stored | None, macro: str, data: Mapping[str, A
             for day, kind in data["due"]
         ]
         return _t(lang, "remind_set", items=items)
-    return _t(lang, macro)
+    return _t(lang, macro, **data)

@@ -71,7 +71,7 @@ def _summary_html(report: dict[str, Any], lang: str) -> str:
             call("summary_caveat")
             if report["referential_reported_only"] and report["checklist"]
             else "",
-            call("summary_hint"),
+            call("summary_hint") if report["checklist"] else call("summary_hint_none"),
         ]
         return messages.join("\n\n", (b for b in blocks if b))
 
@@ -115,14 +115,21 @@ def _button(lang: str, macro: str, data: str, **values: Any) -> Button:
     return Button(messages.text(lang, "result_views", macro, **values), data)
 
 
-def _summary_buttons(report: dict[str, Any], lang: str) -> tuple[tuple[Button, ...], ...]:
+def _criterion_buttons(
+    report: dict[str, Any], lang: str, but: str | None = None
+) -> list[tuple[Button, ...]]:
+    """The criteria's buttons, two to a row, each naming its criterion (``but``: the one
+    shown, left out)."""
     criteria = [
         _button(lang, "criterion_button", f"res:{n}", number=n, count=len(items))
         for n, items in _criteria(report).items()
+        if n != but
     ]
-    rows: list[tuple[Button, ...]] = [
-        tuple(criteria[i : i + 2]) for i in range(0, len(criteria), 2)
-    ]
+    return [tuple(criteria[i : i + 2]) for i in range(0, len(criteria), 2)]
+
+
+def _summary_buttons(report: dict[str, Any], lang: str) -> tuple[tuple[Button, ...], ...]:
+    rows = _criterion_buttons(report, lang)
     rows.append(
         (_button(lang, "why_button", "res:why"), _button(lang, "steps_button", "res:steps"))
     )
@@ -146,11 +153,5 @@ def result_view(stored: Stored, view: str = "summary", page: int = 0) -> Screen:
     row = [_button(lang, "summary_button", "res:summary")]
     if page + 1 < min(len(pages), MAX_PAGES):
         row.append(_button(lang, "more_button", f"res:{view}:{page + 1}"))
-    elif view in CRITERIA:
-        later = [n for n in _criteria(report) if int(n) > int(view)]
-        if later:
-            count = len(_criteria(report)[later[0]])
-            row.append(
-                _button(lang, "criterion_button", f"res:{later[0]}", number=later[0], count=count)
-            )
-    return Screen(pages[page], (tuple(row),))
+    others = _criterion_buttons(report, lang, but=view) if view in CRITERIA else []
+    return Screen(pages[page], (tuple(row), *others))

@@ -190,16 +190,21 @@ def _question_screen(  # noqa: PLR0917 (what a question's screen depends on)
     return Screen(text, tuple(rows))
 
 
+def answer_items(answers: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The answers in the order the path asks them: ``{"question", "options"}`` each."""
+    return [
+        {"question": q, "options": [answers[q]] if isinstance(answers[q], str) else answers[q]}
+        for q in path_questions(answers)
+        if q in answers
+    ]
+
+
 def review_screen(stored: Stored, hint: str | None = None) -> Screen:
     """Returns the summary of every answer, each with a button to change it."""
     snapshot = as_snapshot(stored)
     lang = snapshot.lang
     answers = snapshot.answers
-    items = [
-        {"question": q, "options": [answers[q]] if isinstance(answers[q], str) else answers[q]}
-        for q in path_questions(answers)
-        if q in answers
-    ]
+    items = answer_items(answers)
     text = messages.render(lang, "review", answers=items, hint=hint_text(lang, hint))
     edits = [
         Button(

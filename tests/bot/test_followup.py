@@ -145,8 +145,10 @@ async def test_consent_given_then_a_lead_reaches_the_admins(bot: Ctx) -> None:
         "salon_lyon",
     ):
         assert needle in summary
-    pdf = next(m.document for m in admin if m.document is not None)
-    assert pdf.startswith(b"%PDF-")
+    pdf = next(m for m in admin if m.document is not None)
+    assert pdf.document.startswith(b"%PDF-")
+    assert pdf.filename.startswith("contact-camille-martin-checklist-"), "the lead's own file"
+    assert pdf.text == "Checklist de Camille Martin (Obligatoire)"
     alert = next(m for m in admin if m.document is None)
     assert "tg://user?id=42" in alert.data(), "the consultant opens the person's chat in a tap"
 
@@ -166,6 +168,78 @@ async def test_a_shared_phone_number_must_be_the_persons_own(bot: Ctx) -> None:
         "+33612345678",
         "Je lance mon activité en janvier.",
     )
+    alert = next(m.text for m in api.chat(ADMIN) if m.document is None)
+    assert "Téléphone\u00a0: +33 6 12 34 56 78" in alert, "grouped, as a consultant dials it"
+    assert "<b>Ses réponses</b>" in alert
+    assert "• Financeurs\u00a0: OPCO" in alert, "the answers come with the lead"
+    assert "• Formations de plus de 2 jours\u00a0: Oui" in alert
+    pdf = next(m for m in api.chat(ADMIN) if m.document is not None)
+    assert pdf.filename.startswith("contact-33612345678-checklist-"), "named by the number"
+    await Person(app, api, ADMIN).say("/export")
+    sheet = next(m.document for m in api.chat(ADMIN) if m.filename == "qualiopi-leads.csv")
+    rows = list(csv.reader(io.StringIO(sheet.decode("utf-8-sig")), delimiter=";"))
+    assert dict(zip(rows[0], rows[1], strict=True))["Téléphone"] == "06 12 34 56 78", (
+        "as dialled from France: kept as text, leading 0 and all"
+    )
+
+
+@pytest.mark.parametrize(
+    ("shared", "chat", "sheet"),
+    [
+        ("+33612345678", "+33 6 12 34 56 78", "06 12 34 56 78"),
+        ("33612345678", "+33 6 12 34 56 78", "06 12 34 56 78"),
+        ("+442079460958", "+44 20 7946 0958", "00 44 20 7946 0958"),
+        ("+262692123456", "+262 692 12 34 56", "0692 12 34 56"),
+        ("12", "12", None),
+    ],
+)
+def test_phone_numbers_are_shown_as_a_consultant_dials_them(
+    shared: str, chat: str, sheet: str | None
+) -> None:
+    from bot.consultancy.phone import for_chat, for_sheet
+
+    assert (for_chat(shared), for_sheet(shared)) == (chat, sheet)
+
+
+async def not_concerned(p: Person) -> None:
+    """An independent whose only activity is leisure classes, to the result."""
+    await p.say("/start")
+    await p.tap("Formateur ou consultant")
+    await p.tap("Rien de cela")
+    await p.tap("Valider")
+    await p.tap("Voir le résultat")
+
+
+@pytest.mark.parametrize("offered", [False, True])
+async def test_a_person_qualiopi_does_not_concern_gets_no_checklist_and_no_sales_pitch(
+    tmp_path: Path, store: Any, offered: bool
+) -> None:
+    """Told "not concerned", a person gets the answer and its reasons: no empty checklist PDF,
+    no "touch a criterion", and the consultancy's offer only if it asked for it."""
+    api = FakeBotAPI()
+    app, _ = make_app(
+        tmp_path,
+        api,
+        store,
+        admin_chat_ids=frozenset({ADMIN}),
+        offer_not_concerned=offered,
+        **BRAND,
+    )
+    async with app:
+        p = Person(app, api, 42)
+        await not_concerned(p)
+        summary = next(m for m in api.chat(42) if "ne s’applique pas" in m.text)
+        assert "Pas de checklist à préparer" in summary.text
+        assert "Touchez un critère" not in summary.text
+        assert not any(d.removeprefix("res:").isdigit() for d in summary.data())
+        assert not any(m.document is not None for m in api.chat(42)), "no PDF of nothing"
+        assert any("lead:yes" in m.data() for m in api.chat(42)) is offered
+        assert not any("remind:yes" in m.data() for m in api.chat(42)), "no audits to remind"
+        await p.say("/checklist")
+        assert "pas d’indicateurs à préparer" in p.texts()[-1]
+        assert "terminez d’abord" not in p.texts()[-1]
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=11)
+        assert await store.pdfs_due(later) == [], "and none owed for later"
 
 
 async def test_agreeing_without_an_offer_sends_nothing(bot: Ctx) -> None:

@@ -855,3 +855,33 @@ async def test_typed_no_never_ends_the_questionnaire_on_not_concerned(bot: Ctx) 
     assert "ne s’applique pas" not in " ".join(p.texts())
     await p.say("c'est bon")  # the person validates it themself
     assert (await store.load(42)).snapshot["answers"]["activities"] == ["other"]
+
+
+@pytest.mark.parametrize(("lang", "words"), [("fr", FR), ("en", EN)])
+async def test_criterion_buttons_name_their_criterion_and_lead_to_the_others(
+    bot: Ctx, lang: str, words: dict[str, str]
+) -> None:
+    """ "Critère 3 (4)" told a person nothing: each button names its criterion, short enough
+    for two per row on a phone, and a criterion's screen offers the other criteria."""
+    p = person(bot, lang=lang)
+    await p.say("/start")
+    await answer_af_opco(p, words)
+    await p.tap(words["result"])
+    summary = next(m for m in p.api.chat(42) if "res:1" in m.data())
+    buttons = {
+        data: label
+        for row in summary.buttons
+        for button in row
+        if (data := button.get("callback_data", "")).removeprefix("res:").isdigit()
+        for label in [button["text"]]
+    }
+    assert len(buttons) == 7
+    assert buttons["res:1"].startswith("1. Information (")
+    assert buttons["res:3"].startswith("3. Suivi (" if lang == "fr" else "3. Follow-up (")
+    assert all(len(label) <= 20 for label in buttons.values()), buttons
+    assert all(len(row) <= 2 for row in summary.buttons)
+    await p.press("res:3", summary.message_id)
+    screen = p.api.messages[(42, summary.message_id)]
+    others = [d for d in screen.data() if d.removeprefix("res:").isdigit()]
+    assert sorted(others) == [f"res:{n}" for n in (1, 2, 4, 5, 6, 7)]
+    assert screen.data()[0] == "res:summary", "the way back comes first"
