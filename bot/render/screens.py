@@ -74,6 +74,33 @@ def label(lang: str, question: str, option: str) -> str:
     return messages.text(lang, "questions", "option", question=question, option=option)
 
 
+HALF_ROW = 20
+"""Characters a button shows in full on a 360-px phone when two share a row (36 alone)."""
+
+
+def button_label(lang: str, question: str, option: str) -> str:
+    """Returns an option's label as its button shows it: shorter where the label would be cut."""
+    short = messages.text(lang, "questions", "option_button", question=question, option=option)
+    return short or label(lang, question, option)
+
+
+def option_rows(
+    buttons: list[Button], widths: list[int], paired: bool
+) -> list[tuple[Button, ...]]:
+    """Lays the options out: two per row when asked and both fit half a row, else one. The
+    widths are the labels' without a tick, so ticking an option never moves the buttons."""
+    rows: list[tuple[Button, ...]] = []
+    alone = True
+    for button, width in zip(buttons, widths, strict=True):
+        if paired and not alone and len(rows[-1]) == 1 and width <= HALF_ROW:
+            rows[-1] = (*rows[-1], button)
+            alone = True
+        else:
+            rows.append((button,))
+            alone = width > HALF_ROW
+    return rows
+
+
 QUESTIONS_FIRST = next(iter(QUESTIONS))
 
 
@@ -165,15 +192,15 @@ def _question_screen(  # noqa: PLR0917 (what a question's screen depends on)
         hint=hint_text(lang, hint),
     )
     buttons = []
+    widths = []
     for option in options:
-        text_label = label(lang, question, option)
+        text_label = button_label(lang, question, option)
+        widths.append(len(text_label))
         if multi and option in chosen:
             text_label = f"✅ {text_label}"
         buttons.append(Button(text_label, f"ans:{question}:{option}"))
-    per_row = 2 if len(options) > 5 else 1  # long lists (funders) stay short on a phone
-    rows: list[tuple[Button, ...]] = [
-        tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)
-    ]
+    # long lists (funders) stay short on a phone: two per row where both fit
+    rows = option_rows(buttons, widths, paired=len(options) > 5)
     if multi:
         rows.append(
             (Button(messages.text(lang, "ui", "confirm", count=len(chosen)), f"ok:{question}"),)
@@ -338,6 +365,7 @@ def _names(question: str) -> tuple[tuple[str, frozenset[str]], ...]:
         names = {fold(option), fold(option.replace("_", " "))}
         for language in messages.LANGUAGES:
             names.add(fold(label(language, question, option)))
+            names.add(fold(button_label(language, question, option)))
             words = messages.text(language, "questions", "words", question=question, option=option)
             names |= {fold(w) for w in words.split(",") if fold(w)}
         named.append((option, frozenset(names)))

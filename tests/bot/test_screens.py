@@ -178,3 +178,28 @@ def test_several_options_can_be_typed_in_words() -> None:
     ]
     assert match_options("funders", "Mon Compte Formation", "fr") == ["cpf"]
     assert match_options("funders", "opco, cpf", "en") == ["opco", "cpf"]
+
+
+def test_every_option_button_fits_a_phone_and_pairs_only_when_both_fit() -> None:
+    """A 360-px phone shows about 36 characters of a button alone on its row, 20 when two share
+    it: no option's button is cut, whatever is ticked, and ticking never moves a button."""
+    from bot.render.screens import HALF_ROW, _question_screen
+
+    for lang in ("fr", "en"):
+        for question, spec in QUESTIONS.items():
+            options = tuple(spec.options)
+            layouts = []
+            for chosen in ((), options):
+                screen = _question_screen(
+                    lang, question, False, (1, 10), chosen, None, True, options
+                )
+                rows = [
+                    [b.label.removeprefix("✅ ") for b in row]
+                    for row in screen.buttons
+                    if all(b.data.startswith("ans:") for b in row)
+                ]
+                for row in rows:
+                    limit = HALF_ROW if len(row) == 2 else 36
+                    assert all(len(text) <= limit for text in row), (lang, question, row)
+                layouts.append([len(row) for row in rows])
+            assert layouts[0] == layouts[1], (lang, question, "ticking moved the buttons")
