@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.render.assessment import parse_chk, typed_status
+from bot.render.assessment import confirmed_day, parse_chk, typed_status
 from bot.render.glossary import terms_named
 from bot.render.screens import evaluation_of
-from bot.render.text import parse_day
+from bot.render.text import read_day
 from bot.storage import Change, Record, Tally
 from flows.assessment import (
     kept_statuses,
@@ -177,7 +177,7 @@ def decide_assessment(
         reply.edit = False
         step.typed(value, lang, today)
     else:
-        step.button(value)
+        step.button(value, today)
     part, statuses = step.part, step.statuses
     due = None
     if step.reschedule and part.reminders:
@@ -229,14 +229,14 @@ class _Step:
         at = self.part.at if self.part.at in self.order else None
         self.show(at if at is not None else next_unassessed(self.order, self.statuses))
 
-    def button(self, data: str) -> None:
+    def button(self, data: str, today: dt.date) -> None:
         parsed = parse_chk(data)
         if parsed is None:
             self.reply.toast, self.reply.screen = "stale", None
             return
         action, number = parsed
         if number is None:
-            self.command(action)
+            self.command(action, today)
             return
         if number not in self.order or self.part.at not in (number, None):
             self.reply.toast = "stale"  # an older screen, or a double tap: nothing changes
@@ -254,7 +254,16 @@ class _Step:
         self.statuses, shown = move(self.order, self.statuses, number, action)
         self.show(shown)
 
-    def command(self, action: str) -> None:
+    def command(self, action: str, today: dt.date) -> None:
+        day = confirmed_day(action)
+        if day is not None:  # the date read back, confirmed (from any of its messages)
+            if day <= today:
+                self.reply.said = ("past_date", {"day": day})
+            else:
+                self.part = replace(self.part, audit_on=day)
+                self.reschedule = self.part.reminders
+                self.show(None)
+            return
         if action == "start":
             self.reply.edit = False  # the result keeps its message; the assessment gets one
             self.start()
@@ -280,15 +289,13 @@ class _Step:
 
     def typed(self, text: str, lang: str, today: dt.date) -> None:
         if self.part.asking_date:
-            day = parse_day(text)
+            day = read_day(text, today)
             if day is None:
                 self.reply.said = ("bad_date", {})
             elif day <= today:
-                self.reply.said = ("past_date", {})
-            else:
-                self.part = replace(self.part, audit_on=day)
-                self.reschedule = self.part.reminders
-                self.show(None)
+                self.reply.said = ("past_date", {"day": day})
+            else:  # read back: the person's "yes" (chk:day:…) sets it
+                self.reply.said = ("confirm_date", {"day": day})
             return
         code = typed_status(text, lang)
         at = self.part.at

@@ -10,7 +10,7 @@ from typing import Any
 import messages
 from bot.render.assessment import indicator_screen, summary_html, typed_status
 from bot.render.screens import evaluation_of
-from bot.render.text import parse_day
+from bot.render.text import read_day
 from flows.assessment import STATUSES, move
 from flows.rules import CERTIFICATION_PATH
 
@@ -57,7 +57,7 @@ def assess(
     if any(s != "done" for s in statuses.values()):
         say(line("assess_date"))
         while (typed := ask()) and audit_on is None:
-            day = parse_day(typed)
+            day = read_day(typed, today)
             if day is not None and day > today:
                 audit_on = day
             else:

@@ -17,7 +17,7 @@ from bot.consultancy.meta import FollowMeta
 from bot.consultancy.offer import brand_buttons, brand_text, offer_after_result
 from bot.conversation import Reply, summary_text
 from bot.plan import Action, Clear, Pdf, Plan, Send, Show
-from bot.render.assessment import indicator_screen, said_text, summary_screen
+from bot.render.assessment import indicator_screen, said_buttons, said_text, summary_screen
 from bot.render.glossary import explanation
 from bot.render.result_views import result_view
 from bot.render.screens import evaluation_of, screen_for
@@ -99,7 +99,7 @@ def plan_assessment(
     lang = reply.lang
     said: list[Action] = []
     if reply.said is not None:
-        said.append(Send(said_text(lang, snapshot, *reply.said)))
+        said.append(Send(said_text(lang, snapshot, *reply.said), said_buttons(lang, *reply.said)))
     if reply.pdf and snapshot is not None:
         said.append(Pdf(snapshot, pdf_part(record, today) or {}))
     if reply.screen is None or snapshot is None:

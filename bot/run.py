@@ -58,9 +58,11 @@ def run_bot(stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
         stderr.write(f"qualiopi-bot: {line}\n")
         return 2
 
+    from bot.render.text import warm_up_dates
     from bot.telegram import build_application
     from bot.telegram.web import serve
 
+    warm_up_dates()  # before the first person waits on a typed date
     application = build_application(settings, store)
     asyncio.run(serve(application, store, settings))
     asyncio.run(store.close())

@@ -76,6 +76,9 @@ class Indicator:
     source: Source
     change: Text | None = None
     """What the newer text changed in this indicator, or that it is new (rnq-2026)."""
+    expected: Text | None = None
+    """What the auditor looks for, per the guide V9's "niveau attendu" (paraphrased); None
+    for an indicator no reading guide covers yet."""
 
     @property
     def major_only(self) -> bool | None:
@@ -173,6 +176,7 @@ def _indicator(raw: Mapping[str, Any]) -> Indicator:
             proof_tags=proof_tags,
             source=_indicator_source(raw),
             change=_text(raw, "change") if "change_fr" in raw else None,
+            expected=_text(raw, "expected") if "expected_fr" in raw else None,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ReferentialError(f"indicator {raw.get('number', '?')}: {exc!r}") from exc

@@ -3,9 +3,13 @@ trainer delivering only as a subcontractor."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from flows.advice import evaluate
+from flows.contract import canonical
 from flows.flow import CONFIRMED_ANSWERS
+from flows.rules import UNCONCERNED
 
 INDEPENDENT_OPCO: dict[str, Any] = {
     "role": "independent",
@@ -62,3 +66,16 @@ def presses(answers: dict[str, Any]) -> list[str]:
 
 
 INDEPENDENT_OPCO_PRESSES = presses(INDEPENDENT_OPCO)
+
+
+def owes_pdf(answers: dict[str, Any], on: dt.date = dt.date(2026, 11, 26)) -> bool:
+    """Whether these answers' result comes with the checklist PDF: not when Qualiopi does not
+    concern the person (nothing to print)."""
+    return evaluate(canonical(answers), on).verdict not in UNCONCERNED
+
+
+def result_shown(shown: list[Any], answers: dict[str, Any]) -> bool:
+    """Whether a chat shows its whole result: the PDF when one is owed, else the summary."""
+    if owes_pdf(answers):
+        return any(m.document is not None for m in shown)
+    return any("res:why" in m.data() for m in shown)

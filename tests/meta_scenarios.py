@@ -93,7 +93,12 @@ SCENARIOS = {
         ("button", "lead:skip", ()),
         ("button", "lead:skip", ()),
     ],
-    "reminder": [("button", "remind:yes", ()), ("text", "nope", ()), ("text", "15/03/2026", ())],
+    "reminder": [
+        ("button", "remind:yes", ()),
+        ("text", "nope", ()),
+        ("text", "15/03/2026", ()),
+        ("button", "remind:day:2026-03-15", ()),
+    ],
 }
 
 

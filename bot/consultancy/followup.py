@@ -26,7 +26,11 @@ from bot.consultancy.leads import (
 )
 from bot.consultancy.meta import FollowMeta
 from bot.consultancy.offer import advisor_message, brand_of, has_advisor
-from bot.consultancy.reminders import reminder_date_step
+from bot.consultancy.reminders import (
+    confirmed_reminder_day,
+    reminder_date_step,
+    reminder_date_typed,
+)
 from bot.outbox import Out, Outbox, rows
 from bot.render.screens import answers_view
 from bot.storage import Change, Lead, Record, Store, Tally
@@ -117,17 +121,23 @@ class FollowUp(FollowUpJobs):
         lang, follow = plan.lang, FollowMeta.from_meta(record.meta)
         due = None
         lead_done = False
-        if kind == "button":
-            certified = is_snapshot(snapshot) and (
-                as_snapshot(snapshot).answers.get("certified") == "yes"
-            )
+        certified = is_snapshot(snapshot) and (
+            as_snapshot(snapshot).answers.get("certified") == "yes"
+        )
+        confirmed = confirmed_reminder_day(value) if kind == "button" else None
+        if confirmed is not None:
+            if follow.reminder == "asking":  # else an older read-back: nothing changes
+                follow, plan.reply, due = reminder_date_step(
+                    confirmed, follow, lang, self.now().date()
+                )
+        elif kind == "button":
             follow, plan.reply, lead_done = lead_button(
                 value, follow, lang, self.settings, certified
             )
         elif kind == "contact":
             follow, plan.reply = lead_contact(value, args, user_id, follow, lang)
         elif follow.reminder == "asking":
-            follow, plan.reply, due = reminder_date_step(value, follow, lang, self.now().date())
+            plan.reply = [reminder_date_typed(value, lang, self.now().date(), certified)]
         else:
             follow, plan.reply, lead_done = lead_text(value, follow, lang, self.settings)
         if lead_done:

@@ -7,7 +7,8 @@ import datetime as dt
 import messages
 from bot.consultancy.meta import FollowMeta
 from bot.outbox import Out
-from bot.render.text import parse_day
+from bot.render.screens import Button
+from bot.render.text import read_day
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -29,14 +30,36 @@ def reminder_dates(certified: dt.date) -> list[tuple[dt.date, str]]:
     return [(add_months(certified, 14), "surveillance"), (add_months(certified, 28), "renewal")]
 
 
-def reminder_date_step(
-    typed: str, follow: FollowMeta, lang: str, today: dt.date
-) -> tuple[FollowMeta, list[Out], list[tuple[dt.date, str]] | None]:
-    """Reads the certification date typed after "remind me": the new state, the reply, and
-    the reminders still ahead (None while the date is not understood)."""
-    day = parse_day(typed)
+def reminder_date_typed(typed: str, lang: str, today: dt.date, certified: bool) -> Out:
+    """Reads the date typed after "remind me" and reads it back, to be confirmed with
+    ``remind:day:YYYY-MM-DD`` (a certificate's date is a past one when no year is given)."""
+    day = read_day(typed, today, prefer="past" if certified else "future")
     if day is None:
-        return follow, [Out(messages.text(lang, "followup", "remind_bad_date"))], None
+        return Out(messages.text(lang, "followup", "remind_bad_date"))
+    confirm = (
+        (
+            Button(messages.text(lang, "ui", "date_yes"), f"remind:day:{day.isoformat()}"),
+            Button(messages.text(lang, "ui", "date_no"), "remind:yes"),
+        ),
+    )
+    return Out(messages.text(lang, "followup", "remind_confirm", day=day), confirm)
+
+
+def confirmed_reminder_day(data: str) -> dt.date | None:
+    """The date of ``remind:day:YYYY-MM-DD`` button data (None for any other data)."""
+    if not data.startswith("remind:day:") or len(data) > 32:
+        return None
+    try:
+        return dt.date.fromisoformat(data.removeprefix("remind:day:"))
+    except ValueError:
+        return None
+
+
+def reminder_date_step(
+    day: dt.date, follow: FollowMeta, lang: str, today: dt.date
+) -> tuple[FollowMeta, list[Out], list[tuple[dt.date, str]] | None]:
+    """Sets the reminders from the certification date the person confirmed: the new state,
+    the reply, and the reminders still ahead."""
     due = [(d, kind) for d, kind in reminder_dates(day) if d >= today]
     items = [
         {

@@ -30,11 +30,14 @@ COMMANDS = ("start", "sum", "review", "pdf", "date", "remind", "noremind")
 
 
 def parse_chk(data: str) -> tuple[str, int | None] | None:
-    """Reads ``chk:`` button data: (action, indicator or None); None for data never sent."""
+    """Reads ``chk:`` button data: (action, indicator or None); None for data never sent.
+    ``chk:day:YYYY-MM-DD`` confirms an audit date read back: ("day:YYYY-MM-DD", None)."""
     kind, _, rest = data.partition(":")
     if kind != "chk" or len(data) > 64:
         return None
     if rest in COMMANDS:
+        return (rest, None)
+    if rest.startswith("day:") and confirmed_day(rest) is not None:
         return (rest, None)
     number, _, action = rest.partition(":")
     if not number.isdigit() or len(number) > 2 or action not in (*STATUSES, *MOVES):
@@ -210,7 +213,8 @@ def explain_text(stored: Stored, number: int) -> str:
     item = checklist_item(ev, number, lang)
     named = terms_named(" ".join([item["title"], item["requirement"], *item["proofs"]]))
     parts = [
-        _t(lang, "explain_heading", number=number),
+        _t(lang, "explain_heading", number=number, title=item["title"]),
+        _t(lang, "expected", expected=item["expected"], requirement=item["requirement"]),
         _t(lang, "how_judged", major_only=bool(item["major_only"])),
         *explanation_parts(lang, named),
     ]
@@ -281,6 +285,28 @@ def assessment_report(ev: Evaluation, assessment: Mapping[str, Any], lang: str) 
         "due": {a.number: a.due.strftime("%d/%m/%Y") for a in ready.plan if a.due},
         "audit_on": _day(lang, audit_on) if audit_on else None,
     }
+
+
+def confirmed_day(action: str) -> dt.date | None:
+    """The date of a ``day:YYYY-MM-DD`` action (None if it is not one)."""
+    try:
+        return dt.date.fromisoformat(action.removeprefix("day:"))
+    except ValueError:
+        return None
+
+
+def said_buttons(lang: str, macro: str, data: Mapping[str, Any]) -> tuple[tuple[Button, ...], ...]:
+    """The buttons of a self-assessment message of its own: a date read back is confirmed
+    (or typed again) by the person before it is used."""
+    if macro != "confirm_date":
+        return ()
+    day: dt.date = data["day"]
+    return (
+        (
+            Button(messages.text(lang, "ui", "date_yes"), f"chk:day:{day.isoformat()}"),
+            Button(messages.text(lang, "ui", "date_no"), "chk:date"),
+        ),
+    )
 
 
 def said_text(lang: str, stored: Stored | None, macro: str, data: Mapping[str, Any]) -> str:

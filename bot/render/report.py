@@ -39,6 +39,7 @@ def checklist_item(ev: Evaluation, number: int, lang: str) -> dict[str, Any]:
         "deferred": number in ev.deferred_for_new_entrant,
         "major_only": ind.major_only,
         "change": typeset(ind.change[lang]) if ind.change else None,
+        "expected": typeset(ind.expected[lang]) if ind.expected else None,
         "changed_at_next_audit": number in ev.changed_at_next_audit,
         "source": typeset(ind.source[lang]),
     }

@@ -186,11 +186,16 @@ async def test_the_plan_is_dated_from_the_audit_date_and_in_the_pdf(tmp_path: Pa
     async with at_result(tmp_path) as (p, store):
         await assess_all(p)
         await p.press("chk:date")
-        await p.say("demain")
-        assert "JJ/MM/AAAA" in p.texts()[-1]
+        await p.say("quand vous voulez")
+        assert "Je n’ai pas compris cette date" in p.texts()[-1]
         await p.say("01/01/2020")
-        assert "Cette date est passée" in p.texts()[-1]
-        await p.say("15/03/2027")
+        assert "Le 1er janvier 2020 est passé" in p.texts()[-1]
+        await p.say("le 15 mars")  # in words, no year: the next 15 March, read back first
+        read_back = p.last()
+        assert "Je lis\u00a0: le 15 mars 2027." in read_back.text
+        assert read_back.data() == ["chk:day:2027-03-15", "chk:date"]
+        assert "Votre audit" not in p.live().text, "nothing is used before the person agrees"
+        await p.press("chk:day:2027-03-15", read_back.message_id)
         summary = p.live().text
         assert "Votre audit\u00a0: le 15 mars 2027" in summary
         assert "‼ 4. Analyse du besoin (pas encore)\u00a0: d’ici le 3 décembre 2026" in summary
@@ -289,7 +294,8 @@ async def test_reminders_to_continue_and_before_the_audit(tmp_path: Path, finish
             await p.press("chk:1:done")
             await p.press("chk:sum")
         await p.press("chk:date")
-        await p.say("15/03/2027")
+        await p.say("15 March 2027")  # either language
+        await p.press("chk:day:2027-03-15", p.last().message_id)
         await p.press("chk:remind")
         said = p.texts()[-1]
         pending = [(r.due_on, r.kind) for r in await store.pending_reminders(42)]
@@ -424,3 +430,40 @@ async def test_an_owed_pdf_carries_the_statuses_too(tmp_path: Path) -> None:
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert "Votre auto-évaluation" in text
     await store.close()
+
+
+async def test_a_forged_or_past_date_button_sets_no_audit_date(tmp_path: Path) -> None:
+    async with at_result(tmp_path) as (p, store):
+        await p.say("/checklist")
+        for forged in ("chk:day:2027-02-30", "chk:day:soon", "chk:day:2027-03-15-x"):
+            await p.press(forged)
+        await p.press("chk:day:2026-01-15")
+        assert "Le 15 janvier 2026 est passé" in p.texts()[-1]
+        record = await store.load(42)
+        assert "audit_on" not in (record.meta.get("assessment") or {}) or (
+            record.meta["assessment"]["audit_on"] is None
+        )
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_explain_says_what_the_auditor_looks_for_in_each_indicator(lang: str) -> None:
+    """ "❓ Expliquer" gave one paragraph for every indicator: each explanation now names its
+    indicator and what the audit checks there (the reading guide's expected level), sourced."""
+    import messages
+    from bot.render.assessment import explain_text
+    from bot.render.screens import evaluation_of
+    from tests.answers import COMPANY_CFA
+
+    snapshot = {"state": "result", "answers": COMPANY_CFA, "lang": lang, "date": "2026-12-04"}
+    numbers = evaluation_of(snapshot).indicators
+    assert len(numbers) >= 30, "a CFA: nearly every indicator"
+    texts = {n: messages.to_plain(explain_text(snapshot, n)) for n in numbers}
+    looks_for = "Ce que l’auditeur regarde" if lang == "fr" else "What the auditor looks for"
+    for n, text in texts.items():
+        assert f" {n} " in text.split("\n")[0], n
+        assert looks_for in text, n
+        assert len(text) <= 4096
+    bodies = {text.split("\n\n")[1] for text in texts.values()}
+    assert len(bodies) == len(texts), "no two indicators explained alike"
+    sourced = [t for t in texts.values() if "V9 du 8 janvier 2024" in t or "V9 of 8 January" in t]
+    assert len(sourced) >= len(texts) - 1, "every indicator the guide covers cites it"

@@ -329,6 +329,7 @@ async def test_delete_leaves_nothing_behind_but_statistics_keep_working(bot: Ctx
     await finish(p)
     await p.press("remind:yes", offer(p).message_id)
     await p.say("15/03/2026")
+    await p.press("remind:day:2026-03-15", p.last().message_id)
     await agree_to_be_contacted(p)
     await p.say("camille.martin@example.fr")
     await p.press("lead:skip")
@@ -404,9 +405,16 @@ async def test_reminders_are_stored_and_sent_after_a_restart(tmp_path: Path) -> 
         p = Person(app, api, 42)
         await finish(p)
         await p.press("remind:yes", offer(p).message_id)
-        await p.say("le 15 mars")
-        assert "JJ/MM/AAAA" in p.texts()[-1]
-        await p.say("15/03/2026")
+        await p.say("un de ces jours")
+        assert "Je n’ai pas compris cette date" in p.texts()[-1]
+        await p.say("mars 2026")  # no day: the 1st, read back before it is used
+        assert "Je lis\u00a0: le 1er mars 2026." in p.texts()[-1]
+        await p.press("remind:yes", p.last().message_id)  # "no, let me fix it"
+        await p.say("le 15 mars 2026")
+        read_back = p.last()
+        assert read_back.data() == ["remind:day:2026-03-15", "remind:yes"]
+        assert await store.pending_reminders(42) == [], "nothing set before the person agrees"
+        await p.press("remind:day:2026-03-15", read_back.message_id)
         assert "15 mai 2027" in p.texts()[-1]
         assert "15 juillet 2028" in p.texts()[-1]
     await store.close()
