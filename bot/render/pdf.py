@@ -151,20 +151,22 @@ def _summary(doc: _Document, report: dict[str, Any]) -> None:
     if first is not None:
         doc.heading(doc.t("first_step_heading"), 11)
         doc.para(first["text"], size=9.5)
+    if "how_audits_judge" in steps:
+        doc.heading(doc.t("judging_heading"), 11)
+        body = messages.text(doc.lang, "steps", "judging_body")  # the step, less its title
+        doc.para(body[:1].upper() + body[1:], size=9.5)
+    # what changed comes last: for a CFA it may run onto the next page
     changed = [item for item in report["checklist"] if item["changed_at_next_audit"]]
     if changed:
         doc.heading(doc.t("changed_heading"), 11)
-        numbers = ", ".join(str(i["number"]) for i in changed)
-        doc.para(doc.t("changed_summary", numbers=numbers), size=9.5)
+        doc.para(doc.t("changed_summary"), size=8.5, color=MUTED)
+        for item in changed:
+            doc.para(f"• {item['number']}. {item['title']} — {item['change']}", size=9.5)
     if report["changing_soon"]:
         doc.heading(doc.t("soon_heading", day=report["changing_soon_from"]), 11)
         doc.para(doc.t("soon_intro"), size=8.5, color=MUTED)
         for item in report["changing_soon_items"]:
             doc.para(doc.t("soon_item", **item), size=9.5)
-    if "how_audits_judge" in steps:
-        doc.heading(doc.t("judging_heading"), 11)
-        body = messages.text(doc.lang, "steps", "judging_body")  # the step, less its title
-        doc.para(body[:1].upper() + body[1:], size=9.5)
 
 
 def _assessment(doc: _Document, report: dict[str, Any]) -> None:
@@ -243,7 +245,8 @@ def _checklist(doc: _Document, report: dict[str, Any]) -> None:
                 title = f"{item['number']}. {item['title']}"
                 title += " ‼" if item["major_only"] and not missions else ""
                 marks = [doc.t("deferred_short")] if item["deferred"] else []
-                marks += [doc.t("changed_short")] if item["change"] else []
+                if item["change"]:  # in the summary when the next audit checks it, else the annex
+                    marks.append(doc.t("changed_short", first_page=item["changed_at_next_audit"]))
                 row.cell("\n".join([title, *marks]))
                 row.cell(item["requirement"])
                 row.cell("\n".join(f"☐ {p}" for p in item["proofs"]))

@@ -3,7 +3,8 @@
 The summary (at most ``SUMMARY_LIMIT`` characters) says the verdict, the decisive reasons, how
 many indicators concern the person, the one thing to do first and the 2026 caveat once. Its
 buttons open one screen per criterion (``res:<n>``), the reasons with their sources
-(``res:why``) and the next steps (``res:steps``), each edited in place, with ``res:summary`` to
+(``res:why``), the next steps (``res:steps``) and, for a certified provider, what the 2026
+text changed for it (``res:changed``), each edited in place, with ``res:summary`` to
 come back. A screen longer than a Telegram message is cut into pages (``res:<view>:<page>``).
 The whole result, as one text, stays in the PDF and the terminal.
 """
@@ -97,6 +98,9 @@ def _view_html(report: dict[str, Any], lang: str, view: str) -> str | None:
         return messages.call(lang, "result_views", "why", r=report)
     if view == "steps":
         return messages.call(lang, "result_views", "steps", r=report)
+    if view == "changed":
+        changed = [i for i in report["checklist"] if i["changed_at_next_audit"]]
+        return messages.call(lang, "result_views", "changed", items=changed) if changed else None
     items = _criteria(report).get(view)
     if not items:
         return None
@@ -130,6 +134,9 @@ def _criterion_buttons(
 
 def _summary_buttons(report: dict[str, Any], lang: str) -> tuple[tuple[Button, ...], ...]:
     rows = _criterion_buttons(report, lang)
+    if report["changed_at_next_audit"]:
+        count = len(report["changed_at_next_audit"])
+        rows.append((_button(lang, "changed_button", "res:changed", count=count),))
     rows.append(
         (_button(lang, "why_button", "res:why"), _button(lang, "steps_button", "res:steps"))
     )

@@ -302,7 +302,7 @@ def screen_for(stored: Stored, hint: str | None = None) -> Screen:
 # --- Reading input back -------------------------------------------------------------------------
 
 CRITERIA = tuple(str(n) for n in range(1, 8))
-RESULT_VIEWS = ("summary", "why", "steps", *CRITERIA)
+RESULT_VIEWS = ("summary", "why", "steps", "changed", *CRITERIA)
 """The screens of the result (``bot.render.result_views``)."""
 MAX_PAGES = 9
 

@@ -885,3 +885,35 @@ async def test_criterion_buttons_name_their_criterion_and_lead_to_the_others(
     others = [d for d in screen.data() if d.removeprefix("res:").isdigit()]
     assert sorted(others) == [f"res:{n}" for n in (1, 2, 4, 5, 6, 7)]
     assert screen.data()[0] == "res:summary", "the way back comes first"
+
+
+async def test_a_certified_provider_reads_what_changed_in_2026_in_one_tap_and_on_page_1(
+    bot: Ctx,
+) -> None:
+    """ "What changed on 1 November 2026" was a list of numbers pointing elsewhere (the chat said
+    the top of the checklist, the PDF its annex on page 7): one button opens each changed
+    indicator with its change, and the PDF's first pages say the same."""
+    from tests.answers import INDEPENDENT_OPCO, presses
+
+    p = person(bot)
+    await p.say("/start")
+    certified = {k: v for k, v in INDEPENDENT_OPCO.items() if k != "stage"}
+    certified |= {"certified": "yes", "audit_cycle": "before_renewal", "scope": "covers_all"}
+    for data in presses(certified):
+        await p.press(data)
+    summary = next(m for m in p.api.chat(42) if "res:changed" in m.data())
+    assert "🆕 Ce qui change\u202f» les détaille" in summary.text
+    _, _, store = bot
+    changed = evaluation_of((await store.load(42)).snapshot).changed_at_next_audit
+    assert changed
+    await p.press("res:changed", summary.message_id)
+    screen = p.api.messages[(42, summary.message_id)]
+    assert "Ce qui change pour vous au 1er novembre 2026" in screen.text
+    assert all(f"<b>{n}. " in screen.text for n in changed)
+    assert "interdit toute mention trompeuse" in screen.text, "indicator 1's change, in words"
+    assert screen.data()[0] == "res:summary"
+    pdf = next(m for m in p.api.chat(42) if m.document is not None).document
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+    first = " ".join(" ".join(pages[:2]).split())
+    assert "interdit toute mention trompeuse" in first, "the change itself, on the first pages"
+    assert "détaillé en annexe" not in " ".join(pages)
