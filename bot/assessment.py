@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.render.assessment import confirmed_day, parse_chk, typed_status
+from bot.render.assessment import parse_chk, typed_status
 from bot.render.glossary import terms_named
 from bot.render.screens import evaluation_of
-from bot.render.text import read_day
+from bot.render.text import day_in, read_day
 from bot.storage import Change, Record, Tally
 from flows.assessment import (
     kept_statuses,
@@ -255,7 +255,7 @@ class _Step:
         self.show(shown)
 
     def command(self, action: str, today: dt.date) -> None:
-        day = confirmed_day(action)
+        day = day_in(action, "day:")
         if day is not None:  # the date read back, confirmed (from any of its messages)
             if day <= today:
                 self.reply.said = ("past_date", {"day": day})

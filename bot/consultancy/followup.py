@@ -27,12 +27,12 @@ from bot.consultancy.leads import (
 from bot.consultancy.meta import FollowMeta
 from bot.consultancy.offer import advisor_message, brand_of, has_advisor
 from bot.consultancy.reminders import (
-    confirmed_reminder_day,
     reminder_date_step,
     reminder_date_typed,
 )
 from bot.outbox import Out, Outbox, rows
 from bot.render.screens import answers_view
+from bot.render.text import day_in
 from bot.storage import Change, Lead, Record, Store, Tally
 from flows.flow import is_snapshot
 from flows.snapshot import as_snapshot
@@ -124,7 +124,7 @@ class FollowUp(FollowUpJobs):
         certified = is_snapshot(snapshot) and (
             as_snapshot(snapshot).answers.get("certified") == "yes"
         )
-        confirmed = confirmed_reminder_day(value) if kind == "button" else None
+        confirmed = day_in(value, "remind:day:") if kind == "button" else None
         if confirmed is not None:
             if follow.reminder == "asking":  # else an older read-back: nothing changes
                 follow, plan.reply, due = reminder_date_step(

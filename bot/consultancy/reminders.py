@@ -45,16 +45,6 @@ def reminder_date_typed(typed: str, lang: str, today: dt.date, certified: bool) 
     return Out(messages.text(lang, "followup", "remind_confirm", day=day), confirm)
 
 
-def confirmed_reminder_day(data: str) -> dt.date | None:
-    """The date of ``remind:day:YYYY-MM-DD`` button data (None for any other data)."""
-    if not data.startswith("remind:day:") or len(data) > 32:
-        return None
-    try:
-        return dt.date.fromisoformat(data.removeprefix("remind:day:"))
-    except ValueError:
-        return None
-
-
 def reminder_date_step(
     day: dt.date, follow: FollowMeta, lang: str, today: dt.date
 ) -> tuple[FollowMeta, list[Out], list[tuple[dt.date, str]] | None]:

@@ -17,7 +17,7 @@ import messages
 from bot.render.glossary import explanation_parts, terms_named
 from bot.render.report import checklist_item
 from bot.render.screens import Button, Screen, evaluation_of
-from bot.render.text import fold
+from bot.render.text import day_in, fold
 from flows.advice import Evaluation
 from flows.assessment import STATUSES, Readiness, readiness
 from flows.referential import Referential
@@ -37,7 +37,7 @@ def parse_chk(data: str) -> tuple[str, int | None] | None:
         return None
     if rest in COMMANDS:
         return (rest, None)
-    if rest.startswith("day:") and confirmed_day(rest) is not None:
+    if day_in(rest, "day:") is not None:
         return (rest, None)
     number, _, action = rest.partition(":")
     if not number.isdigit() or len(number) > 2 or action not in (*STATUSES, *MOVES):
@@ -285,14 +285,6 @@ def assessment_report(ev: Evaluation, assessment: Mapping[str, Any], lang: str) 
         "due": {a.number: a.due.strftime("%d/%m/%Y") for a in ready.plan if a.due},
         "audit_on": _day(lang, audit_on) if audit_on else None,
     }
-
-
-def confirmed_day(action: str) -> dt.date | None:
-    """The date of a ``day:YYYY-MM-DD`` action (None if it is not one)."""
-    try:
-        return dt.date.fromisoformat(action.removeprefix("day:"))
-    except ValueError:
-        return None
 
 
 def said_buttons(lang: str, macro: str, data: Mapping[str, Any]) -> tuple[tuple[Button, ...], ...]:

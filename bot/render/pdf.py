@@ -161,12 +161,17 @@ def _summary(doc: _Document, report: dict[str, Any]) -> None:
         doc.heading(doc.t("changed_heading"), 11)
         doc.para(doc.t("changed_summary"), size=8.5, color=MUTED)
         for item in changed:
-            doc.para(f"• {item['number']}. {item['title']} — {item['change']}", size=9.5)
+            doc.para(_change_line(item), size=9.5)
     if report["changing_soon"]:
         doc.heading(doc.t("soon_heading", day=report["changing_soon_from"]), 11)
         doc.para(doc.t("soon_intro"), size=8.5, color=MUTED)
         for item in report["changing_soon_items"]:
             doc.para(doc.t("soon_item", **item), size=9.5)
+
+
+def _change_line(item: dict[str, Any]) -> str:
+    """One indicator and what the 2026 text changed in it, as a line of the PDF."""
+    return f"• {item['number']}. {item['title']} — {item['change']}"
 
 
 def _assessment(doc: _Document, report: dict[str, Any]) -> None:
@@ -246,7 +251,7 @@ def _checklist(doc: _Document, report: dict[str, Any]) -> None:
                 title += " ‼" if item["major_only"] and not missions else ""
                 marks = [doc.t("deferred_short")] if item["deferred"] else []
                 if item["change"]:  # in the summary when the next audit checks it, else the annex
-                    marks.append(doc.t("changed_short", first_page=item["changed_at_next_audit"]))
+                    marks.append(doc.t("changed_short", in_summary=item["changed_at_next_audit"]))
                 row.cell("\n".join([title, *marks]))
                 row.cell(item["requirement"])
                 row.cell("\n".join(f"☐ {p}" for p in item["proofs"]))
@@ -274,7 +279,7 @@ def _annexes(doc: _Document, report: dict[str, Any], answers_view: list[dict[str
         doc.heading(doc.t("changes_annex_heading"))
         doc.para(doc.t("changed_intro"), size=8.5, color=MUTED)
         for item in changes:
-            doc.para(f"• {item['number']}. {item['title']} — {item['change']}", size=9)
+            doc.para(_change_line(item), size=9)
     doc.heading(doc.t("answers_heading"))
     for item in answers_view:
         doc.para(doc.t("answer_line", question=item["question"], answer=item["answer"]), size=9)

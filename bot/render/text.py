@@ -64,6 +64,17 @@ def read_day(
     return found.date() if found is not None else None
 
 
+def day_in(data: str, prefix: str) -> dt.date | None:
+    """The date a read-back button carries (``<prefix>YYYY-MM-DD``); None for other data."""
+    rest = data.removeprefix(prefix)
+    if rest == data or len(rest) != len("YYYY-MM-DD"):
+        return None
+    try:
+        return dt.date.fromisoformat(rest)
+    except ValueError:
+        return None
+
+
 def warm_up_dates() -> None:
     """Loads the date parser's language data (a third of a second) before anyone waits on it."""
     read_day("1 janvier 2030", dt.date(2030, 1, 1))
