@@ -86,7 +86,7 @@ class AssessMeta:
 class AssessReply:
     """What to say after an assessment step (sent by the front end)."""
 
-    __slots__ = ("edit", "lang", "pdf", "said", "screen", "toast")
+    __slots__ = ("edit", "lang", "pdf", "retire", "said", "screen", "toast")
 
     def __init__(self, lang: str) -> None:
         self.lang = lang
@@ -101,6 +101,9 @@ class AssessReply:
         self.toast: str | None = None
         self.pdf = False
         """Send the PDF with the statuses."""
+        self.retire = False
+        """A screen sent as a new message takes the buttons off the indicator screen the
+        person was on (the chat's live message), so that one screen at a time is live."""
 
 
 def at_result(record: Record) -> bool:
@@ -170,9 +173,10 @@ def decide_assessment(
     statuses = kept_statuses(record.statuses, ev.indicators)
     order = ev.indicators
     step = _Step(part, statuses, order, reply)
+    reply.retire = part.at is not None
     if kind == "command":
         reply.edit = False
-        step.start()
+        step.start(welcome=not event[2])
     elif kind == "text":
         reply.edit = False
         step.typed(value, lang, today)
@@ -224,10 +228,27 @@ class _Step:
         self.part = replace(self.part, at=at, asking_date=False)
         self.reply.screen = "summary" if at is None else at
 
-    def start(self) -> None:
-        """Resumes where the person was: the indicator on screen, or the first unassessed."""
+    def start(self, *, welcome: bool = True) -> None:
+        """Resumes where the person was: the indicator on screen, or the first unassessed;
+        a person coming back half-way is told where they stand (``welcome``)."""
         at = self.part.at if self.part.at in self.order else None
-        self.show(at if at is not None else next_unassessed(self.order, self.statuses))
+        shown = at if at is not None else next_unassessed(self.order, self.statuses)
+        assessed = sum(1 for n in self.order if n in self.statuses)
+        if welcome and shown is not None and 0 < assessed < len(self.order):
+            data = {"assessed": assessed, "total": len(self.order), "number": shown}
+            self.reply.said = ("welcome_back", data)
+        self.show(shown)
+
+    def later(self) -> None:
+        """The person stops half-way: where they will resume, and a reminder offered."""
+        assessed = sum(1 for n in self.order if n in self.statuses)
+        data = {
+            "assessed": assessed,
+            "total": len(self.order),
+            "number": self.part.at,
+            "reminders": self.part.reminders,
+        }
+        self.reply.said, self.reply.screen = ("later", data), None
 
     def button(self, data: str, today: dt.date) -> None:
         parsed = parse_chk(data)
@@ -269,6 +290,8 @@ class _Step:
             self.start()
         elif action == "sum":
             self.show(None)
+        elif action == "later":
+            self.later()
         elif action == "review":
             self.show(self.order[0])
         elif action == "pdf":

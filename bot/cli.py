@@ -93,10 +93,16 @@ def run_evaluate(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> Non
     if args.format == "pdf":
         if not args.out:
             raise UsageError("pdf_needs_out")
+        from bot.config import SettingError, load_settings
+        from bot.consultancy.offer import brand_of
         from bot.render.pdf import build_pdf, write_pdf
         from bot.render.screens import answers_view
 
-        content = build_pdf(report, answers_view(answers, args.lang), day)
+        try:  # the consultancy's header and links, as in the bot's PDF
+            brand = brand_of(load_settings())
+        except SettingError as exc:
+            raise UsageError("bad_setting", detail=exc.line(args.lang)) from exc
+        content = build_pdf(report, answers_view(answers, args.lang), day, brand)
         try:
             write_pdf(Path(args.out), content)
         except OSError as exc:

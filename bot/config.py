@@ -50,6 +50,9 @@ class Settings:
     webhook_port: int
     consultancy_name: str | None = None
     consultancy_presentation: str | None = None
+    """Shown to everyone, unless ``consultancy_presentations`` has the person's language."""
+    consultancy_presentations: tuple[tuple[str, str], ...] = ()
+    """The presentation per language (``CONSULTANCY_PRESENTATION_EN``…), where one is set."""
     consultancy_contact_url: str | None = None
     consultancy_booking_url: str | None = None
     admin_chat_ids: frozenset[int] = frozenset()
@@ -233,6 +236,11 @@ def _consultancy(get: Callable[..., str]) -> dict[str, Any]:
     return {
         "consultancy_name": get("CONSULTANCY_NAME")[:100] or None,
         "consultancy_presentation": get("CONSULTANCY_PRESENTATION")[:600] or None,
+        "consultancy_presentations": tuple(
+            (lang, text[:600])
+            for lang in messages.LANGUAGES
+            if (text := get(f"CONSULTANCY_PRESENTATION_{lang.upper()}"))
+        ),
         "consultancy_contact_url": links["CONSULTANCY_CONTACT_URL"],
         "consultancy_booking_url": links["CONSULTANCY_BOOKING_URL"],
         "admin_chat_ids": frozenset(admins),

@@ -70,7 +70,6 @@ class Reply:
         "hint",
         "intro",
         "note",
-        "resend_result",
         "summary",
         "toast",
         "view",
@@ -83,7 +82,6 @@ class Reply:
         self.summary = False
         self.edit = False
         self.entered_result = False
-        self.resend_result = False
         self.explain: tuple[str, ...] = ()
         """Glossary terms to explain, in a message of their own (the screen stays)."""
         self.note: str | None = None
@@ -110,7 +108,7 @@ def decide_conversation(
         # In the middle of the self-assessment: the same indicator again, in the other language.
         assert record.snapshot is not None
         record = replace(record, snapshot=switch_language(record.snapshot))
-        event = ("command", "checklist", ())
+        event = ("command", "checklist", ("language",))
     if accepts(event, record):
         change, (saved, assessed) = decide_assessment(
             record, event, lang=lang, today=today, source=record.source
@@ -223,7 +221,6 @@ def _command(snapshot: dict[str, Any], name: str, reply: Reply) -> dict[str, Any
     elif name == "language":
         snapshot = switch_language(snapshot)
         reply.intro = "language_switched"
-        reply.resend_result = as_snapshot(snapshot).state == RESULT
     elif name == "summary":
         reply.summary = True
     else:  # a command that does not exist here (/stats outside an admin chat…)
@@ -256,7 +253,6 @@ def _button(
         if action_args[0] != current_lang:
             snapshot = switch_language(snapshot)
         reply.edit = True
-        reply.resend_result = was == RESULT
         return snapshot
     if trigger == "info":
         reply.explain = QUESTION_TERMS[action_args[0]]

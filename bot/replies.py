@@ -20,7 +20,7 @@ from bot.plan import Action, Clear, Pdf, Plan, Send, Show
 from bot.render.assessment import indicator_screen, said_buttons, said_text, summary_screen
 from bot.render.glossary import explanation
 from bot.render.result_views import result_view
-from bot.render.screens import evaluation_of, screen_for
+from bot.render.screens import Button, evaluation_of, screen_for
 from bot.storage import Record
 from flows.flow import RESULT
 from flows.rules import UNCONCERNED
@@ -49,6 +49,9 @@ def _conversation(
     snapshot = as_snapshot(record.snapshot)
     lang = snapshot.lang
     live = record.live_message_id
+    beside = reply.summary or reply.intro == "language_switched"
+    if beside and snapshot.state == RESULT and not reply.view and not reply.entered_result:
+        return _beside_result(record, reply, pressed)
     said: list[Action] = []
     if reply.intro:
         intro = messages.call(lang, "bot", reply.intro)
@@ -90,11 +93,33 @@ def _conversation(
     return said
 
 
+def _beside_result(record: Record, reply: Reply, pressed: int | None) -> list[Action]:
+    """/recap and /langue at a result: the answers, or the result put into the new language
+    in place, with a short line below; the result is shown again only when asked for."""
+    assert record.snapshot is not None
+    snapshot = as_snapshot(record.snapshot)
+    lang = snapshot.lang
+    again = (
+        Button(messages.text(lang, "ui", "see_result"), "res:summary"),
+        Button(messages.text(lang, "ui", "change_answers"), "back"),
+    )
+    if reply.summary:
+        return [Send(summary_text(record.snapshot), (again,))]
+    said: list[Action] = []
+    shown = pressed if pressed is not None else record.live_message_id
+    if shown is not None:
+        screen = result_view(snapshot)
+        said.append(Show(screen.text, screen.buttons, edit=shown))
+    note = messages.call(lang, "bot", "language_switched", at_result=shown is not None)
+    return [*said, Send(note, (again,))]
+
+
 def plan_assessment(
     record: Record, reply: AssessReply, pressed: int | None, *, today: dt.date
 ) -> tuple[Action, ...]:
     """A self-assessment step: its message, its PDF, then its screen (in place of the pressed
-    message, or as a new one); its screens leave the live message alone."""
+    message, or as a new one). The screen becomes the live message; a new one takes the
+    buttons off the indicator screen it follows (the result keeps its own)."""
     snapshot = record.snapshot
     lang = reply.lang
     said: list[Action] = []
@@ -110,5 +135,7 @@ def plan_assessment(
     else:
         screen = indicator_screen(snapshot, record.statuses, int(reply.screen))
     edit = pressed if reply.edit else None
-    said.append(Show(screen.text, screen.buttons, edit=edit, live=False))
+    live = record.live_message_id
+    older = (live,) if reply.retire and edit is None and live is not None else ()
+    said.append(Show(screen.text, screen.buttons, edit=edit, retire=older))
     return tuple(said)

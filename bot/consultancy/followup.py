@@ -92,7 +92,8 @@ class FollowUp(FollowUpJobs):
         if kind == "command":
             if value == "advisor":
                 return has_advisor(self.settings)
-            return value in PERSON_COMMANDS or (value in ADMIN_COMMANDS and self.is_admin(chat_id))
+            admin = value in (*ADMIN_COMMANDS, "help") and self.is_admin(chat_id)
+            return value in PERSON_COMMANDS or admin
         if kind == "button":
             return value.split(":", 1)[0] in FOLLOW_BUTTONS
         if kind == "contact":
@@ -168,6 +169,9 @@ class FollowUp(FollowUpJobs):
                 lang=lang,
                 zone=self.settings.timezone,
             )
+            return
+        if kind == "command" and value == "help":  # an admin chat: its own commands first
+            await outbox.deliver(chat_id, Out(messages.text(lang, "stats", "admin_help")))
             return
         if kind == "command" and value == "advisor":
             at_result = snapshot.get("state") == "result"

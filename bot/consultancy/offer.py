@@ -33,10 +33,15 @@ def brand_text(settings: Settings, lang: str) -> Markup:
         "followup",
         "brand",
         name=s.consultancy_name,
-        presentation=s.consultancy_presentation,
+        presentation=presentation(s, lang),
         contact_url=None if _buttonable(contact) else contact,
         booking_url=None if _buttonable(booking) else booking,
     )
+
+
+def presentation(settings: Settings, lang: str) -> str | None:
+    """The consultancy's presentation in the person's language (else the one for all)."""
+    return dict(settings.consultancy_presentations).get(lang) or settings.consultancy_presentation
 
 
 def brand_buttons(settings: Settings, lang: str) -> Rows:
@@ -53,13 +58,14 @@ def brand_buttons(settings: Settings, lang: str) -> Rows:
 
 
 def brand_of(settings: Settings) -> dict[str, str | None] | None:
-    """Returns the branding for the PDF, or None."""
+    """Returns the branding for the PDF, or None (``presentation_<lang>``: in a language)."""
     s = settings
     if not (s.consultancy_name or s.consultancy_contact_url or s.consultancy_booking_url):
         return None
     return {
         "name": s.consultancy_name,
         "presentation": s.consultancy_presentation,
+        **{f"presentation_{lang}": text for lang, text in s.consultancy_presentations},
         "contact_url": s.consultancy_contact_url,
         "booking_url": s.consultancy_booking_url,
     }

@@ -3,7 +3,8 @@ with its action plan, the explanation of an indicator, and the reminders' texts.
 
 Button data: ``chk:start`` (begin or resume), ``chk:<n>:done|partial|todo`` (a status for
 indicator n), ``chk:<n>:back|skip|info`` (move, or explain), ``chk:sum`` (the summary),
-``chk:review``, ``chk:pdf``, ``chk:date``, ``chk:remind``, ``chk:noremind``.
+``chk:later`` (stop half-way), ``chk:review``, ``chk:pdf``, ``chk:date``, ``chk:remind``,
+``chk:noremind``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from flows.snapshot import Stored, as_snapshot
 PLAN_SHOWN = 8
 """Actions listed in the chat's summary (all of them are in the PDF)."""
 MOVES = ("back", "skip", "info")
-COMMANDS = ("start", "sum", "review", "pdf", "date", "remind", "noremind")
+COMMANDS = ("start", "sum", "later", "review", "pdf", "date", "remind", "noremind")
 
 
 def parse_chk(data: str) -> tuple[str, int | None] | None:
@@ -87,7 +88,11 @@ def indicator_screen(stored: Stored, statuses: Mapping[int, str], number: int) -
         Button(_t(lang, "skip_button"), f"chk:{number}:skip"),
         Button(_t(lang, "explain_button"), f"chk:{number}:info"),
     )
-    return Screen(text, (tuple(marks), moves, (Button(_t(lang, "summary_button"), "chk:sum"),)))
+    stops = (
+        Button(_t(lang, "summary_button"), "chk:sum"),
+        Button(_t(lang, "later_button"), "chk:later"),
+    )
+    return Screen(text, (tuple(marks), moves, stops))
 
 
 def action_title(ref: Referential, number: int, lang: str) -> str:
@@ -289,7 +294,13 @@ def assessment_report(ev: Evaluation, assessment: Mapping[str, Any], lang: str) 
 
 def said_buttons(lang: str, macro: str, data: Mapping[str, Any]) -> tuple[tuple[Button, ...], ...]:
     """The buttons of a self-assessment message of its own: a date read back is confirmed
-    (or typed again) by the person before it is used."""
+    (or typed again) by the person before it is used; a person stopping half-way can resume,
+    or ask to be reminded."""
+    if macro == "later":
+        resume = Button(_t(lang, "resume_button"), "chk:start")
+        if data["reminders"]:
+            return ((resume,),)
+        return ((resume, Button(_t(lang, "remind_later_button"), "chk:remind")),)
     if macro != "confirm_date":
         return ()
     day: dt.date = data["day"]

@@ -124,8 +124,9 @@ def _header(
     doc.para(doc.t("subtitle", day=day, referential=report["referential_label"]), color=MUTED)
     if brand and brand.get("name"):
         doc.para(str(brand["name"]), size=11, bold=True)
-        if brand.get("presentation"):
-            doc.para(str(brand["presentation"]), size=9, color=MUTED)
+        said = brand.get(f"presentation_{doc.lang}") or brand.get("presentation")
+        if said:
+            doc.para(str(said), size=9, color=MUTED)
     for key in ("contact_url", "booking_url"):
         url = (brand or {}).get(key)
         if url:

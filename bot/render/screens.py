@@ -147,7 +147,13 @@ def question_screen(stored: Stored, hint: str | None = None) -> Screen:
         hint,
         snapshot.state != QUESTIONS_FIRST or bool(snapshot.editing),
         offered_options(snapshot.state, answers),
+        _given(answers.get(snapshot.state)) if snapshot.state not in MULTI else None,
     )
+
+
+def _given(answer: object) -> str | None:
+    """A single-choice answer already given (back on its question, or editing it)."""
+    return answer if isinstance(answer, str) else None
 
 
 @lru_cache(maxsize=64)
@@ -176,6 +182,7 @@ def _question_screen(  # noqa: PLR0917 (what a question's screen depends on)
     hint: str | None,
     can_go_back: bool,
     options: tuple[str, ...],
+    given: str | None = None,
 ) -> Screen:
     """A question's screen, made once per distinct look (the same screens recur for everyone:
     rendering one took half a millisecond, profiled)."""
@@ -196,7 +203,7 @@ def _question_screen(  # noqa: PLR0917 (what a question's screen depends on)
     for option in options:
         text_label = button_label(lang, question, option)
         widths.append(len(text_label))
-        if multi and option in chosen:
+        if (multi and option in chosen) or option == given:
             text_label = f"✅ {text_label}"
         buttons.append(Button(text_label, f"ans:{question}:{option}"))
     # long lists (funders) stay short on a phone: two per row where both fit

@@ -19,7 +19,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -68,9 +68,26 @@ def _start_worker(parent: int) -> None:
         os.nice(PDF_NICENESS)
     with contextlib.suppress(ValueError):  # not the main thread (never, in a worker)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # started with Ctrl-C held back: now ignored
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     threading.Thread(
         target=_watch_parent, args=(parent,), name="qualiopi-parent-watch", daemon=True
     ).start()
+
+
+@contextlib.contextmanager
+def _no_interrupt() -> Iterator[None]:
+    """Holds Ctrl-C back while a worker may be started: a child keeps the signal mask it is
+    started with, so a Ctrl-C while it imports cannot print a traceback from it (the worker
+    ignores the signal once started). A Ctrl-C held back reaches the bot right after."""
+    if not hasattr(signal, "pthread_sigmask"):  # not on Windows
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _watch_parent(parent: int) -> None:
@@ -105,9 +122,11 @@ async def render_pdf(
     loop = asyncio.get_running_loop()
     for attempt in (1, 2):
         try:
-            content = await loop.run_in_executor(
-                _executor(), result_pdf, dict(snapshot), brand, assessment
-            )
+            with _no_interrupt():  # a worker started here starts deaf to Ctrl-C
+                job = loop.run_in_executor(
+                    _executor(), result_pdf, dict(snapshot), brand, assessment
+                )
+            content = await job
         except BrokenProcessPool:
             LOGGER.error("a PDF worker process died: starting new ones (attempt %s)", attempt)
             _discard_pool()

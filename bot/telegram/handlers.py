@@ -65,6 +65,8 @@ FRENCH_NAMES = {
     "language": "langue",
     "help": "aide",
     "advisor": "conseiller",
+    "privacy": "confidentialite",
+    "delete": "supprimer",
 }
 """French names of the commands (the French menu shows them; both names always work)."""
 ALIASES = {french: name for name, french in FRENCH_NAMES.items()}

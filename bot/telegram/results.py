@@ -79,11 +79,13 @@ class ResultSender:
         try:
             if chat_id not in self._sent_unrecorded:
                 content = await render_pdf(snapshot, self.brand(), assessment)
+                assessed = bool(assessment and assessment.get("statuses"))
+                day = (assessment or {}).get("today") or snapshot.get("date") or ""
                 await port.send_document(
                     chat_id,
                     content,
-                    messages.text(lang, "bot", "pdf_filename", day=snapshot.get("date") or ""),
-                    messages.text(lang, "bot", "pdf_caption"),
+                    messages.text(lang, "bot", "pdf_filename", day=day, assessed=assessed),
+                    messages.text(lang, "bot", "pdf_caption", assessed=assessed),
                 )
                 self._sent_unrecorded.add(chat_id)
             await self._record_sent(chat_id)

@@ -113,7 +113,7 @@ async def test_consent_given_then_a_lead_reaches_the_admins(bot: Ctx) -> None:
     consent = p.texts()[-1]
     assert "Cabinet Dupont &amp; Associés recevra" in consent
     assert "365 jours" in consent
-    assert "/delete" in consent
+    assert "/supprimer" in consent
     assert await store.rows("leads") == [], "nothing is sent before an explicit agreement"
     await p.press("lead:agree")
     ask = p.last()

@@ -159,7 +159,7 @@ def test_the_consultancys_block_keeps_its_lines_everywhere(lang: str) -> None:
         answers=3, leads=0, reminders=1, details=["Situation x", "Rappel y"],
     ).splitlines()  # fmt: skip
     assert privacy[-3:-1] == ["• Situation x", "• Rappel y"]
-    assert privacy[-1].endswith("/delete")
+    assert privacy[-1].endswith("/supprimer" if lang == "fr" else "/delete")
 
 
 @pytest.mark.parametrize("lang", messages.LANGUAGES)
