@@ -64,6 +64,6 @@ class Outbox(Protocol):
         """Sends a file."""
         ...
 
-    async def send_photo(self, chat_id: int, content: bytes) -> None:
-        """Sends a picture (the statistics chart)."""
+    async def send_photo(self, chat_id: int, content: bytes, caption: str | None = None) -> None:
+        """Sends a picture (the statistics chart), with its caption (plain text)."""
         ...

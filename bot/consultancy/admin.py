@@ -50,7 +50,10 @@ async def run_admin_command(
         figures = stats_module.compute(await store.tallies(since, until), since, until)
         await outbox.deliver(chat_id, Out(stats_module.text(figures, lang)))
         png = await asyncio.to_thread(stats_module.chart_png, figures, lang)
-        await outbox.send_photo(chat_id, png)
+        caption = messages.text(
+            lang, "stats", "chart_caption", since=since, until=until, ready=bool(figures.assessed)
+        )
+        await outbox.send_photo(chat_id, png, caption)
         return
     for name, (content, count) in (await export_all(store, lang, zone)).items():
         caption = messages.text(lang, "stats", "export_caption", kind=name, count=count)

@@ -67,7 +67,7 @@ def compute(
     stats = Stats(since, until)
     durations: Counter[int] = Counter()
     for _, kind, detail, source, n in rows:
-        src = source or "-"
+        src = source or ""  # no deep link: the templates name it
         if kind == "started":
             stats.started += n
             stats.by_source[src]["started"] += n

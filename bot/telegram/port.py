@@ -206,10 +206,12 @@ class Port:
         except TimedOut:
             LOGGER.warning("document to chat %s unconfirmed (timed out)", chat_ref(chat_id))
 
-    async def send_photo(self, chat_id: int, content: bytes) -> None:
+    async def send_photo(self, chat_id: int, content: bytes, caption: str | None = None) -> None:
         """Sends a picture (not twice: an unconfirmed one has probably arrived)."""
         try:
-            await self._to_chat(chat_id, lambda to: self.bot.send_photo(to, content))
+            await self._to_chat(
+                chat_id, lambda to: self.bot.send_photo(to, content, caption=caption)
+            )
         except TimedOut:
             LOGGER.warning("picture to chat %s unconfirmed (timed out)", chat_ref(chat_id))
 

@@ -277,7 +277,7 @@ async def test_the_lead_and_the_statistics_carry_readiness(tmp_path: Path) -> No
     english = (await export_all(store, lang="en"))["leads"][0].decode("utf-8-sig")
     assert "4. Needs analysis; 6. " in english, "English punctuation in English"
     assert "Auto-évaluations terminées</b>\u00a0: 1" in stats
-    assert "Critère 1\u00a0: 66\u202f%" in stats  # 2 of the 3 indicators of criterion 1
+    assert "1. Information\u00a0: 66\u202f%" in stats  # 2 of the 3 indicators of criterion 1
     tallies = await store.tallies(None, None)
     assert all((source == "" and detail.isdigit()) or kind == "assess_finished"
                for _, kind, detail, source, _ in tallies if kind.startswith("assess"))  # fmt: skip

@@ -276,9 +276,12 @@ async def test_stats_in_an_admin_chat_with_a_chart(bot: Ctx) -> None:
     assert "Terminés\u00a0: 1 (50\u202f%)" in text
     assert "Obligatoire\u00a0: 1" in text
     assert "newsletter\u00a0: 1 · 1 · 0" in text
+    assert "sans lien de suivi (accès direct)\u00a0: 1 · 0 · 0" in text, "no deep link, named"
     assert "• Prestations\u00a0: 2 · 1" in text, "both reached the services question, one stopped"
-    photo = next(m.photo for m in api.chat(ADMIN) if m.photo)
-    assert photo.startswith(b"\x89PNG")
+    chart = next(m for m in api.chat(ADMIN) if m.photo)
+    assert chart.photo.startswith(b"\x89PNG")
+    assert chart.text.startswith("📊 Statistiques du ")
+    assert chart.text.endswith("\u00a0: parcours, verdicts.")
     await admin.say("/stats nonsense")
     assert "Période non comprise" in admin.texts()[-1]
 
@@ -661,7 +664,7 @@ def test_the_chart_shows_readiness_per_criterion_once_people_assessed_themselves
     assert len(axes) == 3
     ready = axes[2]
     assert "Auto-évaluations terminées\u00a0: 3" in ready.get_title()
-    assert [t.get_text() for t in ready.get_yticklabels()] == ["Critère 2", "Critère 1"]
+    assert [t.get_text() for t in ready.get_yticklabels()] == ["2. Conception", "1. Information"]
     assert [round(p.get_width()) for p in ready.patches] == [20, 66]
     labels = [t.get_text() for t in ready.texts]
     assert labels == ["20\u202f%", "66\u202f%"]
@@ -749,3 +752,14 @@ async def test_configured_and_typed_values_are_escaped_wherever_they_are_shown(
     assert "Rappelez-moi <demain> & merci" in alert
     errors = [c for c in api.calls if c[0] == "sendMessage" and "désolé" in str(c[1]).lower()]
     assert errors == [], "no apology: every message was accepted"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"), [(0, "moins de 10 s"), (40, "40 s"), (130, "2 min 10 s")]
+)
+def test_the_median_time_reads_as_a_person_says_it(seconds: int, said: str) -> None:
+    from bot.consultancy.stats import Stats, text
+
+    s = Stats(dt.date(2026, 11, 1), dt.date(2026, 11, 30), started=3, completed=3)
+    s.durations.append((seconds, 3))
+    assert text(s, "fr").endswith(f"Durée médiane pour terminer\u00a0: {said}")
