@@ -56,6 +56,11 @@ class Settings:
     consultancy_contact_url: str | None = None
     consultancy_booking_url: str | None = None
     admin_chat_ids: frozenset[int] = frozenset()
+    evidence_max_file_mb: int = 20
+    """The largest file a person may attach (Telegram lets a bot download 20 MB at most)."""
+    evidence_max_files: int = 100
+    evidence_max_total_mb: int = 200
+    """What one person's dossier de preuves may hold in all."""
     offer_not_concerned: bool = False
     """True: the consultancy's offer follows a "not concerned" result too."""
     data_retention_days: int = 365
@@ -108,6 +113,14 @@ def _seconds(get: Any, name: str, default: int) -> int:
     if not value.isdigit() or not 1 <= int(value) <= 600:
         raise SettingError(name, "bad_seconds", given=value)
     return int(value)
+
+
+def _bounded(get: Any, name: str, default: int, low: int, high: int) -> int:
+    """A whole number between ``low`` and ``high``."""
+    text = get(name, str(default))
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise SettingError(name, "bad_bounded", given=text, low=low, high=high)
+    return int(text)
 
 
 def _boolean(get: Any, name: str, *, default: bool) -> bool:
@@ -245,5 +258,8 @@ def _consultancy(get: Callable[..., str]) -> dict[str, Any]:
         "consultancy_booking_url": links["CONSULTANCY_BOOKING_URL"],
         "admin_chat_ids": frozenset(admins),
         "offer_not_concerned": _boolean(get, "CONSULTANCY_OFFER_NOT_CONCERNED", default=False),
+        "evidence_max_file_mb": _bounded(get, "EVIDENCE_MAX_FILE_MB", 20, 1, 20),
+        "evidence_max_files": _bounded(get, "EVIDENCE_MAX_FILES", 100, 1, 1000),
+        "evidence_max_total_mb": _bounded(get, "EVIDENCE_MAX_TOTAL_MB", 200, 1, 10_000),
         "data_retention_days": int(retention),
     }

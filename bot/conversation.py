@@ -23,6 +23,8 @@ from bot.assessment import (
 )
 from bot.consultancy.meta import FunnelMeta
 from bot.consultancy.tracking import track
+from bot.evidence import DEFAULT_LIMITS, EvidenceReply, Limits, Upload, decide_evidence
+from bot.evidence import accepts as evidence_accepts
 from bot.render.glossary import DONT_KNOW, QUESTION_TERMS, SAFE_ANSWERS, terms_named
 from bot.render.screens import (
     awaiting_confirmation,
@@ -66,6 +68,7 @@ class Reply:
         "assess",
         "edit",
         "entered_result",
+        "evidence",
         "explain",
         "hint",
         "intro",
@@ -90,6 +93,8 @@ class Reply:
         """A screen of the result to show in place (``res:`` buttons)."""
         self.assess: AssessReply | None = None
         """A self-assessment step's reply (``chk:`` buttons, /checklist)."""
+        self.evidence: EvidenceReply | None = None
+        """A dossier de preuves step's reply (``ev:`` buttons, /preuves, files, links)."""
 
 
 def decide_conversation(
@@ -101,14 +106,25 @@ def decide_conversation(
     update_id: int,
     today: dt.date,
     now: dt.datetime,
+    limits: Limits = DEFAULT_LIMITS,
+    upload: Upload | None = None,
 ) -> tuple[Change | None, tuple[Record, Reply]]:
     """Applies one event to the chat's stored conversation: what to commit (None: nothing),
-    what to say."""
+    what to say (``upload``: a file the person sent, downloaded)."""
     if event[:2] == ("command", "language") and on_indicator(record):
         # In the middle of the self-assessment: the same indicator again, in the other language.
         assert record.snapshot is not None
         record = replace(record, snapshot=switch_language(record.snapshot))
         event = ("command", "checklist", ("language",))
+    if evidence_accepts(event, record):
+        change, (saved, evidence) = decide_evidence(
+            record, event, lang=lang, limits=limits, today=today, upload=upload
+        )
+        reply = Reply()
+        reply.evidence = evidence
+        if evidence.toast:
+            reply.toast = messages.text(evidence.lang, "evidence", evidence.toast)
+        return change, (saved, reply)
     if accepts(event, record):
         change, (saved, assessed) = decide_assessment(
             record, event, lang=lang, today=today, source=record.source

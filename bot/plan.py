@@ -78,9 +78,23 @@ class Pdf:
     offer: Out | None = None
 
 
-Action = Send | Show | Clear | Pdf
+@dataclass(frozen=True, slots=True)
+class Dossier:
+    """The chat's dossier de preuves as a ZIP (or several), built from the store when said,
+    in ``lang``."""
 
-OPS: dict[str, type[Action]] = {"send": Send, "show": Show, "clear": Clear, "pdf": Pdf}
+    lang: str
+
+
+Action = Send | Show | Clear | Pdf | Dossier
+
+OPS: dict[str, type[Action]] = {
+    "send": Send,
+    "show": Show,
+    "clear": Clear,
+    "pdf": Pdf,
+    "dossier": Dossier,
+}
 _NAMES = {kind: name for name, kind in OPS.items()}
 
 

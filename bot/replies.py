@@ -16,8 +16,10 @@ from bot.config import Settings
 from bot.consultancy.meta import FollowMeta
 from bot.consultancy.offer import brand_buttons, brand_text, offer_after_result
 from bot.conversation import Reply, summary_text
-from bot.plan import Action, Clear, Pdf, Plan, Send, Show
+from bot.evidence import EvidenceReply
+from bot.plan import Action, Clear, Dossier, Pdf, Plan, Send, Show
 from bot.render.assessment import indicator_screen, said_buttons, said_text, summary_screen
+from bot.render.evidence import evidence_list, evidence_said, evidence_screen
 from bot.render.glossary import explanation
 from bot.render.result_views import result_view
 from bot.render.screens import Button, evaluation_of, screen_for
@@ -39,6 +41,8 @@ def plan_reply(
     was pressed)."""
     if reply.assess is not None:
         return Plan(plan_assessment(record, reply.assess, pressed, today=today), reply.toast)
+    if reply.evidence is not None:
+        return Plan(plan_evidence(record, reply.evidence, pressed), reply.toast)
     return Plan(tuple(_conversation(record, reply, pressed, settings, today)), reply.toast)
 
 
@@ -133,9 +137,39 @@ def plan_assessment(
         audit_on, reminders = screen_data(record)
         screen = summary_screen(snapshot, record.statuses, today, audit_on, reminders)
     else:
-        screen = indicator_screen(snapshot, record.statuses, int(reply.screen))
+        attached = sum(1 for e in record.evidence if e.indicator == int(reply.screen))
+        screen = indicator_screen(snapshot, record.statuses, int(reply.screen), attached)
     edit = pressed if reply.edit else None
     live = record.live_message_id
     older = (live,) if reply.retire and edit is None and live is not None else ()
+    said.append(Show(screen.text, screen.buttons, edit=edit, retire=older))
+    return tuple(said)
+
+
+def plan_evidence(record: Record, reply: EvidenceReply, pressed: int | None) -> tuple[Action, ...]:
+    """A dossier de preuves step: its line, the dossier, then its screen (in place of the
+    pressed message, or as a new one taking the buttons off the screen it follows)."""
+    snapshot = record.snapshot
+    lang = reply.lang
+    said: list[Action] = []
+    if reply.said is not None:
+        said.append(Send(evidence_said(lang, *reply.said)))
+    if reply.dossier:
+        said.append(Dossier(lang))
+    if reply.screen is None or snapshot is None:
+        return tuple(said)
+    if reply.screen == "list":
+        screen = evidence_list(snapshot, record.statuses, record.evidence)
+    elif isinstance(reply.screen, str):  # "indicator:<n>": back to its self-assessment screen
+        number = int(reply.screen.split(":")[1])
+        attached = sum(1 for e in record.evidence if e.indicator == number)
+        screen = indicator_screen(snapshot, record.statuses, number, attached)
+    else:
+        screen = evidence_screen(
+            snapshot, record.statuses, record.evidence, reply.screen, suggest=reply.suggest
+        )
+    edit = pressed if reply.edit else None
+    live = record.live_message_id
+    older = (live,) if edit is None and live is not None else ()
     said.append(Show(screen.text, screen.buttons, edit=edit, retire=older))
     return tuple(said)

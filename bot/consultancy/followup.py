@@ -218,12 +218,17 @@ class FollowUp(FollowUpJobs):
                     lang, "followup", "held_assessment", assessed=len(statuses), done=done
                 )
             )
+        details += [
+            messages.text(lang, "followup", "held_evidence", indicator=e["indicator"],
+                          name=e["name"], size=e["size"], kind=e["kind"])
+            for e in held["evidence"]
+        ]  # fmt: skip
         return messages.call(
         lang, "followup", "privacy", name=self.settings.consultancy_name,
         days=self.settings.data_retention_days, leads_enabled=self.leads_enabled,
         answers=len(snapshot.get("answers", {})), leads=len(held["leads"]),
         reminders=len(held["reminders"]), details=details,
-        assessed=len(held["assessments"]),
+        assessed=len(held["assessments"]), evidence=len(held["evidence"]),
     )  # fmt: skip
 
     async def _delete(self, outbox: Outbox, chat_id: int, confirmed: bool, lang: str) -> None:

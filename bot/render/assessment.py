@@ -62,8 +62,11 @@ def readiness_of(
     return ev, readiness(ev.referential, ev.indicators, statuses, today=today, audit_on=audit_on)
 
 
-def indicator_screen(stored: Stored, statuses: Mapping[int, str], number: int) -> Screen:
-    """One indicator to assess, with its three statuses and the moves."""
+def indicator_screen(
+    stored: Stored, statuses: Mapping[int, str], number: int, attached: int = 0
+) -> Screen:
+    """One indicator to assess, with its three statuses, the moves, and its evidence
+    (``attached``: how many pieces)."""
     snapshot = as_snapshot(stored)
     lang = snapshot.lang
     ev = evaluation_of(snapshot)
@@ -92,7 +95,10 @@ def indicator_screen(stored: Stored, statuses: Mapping[int, str], number: int) -
         Button(_t(lang, "summary_button"), "chk:sum"),
         Button(_t(lang, "later_button"), "chk:later"),
     )
-    return Screen(text, (tuple(marks), moves, stops))
+    evidence = Button(
+        messages.text(lang, "evidence", "add_button", count=attached), f"ev:{number}"
+    )
+    return Screen(text, (tuple(marks), moves, (evidence,), stops))
 
 
 def action_title(ref: Referential, number: int, lang: str) -> str:
@@ -192,6 +198,7 @@ def summary_screen(
     if left:
         rows.append((Button(_t(lang, "continue_button", left=left), "chk:start"),))
     rows.append((Button(_t(lang, "pdf_button"), "chk:pdf"),))
+    rows.append((Button(messages.text(lang, "evidence", "dossier_button"), "ev:list"),))
     rows.append(
         (
             Button(_t(lang, "date_button", known=audit_on is not None), "chk:date"),

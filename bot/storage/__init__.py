@@ -11,6 +11,8 @@ is migrated forward at start, never losing data.
 - ``questionnaires``: one row per completed questionnaire (answers, verdict), for export.
 - ``leads``: what a person agreed to send to the consultancy.
 - ``reminders``: audit reminders to send.
+- ``evidence``: the dossier de preuves: files and links attached to indicators, content in
+  chunks of 512 KiB, erased by /delete and, once its conversation is gone, by the purge.
 - ``outbox``: what a step owes the person (``bot.plan`` actions), committed with the step and
   deleted once said, so that a reply lost to a crash is said after the restart.
 - ``tallies``: anonymous counters per day and source (started, reached a question, stopped at a
@@ -26,7 +28,9 @@ from bot.storage.records import (
     Change,
     Completed,
     DuplicateUpdate,
+    Evidence,
     Lead,
+    NewEvidence,
     Owed,
     Record,
     Reminder,
@@ -61,7 +65,9 @@ __all__ = [
     "Change",
     "Completed",
     "DuplicateUpdate",
+    "Evidence",
     "Lead",
+    "NewEvidence",
     "Owed",
     "PostgresStore",
     "Record",

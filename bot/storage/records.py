@@ -25,6 +25,38 @@ class Record:
     meta: dict[str, Any] = field(default_factory=dict)
     statuses: Mapping[int, str] = field(default_factory=dict)
     """The self-assessment: a status per indicator (``flows.assessment.STATUSES``)."""
+    evidence: tuple[Evidence, ...] = ()
+    """The dossier de preuves: what is attached, oldest first (the content stays stored)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """A piece of evidence attached to an indicator, as listed (its content is read apart)."""
+
+    id: int
+    indicator: int
+    kind: str
+    """``document``, ``photo`` or ``link`` (the content of a link is its address)."""
+    name: str
+    label: str
+    mime: str
+    size: int
+    added_at: str
+    """When it was attached (ISO, UTC)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvidence:
+    """A piece of evidence to store with the step that received it (``id``: the chat's next
+    number, never one given before, so that a button naming a removed piece stays stale)."""
+
+    id: int
+    indicator: int
+    kind: str
+    name: str
+    label: str
+    mime: str
+    content: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +119,8 @@ class Change:
     says: Sequence[Mapping[str, Any]] = ()
     """What the step owes the person, in order (``bot.plan`` actions as JSON-ready data):
     committed with the step, deleted once said."""
+    evidence_added: NewEvidence | None = None
+    evidence_removed: tuple[int, ...] = ()
 
 
 Owed = tuple[int, dict[str, Any]]
@@ -218,6 +252,10 @@ class Store(Protocol):
 
     async def rows(self, table: str) -> list[dict[str, Any]]:
         """Returns every row of ``leads`` or ``questionnaires`` (for export)."""
+        ...
+
+    async def evidence_files(self, chat_id: int) -> list[tuple[Evidence, bytes]]:
+        """Returns the chat's evidence with its content, oldest first (for the dossier)."""
         ...
 
     async def dump_chat(self, chat_id: int) -> dict[str, Any]:

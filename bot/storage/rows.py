@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.storage.db import Db
+from bot.storage.evidence import add_evidence, load_evidence, remove_evidence
 from bot.storage.records import (
     Change,
     Completed,
@@ -26,9 +27,11 @@ def load_record(db: Db, chat_id: int) -> Record:
         (chat_id,),
     ).fetchone()
     statuses = load_statuses(db, chat_id)
+    evidence = load_evidence(db, chat_id)
     if row is None:
-        return Record(statuses=statuses)
-    return Record(parse_json(row[0]), row[1], row[2], row[3], parse_json(row[4]) or {}, statuses)
+        return Record(statuses=statuses, evidence=evidence)
+    meta = parse_json(row[4]) or {}
+    return Record(parse_json(row[0]), row[1], row[2], row[3], meta, statuses, evidence)
 
 
 def load_statuses(db: Db, chat_id: int) -> dict[int, str]:
@@ -100,6 +103,10 @@ def apply_change(db: Db, chat_id: int, change: Change, before: Record) -> None:
         write_statuses(db, chat_id, change.statuses, before.statuses)
     if change.assessment_reminders is not None:
         replace_reminders(db, chat_id, *change.assessment_reminders, ASSESSMENT_REMINDERS)
+    if change.evidence_removed:
+        remove_evidence(db, chat_id, change.evidence_removed)
+    if change.evidence_added is not None:
+        add_evidence(db, chat_id, change.evidence_added)
     if change.says:
         now = db.now_iso()
         db.executemany(

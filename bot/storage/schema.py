@@ -113,6 +113,24 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX outbox_chat ON outbox (chat_id, id);
     CREATE INDEX outbox_claimed ON outbox (claimed_until);
     """,
+    # 8: the dossier de preuves: files and links per indicator, content in chunks (part 0
+    # also carries what the listing shows; every part repeats it, so any row is readable)
+    """
+    CREATE TABLE evidence (
+        chat_id INTEGER NOT NULL,
+        evidence_id INTEGER NOT NULL,
+        part INTEGER NOT NULL,
+        indicator INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        label TEXT NOT NULL,
+        mime TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (chat_id, evidence_id, part)
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -121,6 +139,7 @@ def postgres_dialect(sql: str) -> str:
     """Returns a migration step in PostgreSQL's words: 64-bit ids (Telegram chat ids exceed
     32 bits; SQLite's INTEGER is already 64-bit) and sequences for generated keys."""
     sql = sql.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
+    sql = sql.replace(" BLOB ", " BYTEA ")
     return re.sub(r"\b(\w+_id|n) INTEGER\b", r"\1 BIGINT", sql)
 
 

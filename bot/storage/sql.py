@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
 
 from bot.storage.db import Clock, Db
+from bot.storage.evidence import count_evidence, evidence_files, load_evidence
 from bot.storage.jobs import JobQueries
 from bot.storage.records import (
     Change,
     DuplicateUpdate,
+    Evidence,
     Owed,
     Record,
 )
@@ -21,8 +24,9 @@ from bot.storage.schema import MIGRATIONS, check_current, migrate
 T = TypeVar("T")
 
 PERSONAL_TABLES = ("conversations", "questionnaires", "leads", "reminders", "assessments")
-"""Every table holding something about a person (erased by /delete, shown by /privacy). The
-``outbox`` holds replies in flight for a few seconds: erased with them, not listed."""
+"""Every table holding something about a person (erased by /delete, shown by /privacy), with
+``evidence`` (counted by piece, listed without its content). The ``outbox`` holds replies in
+flight for a few seconds: erased with them, not listed."""
 RECENT_UPDATES = 64
 """How many handled update ids a chat remembers, to refuse a second delivery of any of them."""
 
@@ -186,6 +190,8 @@ class SQLStore(JobQueries):
                 for table in PERSONAL_TABLES:
                     cursor = db.execute(f"DELETE FROM {table} WHERE chat_id = ?", (chat_id,))
                     counts[table] = cursor.rowcount
+                counts["evidence"] = count_evidence(db, chat_id)
+                db.execute("DELETE FROM evidence WHERE chat_id = ?", (chat_id,))
                 db.execute("DELETE FROM outbox WHERE chat_id = ?", (chat_id,))
             return counts
 
@@ -222,6 +228,12 @@ class SQLStore(JobQueries):
                         " (SELECT chat_id FROM conversations) AND updated_at < ?",
                         (stamp,),
                     ).rowcount,
+                    # whole pieces only: every chunk of a piece has the same date
+                    "evidence": db.execute(
+                        "DELETE FROM evidence WHERE chat_id NOT IN"
+                        " (SELECT chat_id FROM conversations) AND created_at < ?",
+                        (stamp,),
+                    ).rowcount,
                 }
 
         return await self._run(work)
@@ -252,6 +264,10 @@ class SQLStore(JobQueries):
 
         return await self._run(work)
 
+    async def evidence_files(self, chat_id: int) -> list[tuple[Evidence, bytes]]:
+        """Returns the chat's evidence with its content, oldest first (for the dossier)."""
+        return await self._run(lambda db: evidence_files(db, chat_id))
+
     async def dump_chat(self, chat_id: int) -> dict[str, Any]:
         """Returns everything stored about a chat, table by table."""
 
@@ -261,6 +277,7 @@ class SQLStore(JobQueries):
                 cursor = db.execute(f"SELECT * FROM {table} WHERE chat_id = ?", (chat_id,))
                 names = [d[0] for d in cursor.description]
                 out[table] = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            out["evidence"] = [dataclasses.asdict(e) for e in load_evidence(db, chat_id)]
             return out
 
         return await self._run(work)

@@ -11,13 +11,16 @@ would fail the same way.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from telegram.error import BadRequest, NetworkError, RetryAfter
 
+import messages
 from bot.outbox import Unreachable
-from bot.plan import Action, Clear, Pdf, Send, Show, from_json
+from bot.plan import Action, Clear, Dossier, Pdf, Send, Show, from_json
+from bot.render.dossier import dossier_zips
 from bot.render.screens import Screen
 from bot.storage import Owed, StorageError, Store
 from bot.telegram.logref import chat_ref
@@ -31,9 +34,15 @@ LOGGER = logging.getLogger("qualiopi_bot")
 class Delivery:
     """Says a chat's owed replies through the port and records them said."""
 
-    def __init__(self, store: Store, results: ResultSender) -> None:
+    def __init__(
+        self,
+        store: Store,
+        results: ResultSender,
+        today: Callable[[], dt.date] = dt.date.today,
+    ) -> None:
         self.store = store
         self.results = results
+        self.today = today
 
     async def say(self, port: Port, chat_id: int, owed: Sequence[Owed]) -> None:
         """Carries out the owed actions in order; stops at the first one Telegram could not
@@ -84,11 +93,37 @@ class Delivery:
         if isinstance(action, Clear):
             await port.clear_keyboard(chat_id, action.message_id)
             return None
+        if isinstance(action, Dossier):
+            await self._send_dossier(port, chat_id, action.lang)
+            return None
         assert isinstance(action, Pdf)
         self.results.send_pdf_later(
             port, chat_id, dict(action.snapshot), action.offer, _plain(action.assessment)
         )
         return None
+
+    async def _send_dossier(self, port: Port, chat_id: int, lang: str) -> None:
+        """Builds the dossier from what the store holds now and sends it, split when larger
+        than a bot may send (a thread: the index PDF and the ZIP take CPU)."""
+        record = await self.store.record(chat_id)
+        files = await self.store.evidence_files(chat_id)
+        if record.snapshot is None or not files:
+            await port.send(chat_id, messages.text(lang, "evidence", "empty"))
+            return
+        today = self.today()
+        try:
+            parts = await asyncio.to_thread(
+                dossier_zips, record.snapshot, record.statuses, files, today
+            )
+        except ValueError:  # one piece alone is over what Telegram takes from a bot
+            await port.send(chat_id, messages.text(lang, "evidence", "too_large_to_send"))
+            return
+        for number, content in enumerate(parts, start=1):
+            name = messages.text(
+                lang, "evidence", "zip_name", day=today.isoformat(), part=number, parts=len(parts)
+            )
+            caption = messages.text(lang, "evidence", "zip_caption", part=number, parts=len(parts))
+            await port.send_document(chat_id, content, name, caption)
 
     async def _record(
         self, chat_id: int, said: list[int], live: int | None, set_live: bool, unsaid: list[int]

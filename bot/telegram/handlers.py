@@ -30,6 +30,7 @@ from bot import metrics
 from bot.config import Settings
 from bot.consultancy.followup import FollowPlan, FollowUp
 from bot.conversation import decide_conversation
+from bot.evidence import MEDIA_REFUSED, Limits, Upload, on_indicator, refusal
 from bot.plan import Plan, Send, to_json
 from bot.replies import plan_reply
 from bot.storage import (
@@ -54,6 +55,7 @@ COMMANDS = (
     "restart",
     "language",
     "help",
+    "evidence",
     "privacy",
     "delete",
 )
@@ -65,6 +67,7 @@ FRENCH_NAMES = {
     "language": "langue",
     "help": "aide",
     "advisor": "conseiller",
+    "evidence": "preuves",
     "privacy": "confidentialite",
     "delete": "supprimer",
 }
@@ -85,11 +88,13 @@ class QualiopiBot:
     ):
         self.store = store
         self.settings = settings
+        self.limits = Limits.of(settings)
+        """What one person's dossier de preuves may hold."""
         self.today = today
         self.now = now or (lambda: dt.datetime.now(dt.UTC))
         self.follow = FollowUp(store, settings, self.now, outbox_of=_port_of)
         self.results = ResultSender(store, self.follow.brand, self.clock)
-        self.delivery = Delivery(store, self.results)
+        self.delivery = Delivery(store, self.results, today)
         self.lease = dt.timedelta(seconds=settings.reply_lease_seconds)
         """How long this worker holds the replies it is saying; past it, another worker (or
         this one, restarted) says them: longer than a step's replies take, even behind
@@ -144,6 +149,13 @@ class QualiopiBot:
             owner = str(contact.user_id) if contact.user_id else ""
             await self._handle(update, context, ("contact", contact.phone_number, (owner,)))
             return
+        sent = _upload(message) if message is not None else None
+        if sent is not None:  # a file: fetched first when it may join the dossier
+            upload, file_id = sent
+            upload = await self._fetch(context, update, upload, file_id)
+            args = (upload.media, upload.name, str(upload.size), upload.mime, upload.caption)
+            await self._handle(update, context, ("file", upload.media, args), upload)
+            return
         text = message.text if message is not None else None
         if text:  # a command we do not have: read as typed text (the hint and the question)
             await self._handle(update, context, ("text", text, ()))
@@ -152,11 +164,34 @@ class QualiopiBot:
 
     # the core
 
+    async def _fetch(
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        update: Update,
+        upload: Upload,
+        file_id: str,
+    ) -> Upload:
+        """Downloads a file a person sent, before its step, when it can join their dossier
+        (an indicator open, a kind and size the dossier takes); else returns it unfetched,
+        and the step says why."""
+        chat = update.effective_chat
+        if chat is None or refusal(upload, self.limits) is not None:
+            return upload
+        try:
+            record = await self.store.record(chat.id)
+        except StorageError:
+            return upload  # the step tells the person the database is away
+        if on_indicator(record) is None:
+            return upload
+        content = await Port(context.application).download(file_id)
+        return replace(upload, content=content)
+
     async def _handle(
         self,
         update: Update,
         context: ContextTypes.DEFAULT_TYPE,
         event: tuple[str, str, tuple[str, ...]],
+        upload: Upload | None = None,
     ) -> None:
         started = time.perf_counter()
         chat = update.effective_chat
@@ -188,6 +223,8 @@ class QualiopiBot:
                 update_id=update.update_id,
                 today=today,
                 now=now,
+                limits=self.limits,
+                upload=upload,
             )
             plan = plan_reply(saved, reply, pressed, settings=self.settings, today=today)
             says = [to_json(action) for action in plan.actions]
@@ -309,3 +346,23 @@ def _seen(query: CallbackQuery) -> tuple[str, ...]:
             if button.callback_data == query.data:
                 return ("ticked",) if button.text.startswith("✅") else ("unticked",)
     return ()
+
+
+def _upload(message: Message) -> tuple[Upload, str] | None:
+    """What a person's file message holds, and its file id (None for anything else). A GIF
+    comes with a document too: it is read as what it is."""
+    caption = message.caption or ""
+    for media in MEDIA_REFUSED:
+        found = getattr(message, media, None)
+        if found is not None:
+            return Upload(media, "", found.file_size or 0, "", caption), found.file_id
+    if message.document is not None:
+        doc = message.document
+        upload = Upload(
+            "document", doc.file_name or "", doc.file_size or 0, doc.mime_type or "", caption
+        )
+        return upload, doc.file_id
+    if message.photo:
+        largest = message.photo[-1]
+        return Upload("photo", "", largest.file_size or 0, "image/jpeg", caption), largest.file_id
+    return None

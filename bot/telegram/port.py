@@ -206,6 +206,16 @@ class Port:
         except TimedOut:
             LOGGER.warning("document to chat %s unconfirmed (timed out)", chat_ref(chat_id))
 
+    async def download(self, file_id: str) -> bytes | None:
+        """A file a person sent (``getFile``, then its content), or None when Telegram would
+        not give it (too large for a bot, gone, the network)."""
+        try:
+            found = await self.bot.get_file(file_id)
+            return bytes(await found.download_as_bytearray())
+        except TelegramError as exc:
+            LOGGER.warning("a file could not be fetched (%s)", type(exc).__name__)
+            return None
+
     async def send_photo(self, chat_id: int, content: bytes, caption: str | None = None) -> None:
         """Sends a picture (not twice: an unconfirmed one has probably arrived)."""
         try:

@@ -27,6 +27,7 @@ TABLES = (
     "tallies",
     "assessments",
     "outbox",
+    "evidence",
     "schema_version",
 )
 

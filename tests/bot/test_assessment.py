@@ -7,8 +7,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,8 @@ import pytest
 from pypdf import PdfReader
 
 from bot.consultancy.export import export_all
+from bot.render.evidence import evidence_list, evidence_screen
+from bot.storage import Evidence
 from tests.answers import presses
 from tests.bot.fakes import FakeBotAPI, Person, make_app
 from tests.bot.stores import SQLiteStore
@@ -403,13 +407,27 @@ def test_every_screen_fits_telegram_for_the_widest_profile(lang: str) -> None:
     everything_missing = dict.fromkeys(numbers, "todo")
     day = dt.date(2026, 11, 27)
     screens.append(summary_screen(snapshot, everything_missing, day, dt.date(2027, 6, 1), True))
+    pieces = [
+        Evidence(k, n, "document", "x" * 120, "y" * 80, "application/pdf", 9_999_999, "2026-12-04")
+        for k, n in enumerate(numbers * 3, start=1)
+    ]  # every indicator with three long-named pieces: the widest evidence screens
+    screens += [evidence_screen(snapshot, {}, pieces, n, suggest=True) for n in numbers]
+    grid = evidence_list(snapshot, {}, pieces)
+    numbers_rows = [row for row in grid.buttons if row[0].data != "ev:zip"]
+    assert all(len(row) <= 5 for row in numbers_rows)
+    assert all(len(b.label) <= 4 for row in numbers_rows for b in row), "five fit a phone's row"
+    screens.append(replace(grid, buttons=grid.buttons[len(numbers_rows) :]))
     for screen in screens:
         assert messages.telegram_length(screen.text) <= messages.TELEGRAM_LIMIT
         for row in screen.buttons:
             assert len(row) <= 3
             for button in row:
                 assert len(button.data.encode()) <= 64
-                assert button.data.startswith("res:") or parse_chk(button.data) is not None
+                assert (
+                    button.data.startswith("res:")
+                    or parse_chk(button.data) is not None
+                    or re.fullmatch(r"ev:(\d+(:back|:rm:\d+)?|list|zip)", button.data)
+                ), button.data
     for n in numbers:
         assert messages.telegram_length(explain_text(snapshot, n)) <= messages.TELEGRAM_LIMIT
 

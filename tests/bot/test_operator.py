@@ -84,6 +84,7 @@ async def test_a_pdf_refused_with_403_is_dropped_and_not_retried(
         await p.say("/start")
         for data in INDEPENDENT_OPCO_PRESSES:
             await p.press(data)
+        await settle(app)  # the PDF went in the background, and was refused
         refused = len(api.calls)
         later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
         handlers_of(app).now = lambda: later

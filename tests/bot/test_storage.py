@@ -146,6 +146,7 @@ async def test_delete_and_purge(store: SQLStore) -> None:
         "leads": [],
         "reminders": [],
         "assessments": [],
+        "evidence": [],
     }
     await store.save(2, Record({"v": 1, "state": "role", "answers": {}, "lang": "fr"}))
     future = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
@@ -230,3 +231,41 @@ async def test_a_worker_that_does_not_migrate_refuses_an_old_schema(tmp_path: Pa
     with pytest.raises(StorageError, match="qualiopi-bot migrate"):
         await store.open()
     await store.close()
+
+
+async def test_evidence_is_kept_in_chunks_and_erased_with_the_person(store: SQLStore) -> None:
+    """A piece larger than a chunk comes back byte for byte; /delete and the purge take it."""
+    from bot.storage import NewEvidence
+    from bot.storage.evidence import CHUNK
+
+    content = bytes(range(256)) * (CHUNK // 256 * 2 + 3)  # two chunks and a bit
+    snapshot = {"v": 1, "state": "role", "answers": {}, "lang": "fr"}
+
+    def attach(number: int, body: bytes) -> Any:
+        def decide(record: Record) -> tuple[Change, None]:
+            new = NewEvidence(number, 4, "document", f"p{number}.pdf", "", "application/pdf", body)
+            return Change(Record(snapshot), evidence_added=new), None
+
+        return decide
+
+    await store.update(7, 1, attach(1, content))
+    await store.update(7, 2, attach(2, b"small"))
+    listed = (await store.record(7)).evidence
+    assert [(e.id, e.name, e.size) for e in listed] == [
+        (1, "p1.pdf", len(content)),
+        (2, "p2.pdf", 5),
+    ]
+    files = await store.evidence_files(7)
+    assert [body for _, body in files] == [content, b"small"]
+    held = await store.dump_chat(7)
+    assert [e["name"] for e in held["evidence"]] == ["p1.pdf", "p2.pdf"]
+    assert "data" not in held["evidence"][0], "the privacy view lists, it does not dump files"
+    counts = await store.delete_person(7)
+    assert counts["evidence"] == 2
+    assert await store.evidence_files(7) == []
+    await store.update(8, 3, attach(1, b"old"))
+    await store.delete_person(8)  # its conversation gone, as the purge finds it…
+    await store.update(8, 4, attach(2, b"orphan"))
+    future = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    await store.purge_before(future)
+    assert await store.evidence_files(8) == []

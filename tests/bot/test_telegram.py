@@ -496,7 +496,7 @@ async def test_commands_are_registered_in_both_languages(bot: Ctx) -> None:
     await set_commands(app)
     calls = api.of("setMyCommands")
     assert {c.get("language_code") for c in calls} == {"fr", None}
-    assert all(len(c["commands"]) == 9 for c in calls)
+    assert all(len(c["commands"]) == 10 for c in calls)
 
 
 async def test_an_unexpected_error_is_logged_without_the_token_and_told_to_the_person(
