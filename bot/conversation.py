@@ -118,7 +118,7 @@ def decide_conversation(
         event = ("command", "checklist", ("language",))
     if evidence_accepts(event, record):
         change, (saved, evidence) = decide_evidence(
-            record, event, lang=lang, limits=limits, today=today, upload=upload
+            record, event, lang=lang, limits=limits, now=now, upload=upload
         )
         reply = Reply()
         reply.evidence = evidence

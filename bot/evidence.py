@@ -155,7 +155,7 @@ def decide_evidence(
     *,
     lang: str,
     limits: Limits,
-    today: dt.date,
+    now: dt.datetime,
     upload: Upload | None = None,
 ) -> tuple[Change | None, tuple[Record, EvidenceReply]]:
     """Applies one event to the chat's dossier: what to commit, what to say."""
@@ -181,7 +181,7 @@ def decide_evidence(
         assert found is not None
         address, label = found.group(1), found.group(2) or ""
         new = NewEvidence(0, 0, "link", address, label, "text/uri-list", address.encode())
-        return _attach(record, new, reply, limits, today)
+        return _attach(record, new, reply, limits, now)
     file = upload if upload is not None else Upload.of(event)
     if (why := refusal(file, limits)) is not None:
         return None, (record, replace(reply, said=why, edit=False))
@@ -192,11 +192,11 @@ def decide_evidence(
     name = file.name or f"photo-{len(record.evidence) + 1}.jpg"
     mime = file.mime or ACCEPTED.get(_extension(name), "application/octet-stream")
     new = NewEvidence(0, 0, file.media, name, file.caption, mime, file.content)
-    return _attach(record, new, reply, limits, today)
+    return _attach(record, new, reply, limits, now)
 
 
 def _attach(
-    record: Record, new: NewEvidence, reply: EvidenceReply, limits: Limits, today: dt.date
+    record: Record, new: NewEvidence, reply: EvidenceReply, limits: Limits, now: dt.datetime
 ) -> tuple[Change | None, tuple[Record, EvidenceReply]]:
     """Adds a piece to the indicator on screen, within the person's limits."""
     number = on_indicator(record)
@@ -212,10 +212,11 @@ def _attach(
     label = " ".join(new.label.split())[:LABEL_CHARS]
     seq = record.meta.get(SEQ)
     given = max([seq if isinstance(seq, int) else 0, *(e.id for e in held)]) + 1
-    new = replace(new, id=given, indicator=number, label=label, name=new.name[:120])
-    listed = Evidence(
-        given, number, new.kind, new.name, label, new.mime, len(new.content), today.isoformat()
+    stamp = now.astimezone(dt.UTC).isoformat(timespec="seconds")
+    new = replace(
+        new, id=given, indicator=number, label=label, name=new.name[:120], added_at=stamp
     )
+    listed = Evidence(given, number, new.kind, new.name, label, new.mime, len(new.content), stamp)
     saved = replace(record, meta={**record.meta, SEQ: given}, evidence=(*held, listed))
     first = not any(e.indicator == number for e in held)
     suggest = first and record.statuses.get(number) != "done"

@@ -83,10 +83,7 @@ def layout(
     )
     for evidence, stored_content in kept:
         ind = ref.indicator(evidence.indicator)
-        criterion = safe_name(
-            f"{_t(lang, 'criterion_folder', number=ind.criterion)} – "
-            f"{messages.typography(lang, ref.criteria[ind.criterion][lang])}"
-        )
+        criterion = safe_name(_t(lang, "criterion_folder", number=ind.criterion))
         folder = safe_name(
             f"{_t(lang, 'indicator_folder', number=evidence.indicator)} – "
             f"{messages.typography(lang, ind.short_title[lang])}"
@@ -132,7 +129,7 @@ def index_pdf(
     for criterion, group in groupby(items, key=lambda i: i["criterion"]):
         entries = list(group)
         doc.heading(
-            f"{doc.t('criterion_folder', number=criterion)} – {entries[0]['criterion_title']}"
+            doc.t("criterion_heading", number=criterion, title=entries[0]["criterion_title"])
         )
         for item in entries:
             number = item["number"]
@@ -144,14 +141,17 @@ def index_pdf(
             pieces = by_indicator.get(number, [])
             if not pieces:
                 doc.para(doc.t("index_missing", proofs=item["proofs"]), size=9, indent=4)
+            if pieces:
+                folder = pieces[0][0].rsplit("/", 1)[0]
+                doc.para(doc.t("index_folder", folder=folder), size=8.5, color=MUTED, indent=4)
             for path, evidence in pieces:
                 size = messages.text(lang, "labels", "size", n=evidence.size)
                 line = doc.t(
                     "index_item",
-                    name=evidence.name,
-                    path=path,
+                    name=path.rsplit("/", 1)[-1],
+                    link=evidence.name if evidence.kind == "link" else "",
                     label=evidence.label,
-                    size=size,
+                    size=size if evidence.kind != "link" else "",
                     day=shown_day(evidence),
                 )
                 doc.para(f"• {line}", size=9, indent=4)

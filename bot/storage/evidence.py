@@ -40,7 +40,7 @@ def load_evidence(db: Db, chat_id: int) -> tuple[Evidence, ...]:
 def add_evidence(db: Db, chat_id: int, new: NewEvidence) -> None:
     """Stores a piece of evidence in chunks (inside the step's transaction)."""
     number = new.id
-    now = db.now_iso()
+    now = new.added_at or db.now_iso()
     content = new.content
     parts = [content[i : i + CHUNK] for i in range(0, len(content), CHUNK)] or [b""]
     db.executemany(

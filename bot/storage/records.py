@@ -57,6 +57,8 @@ class NewEvidence:
     label: str
     mime: str
     content: bytes
+    added_at: str = ""
+    """When it was received (ISO, UTC; empty: when it is stored)."""
 
 
 @dataclass(frozen=True, slots=True)
