@@ -94,6 +94,42 @@ def main() -> None:
     )
     bench_flow(rng, conversations=max(200, args.samples // 10))
     bench_assessment(rng, people=max(50, args.samples // 200))
+    bench_dossier(rng)
+
+
+def bench_dossier(rng: random.Random, files: int = 30, runs: int = 15) -> None:
+    """Times a dossier de preuves of ``files`` pieces (photos of 250 KB and PDFs of 80 KB,
+    random bytes: nothing for the ZIP to squeeze), index PDF and ZIP, as the bot builds it."""
+    from bot.render.dossier import dossier_zips
+    from bot.render.screens import evaluation_of
+    from bot.storage import Evidence
+
+    snapshot = _at_result(rng)
+    while len(evaluation_of(snapshot).indicators) < 20:
+        snapshot = _at_result(rng)
+    order = evaluation_of(snapshot).indicators
+    pieces = []
+    for n in range(1, files + 1):
+        photo = n % 2 == 0
+        size = 250_000 if photo else 80_000
+        name = f"photo-{n}.jpg" if photo else f"Émargement session {n}.pdf"
+        kind = "photo" if photo else "document"
+        mime = "image/jpeg" if photo else "application/pdf"
+        evidence = Evidence(n, order[n % len(order)], kind, name, "", mime, size, "2026-12-04")
+        pieces.append((evidence, rng.randbytes(size)))
+    statuses = {n: rng.choice(("done", "partial", "todo")) for n in order}
+    day = dt.date(2026, 12, 4)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        parts = dossier_zips(snapshot, statuses, pieces, day)
+        times.append(time.perf_counter() - start)
+    total = sum(len(p) for p in parts)
+    print(
+        f"dossier de preuves: {files} files, {len(order)} indicators, ZIP {total / 1e6:.1f} MB"
+        f" in {len(parts)} part(s): median {statistics.median(times) * 1000:.0f} ms,"
+        f" max {max(times) * 1000:.0f} ms (n={runs})"
+    )
 
 
 def conversation_steps(

@@ -36,6 +36,16 @@ class Stats:
     """Per criterion, indicators in place over the finished self-assessments."""
     audited: Counter[int] = field(default_factory=Counter)
     """Per criterion, indicators assessed over the finished self-assessments."""
+    dossiers_started: int = 0
+    """People who attached their first evidence."""
+    dossiers_sent: int = 0
+    dossier_share_sum: int = 0
+    """Over the dossiers sent, the sum of their share of indicators with evidence (percent)."""
+
+    @property
+    def dossier_share(self) -> int | None:
+        """The average share of indicators with evidence in the dossiers sent (percent)."""
+        return self.dossier_share_sum // self.dossiers_sent if self.dossiers_sent else None
 
     def readiness(self) -> list[tuple[int, int]]:
         """Per criterion, the average share in place (percent) over finished assessments."""
@@ -86,6 +96,12 @@ def compute(
             durations[int(detail)] += n
         elif kind == "assess_finished":
             stats.assessed += n
+        elif kind == "dossier_started":
+            stats.dossiers_started += n
+        elif kind == "dossier_sent":
+            stats.dossiers_sent += n
+        elif kind == "dossier_share":
+            stats.dossier_share_sum += n
         elif kind in ("assess_done", "assess_total") and detail.isdigit():
             (stats.in_place if kind == "assess_done" else stats.audited)[int(detail)] += n
     stats.durations = sorted(durations.items())

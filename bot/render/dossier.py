@@ -34,6 +34,11 @@ SEND_LIMIT = 50 * 1024 * 1024
 ZIP_MARGIN = 1024 * 1024
 """Room kept for the index and the ZIP's own records in each part."""
 NAME_CHARS = 80
+COMPRESSED = frozenset(
+    {"jpg", "jpeg", "png", "webp", "gif", "heic", "heif", "pdf", "docx", "xlsx", "pptx",
+     "odt", "ods", "odp"}
+)  # fmt: skip
+"""Kinds already compressed: stored as they are (deflating them again costs CPU for nothing)."""
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
 
@@ -103,7 +108,7 @@ def layout(
 def index_pdf(
     stored: Stored,
     statuses: Mapping[int, str],
-    placed: Sequence[tuple[str, Evidence, bytes]],
+    placed: Sequence[tuple[str, Evidence]],
     today: dt.date,
 ) -> bytes:
     """The dossier's index: per criterion and indicator, the status, the pieces and their
@@ -115,7 +120,7 @@ def index_pdf(
     doc.day = today
     doc.add_page()
     by_indicator: dict[int, list[tuple[str, Evidence]]] = {}
-    for path, evidence, _ in placed:
+    for path, evidence in placed:
         by_indicator.setdefault(evidence.indicator, []).append((path, evidence))
     doc.para(doc.t("title"), size=18, bold=True, height=9)
     doc.para(
@@ -167,9 +172,18 @@ def dossier_zips(
 ) -> list[bytes]:
     """The dossier as one ZIP, or as several when one would exceed ``limit`` (each part with
     the whole index first). Raises ValueError when one piece alone exceeds it."""
-    lang = as_snapshot(stored).lang
     placed = layout(stored, files)
-    index = index_pdf(stored, statuses, placed, today)
+    index = index_pdf(stored, statuses, [(path, e) for path, e, _ in placed], today)
+    return pack(as_snapshot(stored).lang, placed, index, limit)
+
+
+def pack(
+    lang: str,
+    placed: Sequence[tuple[str, Evidence, bytes]],
+    index: bytes,
+    limit: int = SEND_LIMIT,
+) -> list[bytes]:
+    """The ZIP part(s) of laid-out pieces with their index (``dossier_zips``)."""
     budget = limit - ZIP_MARGIN - len(index)
     parts: list[list[tuple[str, Evidence, bytes]]] = [[]]
     used = 0
@@ -188,6 +202,8 @@ def dossier_zips(
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr(_t(lang, "index_name"), index)
             for path, _, content in part:
-                archive.writestr(path, content)
+                kept = PurePosixPath(path).suffix.lower().lstrip(".") in COMPRESSED
+                method = zipfile.ZIP_STORED if kept else zipfile.ZIP_DEFLATED
+                archive.writestr(path, content, compress_type=method)
         out.append(buffer.getvalue())
     return out

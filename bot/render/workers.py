@@ -13,13 +13,14 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import datetime as dt
 import logging
 import multiprocessing
 import os
 import signal
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -114,18 +115,34 @@ async def render_pdf(
     brand: Mapping[str, Any] | None,
     assessment: Mapping[str, Any] | None = None,
 ) -> bytes:
-    """Returns the checklist PDF of a finished conversation, built in a worker process. A pool
-    whose worker died (killed, out of memory) is rebuilt and the PDF tried once more."""
-    global _broken  # noqa: PLW0603 (one state for the one pool of the process)
+    """Returns the checklist PDF of a finished conversation, built in a worker process."""
     from bot.render.screens import result_pdf
 
+    return await _in_worker(result_pdf, dict(snapshot), brand, assessment)
+
+
+async def render_index(
+    snapshot: Mapping[str, Any],
+    statuses: Mapping[int, str],
+    placed: Sequence[tuple[str, Any]],
+    today: dt.date,
+) -> bytes:
+    """Returns the index PDF of a dossier de preuves (``dossier.index_pdf``), built in a
+    worker process like the checklist: a PDF's CPU never holds up the bot's taps."""
+    from bot.render.dossier import index_pdf
+
+    return await _in_worker(index_pdf, dict(snapshot), dict(statuses), list(placed), today)
+
+
+async def _in_worker(fn: Callable[..., bytes], *args: Any) -> bytes:
+    """Runs ``fn`` in a worker process. A pool whose worker died (killed, out of memory) is
+    rebuilt and the work tried once more."""
+    global _broken  # noqa: PLW0603 (one state for the one pool of the process)
     loop = asyncio.get_running_loop()
     for attempt in (1, 2):
         try:
             with _no_interrupt():  # a worker started here starts deaf to Ctrl-C
-                job = loop.run_in_executor(
-                    _executor(), result_pdf, dict(snapshot), brand, assessment
-                )
+                job = loop.run_in_executor(_executor(), fn, *args)
             content = await job
         except BrokenProcessPool:
             LOGGER.error("a PDF worker process died: starting new ones (attempt %s)", attempt)

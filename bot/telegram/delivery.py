@@ -20,8 +20,9 @@ from telegram.error import BadRequest, NetworkError, RetryAfter
 import messages
 from bot.outbox import Unreachable
 from bot.plan import Action, Clear, Dossier, Pdf, Send, Show, from_json
-from bot.render.dossier import dossier_zips
+from bot.render.dossier import layout, pack
 from bot.render.screens import Screen
+from bot.render.workers import render_index
 from bot.storage import Owed, StorageError, Store
 from bot.telegram.logref import chat_ref
 from bot.telegram.port import Port
@@ -104,17 +105,18 @@ class Delivery:
 
     async def _send_dossier(self, port: Port, chat_id: int, lang: str) -> None:
         """Builds the dossier from what the store holds now and sends it, split when larger
-        than a bot may send (a thread: the index PDF and the ZIP take CPU)."""
+        than a bot may send: the index PDF in a worker process, the ZIP in a thread."""
         record = await self.store.record(chat_id)
         files = await self.store.evidence_files(chat_id)
         if record.snapshot is None or not files:
             await port.send(chat_id, messages.text(lang, "evidence", "empty"))
             return
         today = self.today()
+        placed = layout(record.snapshot, files)
+        about = [(path, evidence) for path, evidence, _ in placed]
+        index = await render_index(record.snapshot, record.statuses, about, today)
         try:
-            parts = await asyncio.to_thread(
-                dossier_zips, record.snapshot, record.statuses, files, today
-            )
+            parts = await asyncio.to_thread(pack, lang, placed, index)
         except ValueError:  # one piece alone is over what Telegram takes from a bot
             await port.send(chat_id, messages.text(lang, "evidence", "too_large_to_send"))
             return

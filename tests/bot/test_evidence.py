@@ -15,7 +15,14 @@ from bot.render.dossier import dossier_zips, safe_name
 from bot.storage import Evidence
 from tests.bot.fakes import FakeBotAPI, Person, make_app
 from tests.bot.stores import SQLiteStore
-from tests.bot.test_assessment import CPF_TRAINER, at_result, on_screen, result_message, to_result
+from tests.bot.test_assessment import (
+    ADMIN,
+    CPF_TRAINER,
+    at_result,
+    on_screen,
+    result_message,
+    to_result,
+)
 
 PHOTO = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40 + b"\xff\xd9"
 PDF = b"%PDF-1.4\n" + b"programme de formation\n" * 300 + b"%%EOF\n"
@@ -190,3 +197,17 @@ async def test_a_dossier_too_large_for_one_message_is_split(tmp_path: Path) -> N
             assert names[0] == "00 - Index du dossier.pdf", "each part has the index first"
             seen += names[1:]
     assert sorted(n.rsplit("/", 1)[-1] for n in seen) == ["p1.pdf", "p2.pdf", "p3.pdf", "p4.pdf"]
+
+
+async def test_stats_count_dossiers_from_anonymous_tallies(tmp_path: Path) -> None:
+    async with at_result(tmp_path, admin_chat_ids=frozenset({ADMIN})) as (p, _):
+        await p.press("chk:start", result_message(p).message_id)
+        await open_evidence(p)
+        await p.send_file(PDF, "programme.pdf", "application/pdf")
+        await p.send_file(PHOTO, media="photo")
+        await p.press("ev:zip", p.live().message_id)
+        admin = Person(p.app, p.api, ADMIN, "fr")
+        await admin.say("/stats")
+        report = seen(next(t for t in admin.texts() if "Statistiques" in t))
+    assert "<b>Dossiers de preuves</b> : 1 commencé(s), 1 envoyé(s) en ZIP" in report
+    assert "en moyenne 4 % des indicateurs y ont une preuve" in report  # 1 of 25
