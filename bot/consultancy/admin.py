@@ -17,8 +17,9 @@ from bot.consultancy.export import export_all
 from bot.consultancy.phone import for_chat
 from bot.outbox import Out, Outbox, Unreachable
 from bot.render.assessment import action_title
+from bot.render.dossier import layout, pack
 from bot.render.screens import Button, answer_items, evaluation_of
-from bot.render.workers import render_pdf
+from bot.render.workers import render_index, render_pdf
 from bot.storage import Lead, Store
 from flows.advice import Evaluation
 
@@ -66,17 +67,23 @@ async def notify_admins(
     brand: Mapping[str, Any] | None,
     lead: Lead,
     snapshot: dict[str, Any],
+    *,
+    store: Store | None = None,
 ) -> bool:
-    """Notifies every admin chat of a stored lead: its summary and the PDF. Returns whether
-    every admin chat got the summary (else the alert is owed and sent again by a job)."""
+    """Notifies every admin chat of a stored lead: its summary, the PDF, and what of their
+    dossier de preuves the person agreed to send (read from ``store``). Returns whether every
+    admin chat got the summary (else the alert is owed and sent again by a job)."""
     ev = evaluation_of(snapshot)
     admin_lang = settings.default_language
+    made = str(snapshot.get("date") or "")
+    dossier = await _dossier(store, lead, admin_lang, made) if lead.dossier and store else None
     summary = messages.call(
     admin_lang, "followup", "admin_lead", lead=lead,
     phone=for_chat(lead.phone) if lead.phone else None, answers=answer_items(lead.answers),
     verdict=messages.text(admin_lang, "stats", "verdict", verdict=lead.verdict),
     count=lead.indicator_count, total=len(ev.referential.indicators),
     readiness=_readiness_line(admin_lang, ev, lead),
+    dossier=dossier[0] if dossier else "",
 )  # fmt: skip
     try:
         pdf: bytes | None = await render_pdf({**snapshot, "lang": admin_lang}, brand)
@@ -107,12 +114,59 @@ async def notify_admins(
                 await outbox.deliver(admin, Out(summary))
             if pdf is not None:
                 await outbox.send_document(admin, pdf, filename, caption)
+            for content, name, about in dossier[1] if dossier else ():
+                await outbox.send_document(admin, content, name, about)
         except Unreachable:  # not sent again to the others for its sake: it would not change
             LOGGER.error("admin chat %d of ADMIN_CHAT_IDS (in order) blocked the bot", place)
         except Exception as exc:
             LOGGER.error("could not notify admin chat: %s", exc)
             told = False
     return told
+
+
+async def _dossier(
+    store: Store, lead: Lead, lang: str, made: str
+) -> tuple[str, list[tuple[bytes, str, str]]] | None:
+    """What of the person's dossier de preuves the lead carries, as they agreed: its line in
+    the alert and its documents (the index PDF, or the ZIP). None when it is gone."""
+    record = await store.record(lead.chat_id)
+    files = await store.evidence_files(lead.chat_id)
+    if record.snapshot is None or not files:
+        return None
+    snapshot = {**record.snapshot, "lang": lang}
+    placed = layout(snapshot, files)
+    about = [(path, evidence) for path, evidence, _ in placed]
+    try:  # the day the lead was made, as its checklist says
+        today = dt.date.fromisoformat(made)
+    except ValueError:
+        today = dt.datetime.now(dt.UTC).date()
+    index = await render_index(snapshot, record.statuses, about, today)
+    choice = str(lead.dossier)
+    with_evidence = len({e.indicator for _, e in about})
+    total = lead.indicator_count
+    line = messages.text(
+        lang, "followup", "lead_dossier_line",
+        choice=choice, with_evidence=with_evidence, total=total,
+    )  # fmt: skip
+    name = messages.text(
+        lang, "followup", "lead_dossier_filename",
+        who=_who(lead), day=today.isoformat(), choice=choice,
+    )  # fmt: skip
+    caption = messages.text(
+        lang, "followup", "lead_dossier_caption", name=lead.name, choice=choice
+    )
+    if choice == "index":
+        return line, [(index, name, caption)]
+    try:
+        parts = await asyncio.to_thread(pack, lang, placed, index)
+    except ValueError:  # a piece over what a bot may send: the index still goes
+        return line, [(index, name.removesuffix(".zip") + ".pdf", caption)]
+    if len(parts) == 1:
+        return line, [(parts[0], name, caption)]
+    return line, [
+        (part, name.removesuffix(".zip") + f"-{n}.zip", f"{caption} ({n}/{len(parts)})")
+        for n, part in enumerate(parts, start=1)
+    ]
 
 
 def _who(lead: Lead) -> str:

@@ -133,14 +133,16 @@ class FollowUp(FollowUpJobs):
                 )
         elif kind == "button":
             follow, plan.reply, lead_done = lead_button(
-                value, follow, lang, self.settings, certified
+                value, follow, lang, self.settings, certified, evidence=len(record.evidence)
             )
         elif kind == "contact":
             follow, plan.reply = lead_contact(value, args, user_id, follow, lang)
         elif follow.reminder == "asking":
             plan.reply = [reminder_date_typed(value, lang, self.now().date(), certified)]
         else:
-            follow, plan.reply, lead_done = lead_text(value, follow, lang, self.settings)
+            follow, plan.reply, lead_done = lead_text(
+                value, follow, lang, self.settings, evidence=len(record.evidence)
+            )
         if lead_done:
             plan.lead = completed_lead(chat_id, record, follow, lang, self.now().date())
         meta = follow.into(record.meta)
@@ -190,7 +192,9 @@ class FollowUp(FollowUpJobs):
             return
         if plan.lead is not None:
             brand = brand_of(self.settings)
-            if await notify_admins(outbox, self.settings, brand, plan.lead, snapshot):
+            if await notify_admins(
+                outbox, self.settings, brand, plan.lead, snapshot, store=self.store
+            ):
                 await self.store.leads_notified(chat_id)
         for out in plan.reply:
             await outbox.deliver(chat_id, out)

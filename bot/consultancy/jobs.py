@@ -89,7 +89,7 @@ class FollowUpJobs:
         for lead, made in owed:
             snapshot = {"v": 1, "state": "result", "answers": lead.answers,
                         "lang": lead.language, "date": made[:10]}  # fmt: skip
-            if await notify_admins(outbox, self.settings, brand, lead, snapshot):
+            if await notify_admins(outbox, self.settings, brand, lead, snapshot, store=self.store):
                 await self.store.leads_notified(lead.chat_id)
                 metrics.JOB_ITEMS.labels("owed_lead_alerts", "sent").inc()
             else:

@@ -34,10 +34,26 @@ def _ask(lang: str, macro: str) -> Out:
     return Out(_t(lang, macro), rows(((_t(lang, "skip"), "lead:skip"),)))
 
 
+DOSSIER_CHOICES = ("index", "files", "none")
+"""What of their dossier de preuves a person may send with a lead (each its own consent)."""
+
+
 def lead_button(
-    data: str, follow: FollowMeta, lang: str, settings: Settings, certified: bool
+    data: str,
+    follow: FollowMeta,
+    lang: str,
+    settings: Settings,
+    certified: bool,
+    *,
+    evidence: int = 0,
 ) -> Step:
-    """Applies a button of the offer (contact or reminders)."""
+    """Applies a button of the offer (contact or reminders), or the dossier's consent."""
+    choice = data.removeprefix("lead:dossier:")
+    if choice in DOSSIER_CHOICES and data.startswith("lead:dossier:"):
+        if follow.lead != "dossier":
+            return follow, [], False  # an older question: nothing changes
+        draft = {**follow.lead_draft, "dossier": choice}
+        return _thanks(follow.but(lead_draft=draft), lang, settings)
     if data == "lead:yes" and settings.admin_chat_ids and not follow.lead_declined:
         consent = messages.call(
             lang,
@@ -55,7 +71,7 @@ def lead_button(
         asked = Out(_t(lang, "ask_contact"), ask_contact=_t(lang, "share_phone"))
         return follow.but(lead="contact", lead_draft={}), [asked], False
     if data == "lead:skip" and follow.lead in ("name", "message"):
-        return lead_text("", follow, lang, settings, skipped=True)
+        return lead_text("", follow, lang, settings, skipped=True, evidence=evidence)
     if data == "remind:yes":
         asking = Out(_t(lang, "remind_ask", certified=certified))
         return follow.but(reminder="asking"), [asking], False
@@ -72,10 +88,28 @@ def lead_contact(
     return follow.but(lead_draft=draft, lead="name"), [_ask(lang, "ask_name")]
 
 
+def _thanks(follow: FollowMeta, lang: str, settings: Settings) -> Step:
+    """The lead is complete: thanks, and where to book."""
+    thanks = _t(
+        lang,
+        "thanks",
+        name=settings.consultancy_name,
+        booking_url=settings.consultancy_booking_url,
+    )
+    return follow.but(lead="sent"), [Out(thanks, clear_keyboard=True)], True
+
+
 def lead_text(
-    typed: str, follow: FollowMeta, lang: str, settings: Settings, skipped: bool = False
+    typed: str,
+    follow: FollowMeta,
+    lang: str,
+    settings: Settings,
+    *,
+    skipped: bool = False,
+    evidence: int = 0,
 ) -> Step:
-    """Takes what the person typed at a lead step: e-mail address, name, message."""
+    """Takes what the person typed at a lead step: e-mail address, name, message; a person
+    with evidence (``evidence`` pieces) is then asked what of their dossier to send."""
     draft = dict(follow.lead_draft)
     text = typed.strip()
     if follow.lead == "contact":
@@ -90,13 +124,17 @@ def lead_text(
     if follow.lead == "message":
         if text and not skipped:
             draft["message"] = text[:1000]
-        thanks = _t(
-            lang,
-            "thanks",
-            name=settings.consultancy_name,
-            booking_url=settings.consultancy_booking_url,
-        )
-        return follow.but(lead="sent", lead_draft=draft), [Out(thanks, clear_keyboard=True)], True
+        if evidence:
+            asked = messages.call(
+                lang, "followup", "ask_dossier", name=settings.consultancy_name, count=evidence
+            )
+            choices = rows(
+                ((_t(lang, "dossier_choice", choice="index"), "lead:dossier:index"),),
+                ((_t(lang, "dossier_choice", choice="files"), "lead:dossier:files"),),
+                ((_t(lang, "dossier_choice", choice="none"), "lead:dossier:none"),),
+            )
+            return follow.but(lead="dossier", lead_draft=draft), [Out(asked, choices)], False
+        return _thanks(follow.but(lead_draft=draft), lang, settings)
     return follow, [], False
 
 
@@ -128,4 +166,5 @@ def completed_lead(
         message=draft.get("message"),
         readiness=ready.percent if ready and ready.assessed else None,
         first_actions=tuple(a.number for a in ready.plan[:FIRST_ACTIONS]) if ready else (),
+        dossier=draft.get("dossier") if draft.get("dossier") in ("index", "files") else None,
     )  # fmt: skip

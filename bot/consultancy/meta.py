@@ -55,7 +55,8 @@ class FollowMeta(_Part):
 
     keys = FOLLOW_KEYS
     lead: str | None = None
-    """consent, contact, name, message, sent; None when declined or not started."""
+    """consent, contact, name, message, dossier (what of it to send), sent; None when declined
+    or not started."""
     lead_declined: bool = False
     lead_draft: Mapping[str, str] = field(default_factory=dict)
     """What the person gave so far (phone, email, name, message)."""

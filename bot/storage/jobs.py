@@ -106,7 +106,8 @@ class JobQueries:
         other worker holds (with the day they were made), and holds them for ``lease``."""
         rows = await self._claim(
             "SELECT id, chat_id, language, source, verdict, indicator_count, answers,"
-            " name, phone, email, message, created_at, readiness, first_actions FROM leads"
+            " name, phone, email, message, created_at, readiness, first_actions, dossier"
+            " FROM leads"
             " WHERE notified_at IS NULL AND created_at < ?"
             " AND (notify_claimed_until IS NULL OR notify_claimed_until < ?) ORDER BY id",
             "UPDATE leads SET notify_claimed_until = ? WHERE id = ?",
@@ -162,5 +163,5 @@ def _lead(r: Any) -> Lead:
     return Lead(
         chat_id=r[1], language=r[2], source=r[3], verdict=r[4], indicator_count=r[5],
         answers=parse_json(r[6]) or {}, name=r[7], phone=r[8], email=r[9], message=r[10],
-        readiness=r[12], first_actions=tuple(parse_json(r[13]) or ()),
+        readiness=r[12], first_actions=tuple(parse_json(r[13]) or ()), dossier=r[14],
     )  # fmt: skip

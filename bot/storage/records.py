@@ -89,6 +89,9 @@ class Lead:
     """The share of indicators in place (percent), when the person assessed them."""
     first_actions: tuple[int, ...] = ()
     """The first indicators of the person's action plan."""
+    dossier: str | None = None
+    """What of their dossier de preuves the person agreed to send: ``index`` (the list, no
+    files) or ``files`` (the ZIP); None: nothing."""
 
 
 @dataclass(frozen=True, slots=True)

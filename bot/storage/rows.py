@@ -60,12 +60,13 @@ def write_statuses(
 def insert_lead(db: Db, lead: Lead) -> None:
     db.execute(
         "INSERT INTO leads (chat_id, created_at, name, phone, email, message,"
-        " language, source, verdict, indicator_count, answers, readiness, first_actions)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " language, source, verdict, indicator_count, answers, readiness, first_actions,"
+        " dossier) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (lead.chat_id, db.now_iso(), lead.name, lead.phone, lead.email, lead.message,
          lead.language, lead.source, lead.verdict, lead.indicator_count,
          json.dumps(lead.answers, ensure_ascii=False), lead.readiness,
-         json.dumps(list(lead.first_actions)) if lead.readiness is not None else None),
+         json.dumps(list(lead.first_actions)) if lead.readiness is not None else None,
+         lead.dossier),
     )  # fmt: skip
 
 

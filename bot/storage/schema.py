@@ -113,8 +113,8 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX outbox_chat ON outbox (chat_id, id);
     CREATE INDEX outbox_claimed ON outbox (claimed_until);
     """,
-    # 8: the dossier de preuves: files and links per indicator, content in chunks (part 0
-    # also carries what the listing shows; every part repeats it, so any row is readable)
+    # 8: the dossier de preuves: files and links per indicator, content in chunks (every part
+    # carries what the listing shows, so any row is readable); what of it a lead may carry
     """
     CREATE TABLE evidence (
         chat_id INTEGER NOT NULL,
@@ -130,6 +130,7 @@ MIGRATIONS: tuple[str, ...] = (
         data BLOB NOT NULL,
         PRIMARY KEY (chat_id, evidence_id, part)
     );
+    ALTER TABLE leads ADD COLUMN dossier TEXT;
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -9,6 +9,7 @@ import io
 import zipfile
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 
 from bot.render.dossier import dossier_zips, safe_name
@@ -211,3 +212,45 @@ async def test_stats_count_dossiers_from_anonymous_tallies(tmp_path: Path) -> No
         report = seen(next(t for t in admin.texts() if "Statistiques" in t))
     assert "<b>Dossiers de preuves</b> : 1 commencé(s), 1 envoyé(s) en ZIP" in report
     assert "en moyenne 4 % des indicateurs y ont une preuve" in report  # 1 of 25
+
+
+@pytest.mark.parametrize("choice", ["index", "files", "none"])
+async def test_a_lead_carries_the_dossier_only_as_far_as_the_person_agreed(
+    tmp_path: Path, choice: str
+) -> None:
+    async with at_result(tmp_path, admin_chat_ids=frozenset({ADMIN})) as (p, store):
+        await p.app.qualiopi.settle()
+        await p.press("chk:start", result_message(p).message_id)
+        await open_evidence(p)
+        await p.send_file(PDF, "programme.pdf", "application/pdf")
+        offer = next(m for m in p.api.chat(42) if "lead:yes" in m.data())
+        await p.press("lead:yes", offer.message_id)
+        await p.press("lead:agree", p.last().message_id)
+        await p.say("camille.martin@example.fr")
+        await p.say("Camille Martin")
+        await p.say("Rappelez-moi lundi")
+        asked = p.last()
+        assert "Votre dossier de preuves compte 1 pièce" in seen(asked.text)
+        assert asked.data() == ["lead:dossier:index", "lead:dossier:files", "lead:dossier:none"]
+        await p.press(f"lead:dossier:{choice}", asked.message_id)
+        await p.app.qualiopi.settle()
+        to_admin = p.api.chat(ADMIN)
+        alert = seen(next(m.text for m in to_admin if "Nouveau contact" in m.text))
+        documents = {m.filename: m.document for m in to_admin if m.document}
+        stored = (await store.rows("leads"))[0]["dossier"]
+    if choice == "none":
+        assert "Dossier de preuves" not in alert
+        assert len(documents) == 1, "the checklist only"
+        assert stored is None
+        return
+    assert stored == choice
+    assert "Dossier de preuves : 1 indicateur(s) sur 25 avec une preuve" in alert
+    if choice == "index":
+        assert "l’index suit" in alert
+        index = documents["contact-camille-martin-index-preuves-2026-11-26.pdf"]
+        assert "programme.pdf" in PdfReader(io.BytesIO(index)).pages[0].extract_text()
+        assert not any(name.endswith(".zip") for name in documents), "no files: not agreed"
+        return
+    archive = documents["contact-camille-martin-dossier-preuves-2026-11-26.zip"]
+    with zipfile.ZipFile(io.BytesIO(archive)) as opened:
+        assert any(n.endswith("/programme.pdf") for n in opened.namelist())
