@@ -114,8 +114,18 @@ async def test_a_link_a_removal_and_files_refused_with_their_reason(tmp_path: Pa
         assert "« setup.exe » n’est pas d’un type" in seen(p.last().text)
         await p.send_file(b"%PDF", "gros.pdf", "application/pdf", size=25 * 1024 * 1024)
         assert "la limite est de 20 Mo par fichier" in seen(p.last().text)
+        await p.send_file(b"OggS", media="voice")
+        assert "Je ne garde pas les messages vocaux" in seen(p.last().text)
         await p.send_sticker()
         assert seen(p.last().text).startswith("Ceci ne peut pas servir de preuve")
+        before = len(p.api.chat(42))
+        for forged in ("ev:99", "ev:abc", f"ev:{number}:rm:x", "ev:1:rm:1:extra"):
+            await p.press(forged, screen_id := p.live().message_id)
+            assert (
+                p.api.of("answerCallbackQuery")[-1].get("text") == "Ce bouton n’est plus à jour."
+            )
+        assert len(p.api.chat(42)) == before, "forged buttons send nothing"
+        assert p.live().message_id == screen_id
         assert len((await store.load(42)).evidence) == 1, "only the link was kept"
         screen = p.live()
         await p.press(f"ev:{number}:rm:1", screen.message_id)
