@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from telegram import (
@@ -26,7 +26,7 @@ from bot.telegram.gauges import GAUGES_INTERVAL, Gauges
 from bot.telegram.handlers import COMMANDS, FRENCH_NAMES, QualiopiBot
 from bot.telegram.logref import use_key
 from bot.telegram.processing import BotApplication, PerChatUpdateProcessor
-from bot.telegram.ratelimit import RetryingRateLimiter
+from bot.telegram.ratelimit import RetryingRateLimiter, background
 from bot.telegram.transport import AiohttpRequest
 
 REPLY_CHECK = 10
@@ -100,7 +100,10 @@ def build_application(
         application.webhook_acks = acks
     if application.job_queue is not None:
         application.job_queue.run_repeating(
-            handlers.follow.send_due_reminders, interval=3600, first=10, name="reminders"
+            as_background(handlers.follow.send_due_reminders),
+            interval=3600,
+            first=10,
+            name="reminders",
         )
         application.job_queue.run_repeating(
             handlers.follow.purge, interval=86400, first=60, name="retention"
@@ -109,13 +112,28 @@ def build_application(
             handlers.say_owed_replies, interval=REPLY_CHECK, first=1, name="owed-replies"
         )
         application.job_queue.run_repeating(
-            handlers.resend_owed_pdfs, interval=60, first=30, name="owed-pdfs"
+            as_background(handlers.resend_owed_pdfs), interval=60, first=30, name="owed-pdfs"
         )
         application.job_queue.run_repeating(
-            handlers.follow.send_owed_lead_alerts, interval=60, first=45, name="owed-leads"
+            as_background(handlers.follow.send_owed_lead_alerts),
+            interval=60,
+            first=45,
+            name="owed-leads",
         )
         gauges = Gauges(store, lambda: handlers.now(), webhook=settings.uses_webhook)  # noqa: PLW0108 (read at each call: tests move the clock)
         application.job_queue.run_repeating(
             gauges.refresh, interval=GAUGES_INTERVAL, first=5, name="gauges"
         )
     return application
+
+
+def as_background(
+    job: Callable[[Any], Awaitable[None]],
+) -> Callable[[Any], Coroutine[Any, Any, None]]:
+    """A job whose requests are background work: the taps' requests go first."""
+
+    async def run(context: Any) -> None:
+        with background():
+            await job(context)
+
+    return run

@@ -8,13 +8,27 @@ kept under the bot's limit here), so a 429 for a chat pauses that chat only; a 4
 that names no chat (``getUpdates``, the command menu…) pauses the bot. A button's answer is
 the exception: it only stops a spinner that stops by itself, and is worth nothing late, so a
 429 on it is neither retried nor allowed to hold anything back.
+
+The overall budget counts what Telegram's FAQ counts: messages sent (``send*``: messages,
+documents, photos), "no more than 30 messages per second" when "sending bulk notifications to
+multiple users". Editing the message a person just tapped, clearing an old keyboard and
+answering a button are replies inside one chat: not counted against the budget, but held to
+the chat's own pace by Telegram, whose 429 for that chat is honoured as above.
+
+Taps first: what answers a person's tap (their next screen) goes before background sends (a
+PDF's upload, the offer after it, reminders, the consultancy's alerts, the jobs). Background
+work runs inside ``background()``; its requests wait for the overall budget until no tap's
+request is waiting for it, or ``BACKGROUND_PATIENCE`` seconds at most, so that a burst of taps
+never queues behind uploads and background work is never starved.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
@@ -31,6 +45,28 @@ NOT_WORTH_WAITING = "answerCallbackQuery"
 """The request a 429 drops instead of delaying (see the module's docstring)."""
 GROUP_MESSAGES_PER_MINUTE = 20
 """Telegram's limit in a group (the consultancy's admin chats may be groups)."""
+COUNTED = "send"
+"""The requests the overall budget counts: messages, documents, photos sent to a chat."""
+BACKGROUND_PATIENCE = 2.0
+"""The longest a background request waits for the taps' requests to pass (seconds)."""
+_BACKGROUND: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "qualiopi_background", default=False
+)
+
+
+@contextlib.contextmanager
+def background() -> Iterator[None]:
+    """Marks the requests made inside (and by the tasks started inside) as background work."""
+    token = _BACKGROUND.set(True)
+    try:
+        yield
+    finally:
+        _BACKGROUND.reset(token)
+
+
+def in_background() -> bool:
+    """Tells whether the current work is background work (``background()``)."""
+    return _BACKGROUND.get()
 
 
 class RetryingRateLimiter(BaseRateLimiter[int]):
@@ -51,6 +87,37 @@ class RetryingRateLimiter(BaseRateLimiter[int]):
         self._groups: dict[int | str, AsyncLimiter] = {}
         self._paused: dict[int | str | None, float] = {}
         """Per chat (None: the bot), the loop time until which its requests wait (a 429)."""
+        self._taps_waiting = 0
+        """Foreground requests waiting for the overall budget."""
+        self._taps_clear: asyncio.Event | None = None
+        """Set while no foreground request waits (made in the running loop, on first use)."""
+
+    def _clear_event(self) -> asyncio.Event:
+        if self._taps_clear is None:
+            self._taps_clear = asyncio.Event()
+            self._taps_clear.set()
+        return self._taps_clear
+
+    @contextlib.asynccontextmanager
+    async def _budget(self, limiter: AsyncLimiter) -> Any:
+        """The overall budget, taps first: a background request lets waiting taps go ahead
+        (for ``BACKGROUND_PATIENCE`` at most)."""
+        clear = self._clear_event()
+        if in_background():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(clear.wait(), BACKGROUND_PATIENCE)
+            async with limiter:
+                yield
+            return
+        self._taps_waiting += 1
+        clear.clear()
+        try:
+            await limiter.acquire()
+        finally:
+            self._taps_waiting -= 1
+            if not self._taps_waiting:
+                clear.set()
+        yield
 
     async def initialize(self) -> None:
         """Nothing to set up."""
@@ -107,7 +174,10 @@ class RetryingRateLimiter(BaseRateLimiter[int]):
         waits = failures = 0
         while True:
             await self._wait_turn(chat)
-            overall = self._overall if chat is not None and self._overall else nullcontext()
+            counted = chat is not None and endpoint.startswith(COUNTED)
+            overall: AbstractAsyncContextManager[Any] = (
+                self._budget(self._overall) if counted and self._overall else nullcontext()
+            )
             group = self._group(chat) if chat is not None else nullcontext()
             try:
                 async with group, overall:

@@ -24,6 +24,7 @@ from bot.storage import (
 )
 from bot.telegram.logref import chat_ref
 from bot.telegram.port import Port
+from bot.telegram.ratelimit import background
 from bot.telegram.unreachable import drop_owed
 from flows.flow import RESULT
 
@@ -151,10 +152,12 @@ class ResultSender:
         The PDF takes ~120 ms of CPU in the worker process: when many people reach their
         result at once, waiting for it inside the update filled every slot, and everybody else's
         taps queued behind PDFs (measured: 5,000 trainers, the bot idle 70 % of the time).
-        A clean stop waits for these tasks (``settle_background``, run after the application
+        Its requests are background work (``ratelimit.background``): taps go first. A clean
+        stop waits for these tasks (``settle_background``, run after the application
         stops and before it shuts down), so the PDFs in hand still go out.
         """
-        task = asyncio.get_running_loop().create_task(work, name="qualiopi-background")
+        with background():  # its requests let the taps' requests go first
+            task = asyncio.get_running_loop().create_task(work, name="qualiopi-background")
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
