@@ -13,8 +13,8 @@ Reported: updates per second, p50/p99 from posting an update to the bot's reply,
 per update and the share of a core it and the harness used, the delay from a finished
 questionnaire to its PDF, peak memory, and the memory each idle stored conversation adds
 (``BENCH_IDLE``: batch size, 0 to skip). ``BENCH_BUDGET=30`` runs with the bot's default
-budget of requests per second instead of none. ``BENCH_PROFILE=out.txt`` samples the bot with py-spy
-(``pip install py-spy``; collapsed stacks). Figures only: nothing here asserts a time.
+budget of messages per second instead of none. ``BENCH_PROFILE=out.txt`` samples the bot with
+py-spy (``pip install py-spy``; collapsed stacks). Figures only: nothing here asserts a time.
 """
 
 from __future__ import annotations
