@@ -116,7 +116,7 @@ async def render_pdf(
     assessment: Mapping[str, Any] | None = None,
 ) -> bytes:
     """Returns the checklist PDF of a finished conversation, built in a worker process."""
-    from bot.render.screens import result_pdf
+    from bot.render.documents import result_pdf
 
     return await _in_worker(result_pdf, dict(snapshot), brand, assessment)
 

@@ -16,7 +16,8 @@ from pypdf import PdfReader
 
 import messages
 from bot.cli import main
-from bot.render.screens import evaluation_of, result_pdf
+from bot.render.documents import result_pdf
+from bot.render.screens import evaluation_of
 
 CFA_EVERYTHING: dict[str, Any] = {
     "role": "organisation",
