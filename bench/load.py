@@ -13,7 +13,9 @@ Reported: updates per second, p50/p99 from posting an update to the bot's reply,
 per update and the share of a core it and the harness used, the delay from a finished
 questionnaire to its PDF, peak memory, and the memory each idle stored conversation adds
 (``BENCH_IDLE``: batch size, 0 to skip). ``BENCH_BUDGET=30`` runs with the bot's default
-budget of messages per second instead of none. ``BENCH_PROFILE=out.txt`` samples the bot with
+budget of messages per second instead of none. ``BENCH_PACE=2 BENCH_THINK=1`` paces the run:
+two people arriving a second, each tapping a second after each reply (about 20 updates and 2
+results a second), instead of everybody at once. ``BENCH_PROFILE=out.txt`` samples the bot with
 py-spy (``pip install py-spy``; collapsed stacks). Figures only: nothing here asserts a time.
 """
 
@@ -150,8 +152,13 @@ async def trainer(
     steps: list[str],
     ids: itertools.count[int],
     latencies: list[float],
+    delay: float = 0.0,
+    think: float = 0.0,
 ) -> None:
-    for step in steps:
+    await asyncio.sleep(delay)
+    for index, step in enumerate(steps):
+        if index and think:
+            await asyncio.sleep(think)
         future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         api.waiting[chat] = future
         body = update_for(next(ids), chat, step, api.live.get(chat))
@@ -312,9 +319,11 @@ async def run_case(
             _, rss_before = peak_kib(process.pid)
             cpu_before, own_before = cpu_seconds(process.pid), time.process_time()
             started = time.perf_counter()
+            pace = float(os.environ.get("BENCH_PACE") or 0)  # people arriving per second
+            think = float(os.environ.get("BENCH_THINK") or 0)  # seconds between taps
             runs = [
                 trainer(client, hook, api, chat=base + n, steps=steps, ids=ids,
-                        latencies=latencies)
+                        latencies=latencies, delay=n / pace if pace else 0.0, think=think)
                 for n, steps in enumerate(journeys)
             ]  # fmt: skip
             await asyncio.gather(*runs)
