@@ -155,6 +155,8 @@ def to_plain(markup: str) -> str:
 
 
 TELEGRAM_LIMIT = 4096
+CAPTION_LIMIT = 1024
+"""The longest caption a document or photo may carry (after entities are parsed)."""
 """Telegram's limit for one message, in UTF-16 code units after entity parsing."""
 
 _PIECE = re.compile(r"(<[^>]+>)")

@@ -195,13 +195,28 @@ class Port:
             LOGGER.info("button answer not delivered (%s)", type(exc).__name__)
 
     async def send_document(
-        self, chat_id: int, content: bytes, filename: str, caption: str | None = None
+        self,
+        chat_id: int,
+        content: bytes,
+        filename: str,
+        caption: str | None = None,
+        buttons: tuple[tuple[Button, ...], ...] = (),
+        *,
+        html: bool = False,
     ) -> None:
-        """Sends a file (not twice: an unconfirmed one has probably arrived)."""
+        """Sends a file (not twice: an unconfirmed one has probably arrived), its caption plain
+        text unless ``html``, with ``buttons`` under it."""
         try:
             await self._to_chat(
                 chat_id,
-                lambda to: self.bot.send_document(to, content, filename=filename, caption=caption),
+                lambda to: self.bot.send_document(
+                    to,
+                    content,
+                    filename=filename,
+                    caption=caption,
+                    parse_mode=ParseMode.HTML if html else None,
+                    reply_markup=keyboard(buttons),
+                ),
             )
         except TimedOut:
             LOGGER.warning("document to chat %s unconfirmed (timed out)", chat_ref(chat_id))

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
+from markupsafe import Markup
 from telegram.ext import (
     ContextTypes,
 )
@@ -82,12 +83,15 @@ class ResultSender:
                 content = await render_pdf(snapshot, self.brand(), assessment)
                 assessed = bool(assessment and assessment.get("statuses"))
                 day = (assessment or {}).get("today") or snapshot.get("date") or ""
-                await port.send_document(
-                    chat_id,
-                    content,
-                    messages.text(lang, "bot", "pdf_filename", day=day, assessed=assessed),
-                    messages.text(lang, "bot", "pdf_caption", assessed=assessed),
-                )
+                name = messages.text(lang, "bot", "pdf_filename", day=day, assessed=assessed)
+                caption = messages.call(lang, "bot", "pdf_caption", assessed=assessed)
+                joined = _with_offer(caption, offer)
+                if joined is not None and offer is not None:  # one message: PDF and offer
+                    buttons = offer.buttons
+                    await port.send_document(chat_id, content, name, joined, buttons, html=True)
+                    offer = None
+                else:
+                    await port.send_document(chat_id, content, name, messages.to_plain(caption))
                 self._sent_unrecorded.add(chat_id)
             await self._record_sent(chat_id)
         except Unreachable:
@@ -165,3 +169,12 @@ class ResultSender:
         """Waits until the background work (PDFs) is done."""
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
+
+
+def _with_offer(caption: str, offer: Out | None) -> Markup | None:
+    """The PDF's caption followed by the offer, when the offer fits a caption (inline buttons
+    only, within Telegram's caption length); else None, and the offer goes on its own."""
+    if offer is None or offer.ask_contact is not None or offer.clear_keyboard or not offer.html:
+        return None
+    joined = messages.join("\n\n", (caption, offer.text))
+    return joined if messages.telegram_length(joined) <= messages.CAPTION_LIMIT else None

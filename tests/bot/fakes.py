@@ -235,7 +235,7 @@ class FakeBotAPI(BaseRequest):
             return self._message(sent)
         if endpoint == "sendDocument":
             upload = next(iter(files.values()))
-            sent = Sent(next(self._ids), chat_id, params.get("caption", ""), [])
+            sent = Sent(next(self._ids), chat_id, params.get("caption", ""), buttons)
             sent.filename, sent.document = upload[0], upload[1]
             self.messages[(chat_id, sent.message_id)] = sent
             return {**self._message(sent), "document": {"file_id": "f", "file_unique_id": "u"}}

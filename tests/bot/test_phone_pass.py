@@ -146,7 +146,8 @@ async def test_the_self_assessment_pdf_is_named_and_captioned_as_such(tmp_path: 
         assessed = [m for m in p.api.chat(p.chat_id) if m.document][-1]
         assert checklist.filename == "checklist-qualiopi-2026-11-26.pdf"
         assert assessed.filename == "auto-evaluation-qualiopi-2026-11-26.pdf"
-        assert checklist.text == "Votre checklist Qualiopi, à imprimer."
+        assert checklist.text.startswith("Votre checklist Qualiopi, à imprimer.\n\n")
+        assert "remind:yes" in checklist.data(), "the offer rides in the PDF's caption"
         assert assessed.text.startswith("Votre auto-évaluation Qualiopi")
 
 
