@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Any
@@ -258,11 +257,3 @@ def _button(
         saved = replace(record, evidence=tuple(e for e in record.evidence if e.id != gone))
         return Change(saved, evidence_removed=(gone,)), (saved, replace(reply, screen=number))
     return None, (record, replace(reply, toast="stale"))
-
-
-def counts(record: Record) -> Mapping[int, int]:
-    """Per indicator, how many pieces of evidence are attached."""
-    out: dict[int, int] = {}
-    for e in record.evidence:
-        out[e.indicator] = out.get(e.indicator, 0) + 1
-    return out
