@@ -106,6 +106,13 @@ class AssessReply:
         person was on (the chat's live message), so that one screen at a time is live."""
 
 
+def speaks(record: Record, lang: str) -> str:
+    """The language to answer in: the conversation's, else ``lang`` (Telegram's guess)."""
+    snapshot = record.snapshot
+    known = snapshot.get("lang") if snapshot is not None and is_snapshot(snapshot) else None
+    return known if isinstance(known, str) else lang
+
+
 def at_result(record: Record) -> bool:
     """Tells whether the chat's conversation stands at a result."""
     snapshot = record.snapshot
@@ -155,9 +162,7 @@ def decide_assessment(
     source: str | None,
 ) -> tuple[Change | None, tuple[Record, AssessReply]]:
     """Applies one self-assessment event: what to commit, what to say."""
-    snapshot = record.snapshot
-    known = snapshot.get("lang") if snapshot is not None and is_snapshot(snapshot) else None
-    reply = AssessReply(known if isinstance(known, str) else lang)
+    reply = AssessReply(speaks(record, lang))
     kind, value, _ = event
     if not at_result(record):
         reply.said, reply.edit = ("no_result", {}), False

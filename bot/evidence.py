@@ -19,11 +19,10 @@ from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Any
 
-from bot.assessment import AssessMeta, at_result
+from bot.assessment import AssessMeta, at_result, speaks
 from bot.config import Settings
 from bot.render.screens import evaluation_of
-from bot.storage import Change, Evidence, NewEvidence, Record, Tally
-from flows.flow import is_snapshot
+from bot.storage import Change, NewEvidence, Record, Tally
 from flows.rules import CERTIFICATION_PATH
 
 Event = tuple[str, str, tuple[str, ...]]
@@ -159,8 +158,7 @@ def decide_evidence(
 ) -> tuple[Change | None, tuple[Record, EvidenceReply]]:
     """Applies one event to the chat's dossier: what to commit, what to say."""
     snapshot = record.snapshot
-    known = snapshot.get("lang") if snapshot is not None and is_snapshot(snapshot) else None
-    reply = EvidenceReply(known if isinstance(known, str) else lang)
+    reply = EvidenceReply(speaks(record, lang))
     kind, value, _ = event
     if not at_result(record):
         return None, (record, replace(reply, said=("no_result", {}), edit=False))
@@ -215,8 +213,7 @@ def _attach(
     new = replace(
         new, id=given, indicator=number, label=label, name=new.name[:120], added_at=stamp
     )
-    listed = Evidence(given, number, new.kind, new.name, label, new.mime, len(new.content), stamp)
-    saved = replace(record, meta={**record.meta, SEQ: given}, evidence=(*held, listed))
+    saved = replace(record, meta={**record.meta, SEQ: given}, evidence=(*held, new.listed()))
     first = not any(e.indicator == number for e in held)
     suggest = first and record.statuses.get(number) != "done"
     tallies = [Tally("dossier_started", "", record.source or "")] if not held else []

@@ -17,9 +17,9 @@ from bot.consultancy.export import export_all
 from bot.consultancy.phone import for_chat
 from bot.outbox import Out, Outbox, Unreachable
 from bot.render.assessment import action_title
-from bot.render.dossier import layout, pack
+from bot.render.dossier import pack
 from bot.render.screens import Button, answer_items, evaluation_of
-from bot.render.workers import render_index, render_pdf
+from bot.render.workers import lay_out_dossier, render_pdf
 from bot.storage import Lead, Store
 from flows.advice import Evaluation
 
@@ -134,15 +134,13 @@ async def _dossier(
     if record.snapshot is None or not files:
         return None
     snapshot = {**record.snapshot, "lang": lang}
-    placed = layout(snapshot, files)
-    about = [(path, evidence) for path, evidence, _ in placed]
     try:  # the day the lead was made, as its checklist says
         today = dt.date.fromisoformat(made)
     except ValueError:
         today = dt.datetime.now(dt.UTC).date()
-    index = await render_index(snapshot, record.statuses, about, today)
+    placed, index = await lay_out_dossier(snapshot, record.statuses, files, today)
     choice = str(lead.dossier)
-    with_evidence = len({e.indicator for _, e in about})
+    with_evidence = len({e.indicator for _, e, _ in placed})
     total = lead.indicator_count
     line = messages.text(
         lang, "followup", "lead_dossier_line",

@@ -121,17 +121,21 @@ async def render_pdf(
     return await _in_worker(result_pdf, dict(snapshot), brand, assessment)
 
 
-async def render_index(
+async def lay_out_dossier(
     snapshot: Mapping[str, Any],
     statuses: Mapping[int, str],
-    placed: Sequence[tuple[str, Any]],
+    files: Sequence[tuple[Any, bytes]],
     today: dt.date,
-) -> bytes:
-    """Returns the index PDF of a dossier de preuves (``dossier.index_pdf``), built in a
-    worker process like the checklist: a PDF's CPU never holds up the bot's taps."""
-    from bot.render.dossier import index_pdf
+) -> tuple[list[tuple[str, Any, bytes]], bytes]:
+    """A dossier de preuves laid out (``dossier.layout``: each piece at its path) and its index
+    PDF, built in a worker process like the checklist: a PDF's CPU never holds up the taps.
+    ``dossier.pack`` then makes the ZIP part(s)."""
+    from bot.render.dossier import index_pdf, layout
 
-    return await _in_worker(index_pdf, dict(snapshot), dict(statuses), list(placed), today)
+    placed = layout(snapshot, files)
+    about = [(path, evidence) for path, evidence, _ in placed]
+    index = await _in_worker(index_pdf, dict(snapshot), dict(statuses), about, today)
+    return placed, index
 
 
 async def _in_worker(fn: Callable[..., bytes], *args: Any) -> bytes:

@@ -60,6 +60,13 @@ class NewEvidence:
     added_at: str = ""
     """When it was received (ISO, UTC; empty: when it is stored)."""
 
+    def listed(self) -> Evidence:
+        """The piece as the chat lists it once stored."""
+        return Evidence(
+            self.id, self.indicator, self.kind, self.name, self.label, self.mime,
+            len(self.content), self.added_at,
+        )  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True)
 class Tally:

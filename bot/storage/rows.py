@@ -18,6 +18,7 @@ from bot.storage.records import (
     Tally,
 )
 from flows.assessment import ASSESSMENT_REMINDERS
+from flows.edges import RESULT
 
 
 def load_record(db: Db, chat_id: int) -> Record:
@@ -27,11 +28,14 @@ def load_record(db: Db, chat_id: int) -> Record:
         (chat_id,),
     ).fetchone()
     statuses = load_statuses(db, chat_id)
-    evidence = load_evidence(db, chat_id)
     if row is None:
-        return Record(statuses=statuses, evidence=evidence)
+        return Record(statuses=statuses)
+    snapshot = parse_json(row[0])
+    # the dossier de preuves is read and shown only at a result: no query on the other steps
+    at_result = isinstance(snapshot, dict) and snapshot.get("state") == RESULT
+    evidence = load_evidence(db, chat_id) if at_result else ()
     meta = parse_json(row[4]) or {}
-    return Record(parse_json(row[0]), row[1], row[2], row[3], meta, statuses, evidence)
+    return Record(snapshot, row[1], row[2], row[3], meta, statuses, evidence)
 
 
 def load_statuses(db: Db, chat_id: int) -> dict[int, str]:

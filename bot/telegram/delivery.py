@@ -20,9 +20,9 @@ from telegram.error import BadRequest, NetworkError, RetryAfter
 import messages
 from bot.outbox import Unreachable
 from bot.plan import Action, Clear, Dossier, Pdf, Send, Show, from_json
-from bot.render.dossier import layout, pack
+from bot.render.dossier import pack
 from bot.render.screens import Screen
-from bot.render.workers import render_index
+from bot.render.workers import lay_out_dossier
 from bot.storage import Owed, StorageError, Store
 from bot.telegram.logref import chat_ref
 from bot.telegram.port import Port
@@ -112,9 +112,7 @@ class Delivery:
             await port.send(chat_id, messages.text(lang, "evidence", "empty"))
             return
         today = self.today()
-        placed = layout(record.snapshot, files)
-        about = [(path, evidence) for path, evidence, _ in placed]
-        index = await render_index(record.snapshot, record.statuses, about, today)
+        placed, index = await lay_out_dossier(record.snapshot, record.statuses, files, today)
         try:
             parts = await asyncio.to_thread(pack, lang, placed, index)
         except ValueError:  # one piece alone is over what Telegram takes from a bot

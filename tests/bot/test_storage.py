@@ -239,7 +239,7 @@ async def test_evidence_is_kept_in_chunks_and_erased_with_the_person(store: SQLS
     from bot.storage.evidence import CHUNK
 
     content = bytes(range(256)) * (CHUNK // 256 * 2 + 3)  # two chunks and a bit
-    snapshot = {"v": 1, "state": "role", "answers": {}, "lang": "fr"}
+    snapshot = {"v": 1, "state": "result", "answers": {}, "lang": "fr"}
 
     def attach(number: int, body: bytes) -> Any:
         def decide(record: Record) -> tuple[Change, None]:
