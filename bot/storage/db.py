@@ -74,6 +74,28 @@ class Db:
             raise
         self.conn.commit()
 
+    @contextmanager
+    def pipelined(self) -> Iterator[None]:
+        """Commits what the block does, or nothing of it, like ``transaction``; on PostgreSQL the
+        statements are pipelined: each one is sent at once and the block waits for the server
+        only where it reads a result (``fetchone``, ``fetchall``) and at the commit. A result
+        read after the block is there (its statement ran before the commit).
+
+        Not for a block that needs a cursor's ``rowcount``: it is not known before a read.
+        """
+        if not self.postgres:
+            with self.transaction():
+                yield
+            return
+        try:
+            with self.conn.pipeline():  # leaving it sends everything queued and waits once
+                self.conn.execute("BEGIN")
+                yield
+                self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.rollback()  # the transaction left open by a failure, if any
+            raise
+
     def lock_chat(self, chat_id: int) -> None:
         """Holds the chat until the transaction ends (PostgreSQL: advisory lock per chat)."""
         if self.postgres:

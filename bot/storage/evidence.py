@@ -5,6 +5,7 @@ small enough for either database's comfort, and several workers read the same fi
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from bot.storage.db import Db
 from bot.storage.records import Evidence, NewEvidence
@@ -30,11 +31,20 @@ def _evidence(row: Sequence[object]) -> Evidence:
 
 def load_evidence(db: Db, chat_id: int) -> tuple[Evidence, ...]:
     """The chat's evidence as listed, oldest first."""
-    rows = db.execute(
+    return listed_evidence(evidence_query(db, chat_id))
+
+
+def evidence_query(db: Db, chat_id: int) -> Any:
+    """Sends the query of the chat's evidence listing; returns its cursor (``listed_evidence``
+    reads it)."""
+    return db.execute(
         f"SELECT {_LISTED} FROM evidence WHERE chat_id = ? AND part = 0 ORDER BY evidence_id",
         (chat_id,),
-    ).fetchall()
-    return tuple(_evidence(r) for r in rows)
+    )
+
+
+def listed_evidence(cursor: Any) -> tuple[Evidence, ...]:
+    return tuple(_evidence(r) for r in cursor.fetchall())
 
 
 def add_evidence(db: Db, chat_id: int, new: NewEvidence) -> None:

@@ -29,7 +29,7 @@ class JobQueries:
         """Records that the chat's result PDF was sent."""
 
         def work(db: Db) -> None:
-            with db.transaction():
+            with db.pipelined():
                 db.execute("UPDATE conversations SET pdf_due = NULL WHERE chat_id = ?", (chat_id,))
 
         await self._run(work)
@@ -65,7 +65,7 @@ class JobQueries:
         """Drops the owed replies and the owed result PDF of a chat that blocked the bot."""
 
         def work(db: Db) -> None:
-            with db.transaction():
+            with db.pipelined():
                 db.execute("UPDATE conversations SET pdf_due = NULL WHERE chat_id = ?", (chat_id,))
                 db.execute("DELETE FROM outbox WHERE chat_id = ?", (chat_id,))
 
@@ -138,7 +138,7 @@ class JobQueries:
         """Records that the consultancy was told of the chat's leads."""
 
         def work(db: Db) -> None:
-            with db.transaction():
+            with db.pipelined():
                 db.execute(
                     "UPDATE leads SET notified_at = ? WHERE chat_id = ? AND notified_at IS NULL",
                     (db.now_iso(), chat_id),
@@ -150,7 +150,7 @@ class JobQueries:
         """Records that a reminder was sent."""
 
         def work(db: Db) -> None:
-            with db.transaction():
+            with db.pipelined():
                 db.execute(
                     "UPDATE reminders SET sent_at = ? WHERE id = ?", (db.now_iso(), reminder_id)
                 )

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from bot.storage.db import Db
-from bot.storage.evidence import add_evidence, load_evidence, remove_evidence
+from bot.storage.evidence import add_evidence, evidence_query, listed_evidence, remove_evidence
 from bot.storage.records import (
     Change,
     Completed,
+    Evidence,
     Lead,
     Owed,
     Record,
@@ -22,18 +23,27 @@ from flows.edges import RESULT
 
 
 def load_record(db: Db, chat_id: int) -> Record:
-    row = db.execute(
+    """The chat's stored record. On PostgreSQL its three reads go to the server together (one
+    round trip in a pipelined step), the evidence included even when it is not needed."""
+    row_cursor = db.execute(
         "SELECT snapshot, live_message_id, source, last_update_id, meta"
         " FROM conversations WHERE chat_id = ?",
         (chat_id,),
-    ).fetchone()
-    statuses = load_statuses(db, chat_id)
+    )
+    status_cursor = db.execute(
+        "SELECT indicator, status FROM assessments WHERE chat_id = ?", (chat_id,)
+    )
+    evidence_cursor = evidence_query(db, chat_id) if db.postgres else None
+    row = row_cursor.fetchone()
+    statuses = {int(r[0]): str(r[1]) for r in status_cursor.fetchall()}
     if row is None:
         return Record(statuses=statuses)
     snapshot = parse_json(row[0])
-    # the dossier de preuves is read and shown only at a result: no query on the other steps
-    at_result = isinstance(snapshot, dict) and snapshot.get("state") == RESULT
-    evidence = load_evidence(db, chat_id) if at_result else ()
+    # the dossier de preuves is read and shown only at a result (SQLite: no query on the
+    # other steps)
+    evidence: tuple[Evidence, ...] = ()
+    if isinstance(snapshot, dict) and snapshot.get("state") == RESULT:
+        evidence = listed_evidence(evidence_cursor or evidence_query(db, chat_id))
     meta = parse_json(row[4]) or {}
     return Record(snapshot, row[1], row[2], row[3], meta, statuses, evidence)
 
@@ -124,21 +134,31 @@ def apply_change(db: Db, chat_id: int, change: Change, before: Record) -> None:
         )
 
 
-def hold_owed(db: Db, chat_id: int, now: dt.datetime, lease: dt.timedelta) -> list[Owed]:
-    """Returns the chat's owed replies that no worker holds, oldest first, and holds them
-    until ``now + lease`` (inside the step's transaction, the chat locked)."""
+def hold_owed(
+    db: Db, chat_id: int, now: dt.datetime, lease: dt.timedelta
+) -> Callable[[], list[Owed]]:
+    """Holds the chat's owed replies that no worker holds until ``now + lease`` (inside the
+    step's transaction, the chat locked); returns how to read them, oldest first, once the
+    transaction is over (PostgreSQL: one statement, read with the commit's round trip)."""
     stamp = now.isoformat(timespec="seconds")
-    rows = db.execute(
-        "SELECT id, action FROM outbox WHERE chat_id = ?"
-        " AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY id",
-        (chat_id, stamp),
-    ).fetchall()
-    if not rows:
-        return []
     until = (now + lease).isoformat(timespec="seconds")
+    free = "chat_id = ? AND (claimed_until IS NULL OR claimed_until < ?)"
+    if db.postgres:
+        cursor = db.execute(
+            f"UPDATE outbox SET claimed_until = ? WHERE {free} RETURNING id, action",
+            (until, chat_id, stamp),
+        )
+        return lambda: _owed(sorted(cursor.fetchall()))
+    rows = db.execute(
+        f"SELECT id, action FROM outbox WHERE {free} ORDER BY id", (chat_id, stamp)
+    ).fetchall()
     db.executemany(
         "UPDATE outbox SET claimed_until = ? WHERE id = ?", [(until, r[0]) for r in rows]
     )
+    return lambda: _owed(rows)
+
+
+def _owed(rows: Sequence[Sequence[Any]]) -> list[Owed]:
     return [(int(r[0]), a) for r in rows if isinstance(a := parse_json(r[1]), dict)]
 
 

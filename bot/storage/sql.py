@@ -109,7 +109,8 @@ class SQLStore(JobQueries):
         decide: Callable[[Record], tuple[Change | None, T]],
         lease: dt.timedelta | None,
     ) -> tuple[T, list[Owed]]:
-        with db.transaction():
+        read_owed: Callable[[], list[Owed]] = list
+        with db.pipelined():  # PostgreSQL: two round trips, the reads and the commit
             db.lock_chat(chat_id)
             record = load_record(db, chat_id)
             if is_handled(record, update_id):
@@ -118,10 +119,9 @@ class SQLStore(JobQueries):
             if change is not None:
                 saved = handled(change.record, record, update_id)
                 apply_change(db, chat_id, replace(change, record=saved), record)
-            owed: list[Owed] = []
             if lease is not None:
-                owed = hold_owed(db, chat_id, self.now(), lease)
-            return result, owed
+                read_owed = hold_owed(db, chat_id, self.now(), lease)
+        return result, read_owed()
 
     async def said(
         self,
@@ -135,7 +135,7 @@ class SQLStore(JobQueries):
         """Deletes the owed replies said, and records the live message (``Store.said``)."""
 
         def work(db: Db) -> None:
-            with db.transaction():
+            with db.pipelined():  # PostgreSQL: one round trip
                 db.executemany("DELETE FROM outbox WHERE id = ?", [(n,) for n in owed])
                 db.executemany(
                     "UPDATE outbox SET claimed_until = NULL WHERE id = ?", [(n,) for n in unsaid]
@@ -173,7 +173,7 @@ class SQLStore(JobQueries):
         """Records which message shows the chat's current question (that column only)."""
 
         def work(db: Db) -> None:
-            with db.transaction():
+            with db.pipelined():
                 db.execute(
                     "UPDATE conversations SET live_message_id = ? WHERE chat_id = ?",
                     (message_id, chat_id),

@@ -4,14 +4,17 @@ that only tests need (the bot itself goes through ``update`` and the job queries
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import Any
+import tempfile
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from bot.storage import Completed, Record, Reminder, SQLStore, Tally
 from bot.storage import PostgresStore as ProductPostgresStore
 from bot.storage import SQLiteStore as ProductSQLiteStore
 from bot.storage.db import Db
 from bot.storage.rows import load_record, parse_json, save_record
+
+T = TypeVar("T")
 
 
 class Inspectable(SQLStore):
@@ -75,3 +78,41 @@ class SQLiteStore(Inspectable, ProductSQLiteStore):
 
 class PostgresStore(Inspectable, ProductPostgresStore):
     """The PostgreSQL store, inspectable."""
+
+
+class Traced(PostgresStore):
+    """The PostgreSQL store, counting the round trips of each piece of work it runs (from
+    libpq's own trace of the protocol: a round trip is the client sending, then waiting for
+    what the server answers)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.trips: list[int] = []
+
+    async def _run(self, work: Callable[[Db], T]) -> T:
+        def traced(db: Db) -> T:
+            import psycopg
+
+            with tempfile.TemporaryFile("w+") as trace:
+                db.conn.pgconn.trace(trace.fileno())
+                db.conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+                try:
+                    return work(db)
+                finally:
+                    db.conn.pgconn.untrace()
+                    trace.seek(0)
+                    self.trips.append(round_trips(trace.read()))
+
+        return await super()._run(traced)
+
+
+def round_trips(trace: str) -> int:
+    """Counts the turns in a libpq trace where the client, having sent, reads the answer."""
+    turns, last = 0, ""
+    for line in trace.splitlines():
+        side = line[:1]
+        if side == "B" and last == "F":
+            turns += 1
+        if side in ("F", "B"):
+            last = side
+    return turns

@@ -269,3 +269,46 @@ async def test_evidence_is_kept_in_chunks_and_erased_with_the_person(store: SQLS
     future = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
     await store.purge_before(future)
     assert await store.evidence_files(8) == []
+
+
+async def test_a_tap_on_postgresql_costs_three_round_trips(tmp_path: Path) -> None:
+    """A step is two round trips (its reads, then its writes with the commit), the reply's
+    bookkeeping one, and so is each later write (the PDF sent). Counted in libpq's trace while
+    a person goes through the questionnaire, the result (evidence read) and the
+    self-assessment."""
+    from tests.answers import presses
+    from tests.bot.conftest import POSTGRES_URL, reset_postgres
+    from tests.bot.fakes import Person
+    from tests.bot.stores import Traced
+
+    if not POSTGRES_URL:
+        pytest.skip("no PostgreSQL here: set QUALIOPI_TEST_POSTGRES_URL (.ci/run does)")
+    reset_postgres(POSTGRES_URL)
+    store = Traced(POSTGRES_URL)
+    api = FakeBotAPI()
+    app, _ = make_app(tmp_path, api, store)
+    per_tap: list[list[int]] = []
+    async with app:
+        person = Person(app, api, 42)
+        await person.say("/start")
+        answers = {"role": "independent", "activities": ["training"], "selling": "direct",
+                   "funders": ["cpf"], "certifying": "no", "long_courses": "no",
+                   "work_based": "no", "uses_subcontractors": "no", "certified": "no",
+                   "stage": "established"}  # fmt: skip
+        taps = [*presses(answers), "chk:start"]
+        for data in taps:
+            store.trips.clear()
+            await person.press(data)
+            per_tap.append(list(store.trips))
+        live = person.live()
+        store.trips.clear()
+        await person.press(next(d for d in live.data() if d.endswith(":done")), live.message_id)
+        per_tap.append(list(store.trips))
+    await store.close()
+    assert person.live().text, "the taps were answered"
+    for data, trips in zip([*taps, "chk:n:done"], per_tap, strict=True):
+        step, *rest = trips
+        assert step == 2, (data, trips)
+        assert rest, (data, trips)
+        assert all(t == 1 for t in rest), (data, trips)  # the reply's, then the PDF's
+        assert step + rest[0] <= 3, (data, trips)
