@@ -95,6 +95,39 @@ def main() -> None:
     bench_flow(rng, conversations=max(200, args.samples // 10))
     bench_assessment(rng, people=max(50, args.samples // 200))
     bench_dossier(rng)
+    bench_pdf(rng)
+
+
+def bench_pdf(rng: random.Random, runs: int = 15) -> None:
+    """The CPU of laying out a checklist PDF (what a PDF worker process spends on one): the
+    widest (33 indicators, both languages) and a random person's on the certification path."""
+    from bot.render.pdf import build_pdf
+    from bot.render.screens import answers_view
+    from flows.contract import canonical
+
+    widest = {"role": "organisation",
+              "activities": ["training", "skills_assessment", "vae", "apprenticeship"],
+              "selling": "direct", "funders": ["opco", "cpf"], "certifying": "yes",
+              "long_courses": "yes", "work_based": "alternance", "uses_subcontractors": "yes",
+              "certified": "yes", "audit_cycle": "surveillance_window", "scope": "covers_all",
+              "sites": "several"}  # fmt: skip
+    day = dt.date(2026, 11, 27)
+
+    def cpu(answers: dict[str, Any], lang: str) -> float:
+        ev = evaluate(canonical(answers), day)
+        build_pdf(build_report(ev, lang), answers_view(answers, lang), ev.date, None)  # warm
+        times = []
+        for _ in range(runs):
+            start = time.process_time()
+            build_pdf(build_report(ev, lang), answers_view(answers, lang), ev.date, None)
+            times.append(time.process_time() - start)
+        return statistics.median(times) * 1000
+
+    typical = _at_result(rng)["answers"]
+    for label, answers, lang in (("widest checklist PDF, fr", widest, "fr"),
+                                 ("widest checklist PDF, en", widest, "en"),
+                                 ("a random certification-path PDF, fr", typical, "fr")):  # fmt: skip
+        print(f"{label:<44} median {cpu(answers, lang):8.1f} ms of CPU   (n={runs})")
 
 
 def bench_dossier(rng: random.Random, files: int = 30, runs: int = 15) -> None:

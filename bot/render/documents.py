@@ -38,7 +38,7 @@ def result_pdf(
 def _pdf_for(key: str) -> bytes:
     """Builds a PDF once per distinct result: the same answers, day, language and branding
     always give the same document, and laying one out costs tenths of a second of CPU (the
-    widest checklist, 33 indicators, about 0.5 s on the 2-core test machine)."""
+    widest checklist, 33 indicators, about 0.3 s on the 2-core test machine)."""
     from bot.render.pdf import build_pdf  # fpdf2 loads only when a PDF is asked for
 
     lang, day, answers, brand, assessment = json.loads(key)
