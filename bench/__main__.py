@@ -124,9 +124,12 @@ def bench_pdf(rng: random.Random, runs: int = 15) -> None:
         return statistics.median(times) * 1000
 
     typical = _at_result(rng)["answers"]
-    for label, answers, lang in (("widest checklist PDF, fr", widest, "fr"),
-                                 ("widest checklist PDF, en", widest, "en"),
-                                 ("a random certification-path PDF, fr", typical, "fr")):  # fmt: skip
+    cases = [
+        ("widest checklist PDF, fr", widest, "fr"),
+        ("widest checklist PDF, en", widest, "en"),
+        ("a random certification-path PDF, fr", typical, "fr"),
+    ]
+    for label, answers, lang in cases:
         print(f"{label:<44} median {cpu(answers, lang):8.1f} ms of CPU   (n={runs})")
 
 
