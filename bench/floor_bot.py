@@ -1,7 +1,8 @@
 """The floor for the load benchmark: a minimal python-telegram-bot bot.
 
-Per update it does what a button bot cannot do less of: it answers the button (Telegram
-requires it) and sends one message. Same library, the same kind of webhook server (aiohttp,
+Per update it does what a button bot cannot do less of: a message gets one message with one
+button; a button press is answered (Telegram requires it) and its message edited in place, the
+button kept, as the bot edits its question. Same library, the same kind of webhook server (aiohttp,
 updates put on the application's queue), the same concurrency limit as the real bot, and
 nothing else: no storage, no flow, no templates. Run by ``bench/load.py`` with the same
 environment, twice: with python-telegram-bot's defaults (httpx), and with
@@ -24,7 +25,7 @@ import sqlite3
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 from aiohttp import web
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
 
 STATE = os.environ.get("FLOOR_STATE") == "1"
@@ -48,16 +49,22 @@ def _step(chat_id: int, update_id: int) -> None:
     _db.execute("COMMIT")
 
 
+KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton("OK", callback_data="ok:floor")]])
+
+
 async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Answers the button, if any, and sends one message (after a committed step with
-    ``FLOOR_STATE=1``)."""
+    """Answers the button and edits its message, or sends a message with a button (after a
+    committed step with ``FLOOR_STATE=1``)."""
     if STATE and update.effective_chat is not None:
         _step(update.effective_chat.id, update.update_id)
-    if update.callback_query is not None:
-        await update.callback_query.answer()
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+        await query.edit_message_text(f"ok {update.update_id}", reply_markup=KEYBOARD)
+        return
     chat = update.effective_chat
     if chat is not None:
-        await context.bot.send_message(chat.id, "ok")
+        await context.bot.send_message(chat.id, "ok", reply_markup=KEYBOARD)
 
 
 async def serve() -> None:

@@ -1,13 +1,16 @@
 """Load benchmark: simulated trainers against the real bot process, and against floors.
 
-``python -m bench.load [--trainers 100 1000] [--database URL] [--floors [floor floor-aiohttp]]``
+``python -m bench.load [--trainers 100 1000] [--database URL] [--floors [floor floor-raw …]]``
 
 A fake Telegram Bot API (aiohttp, on loopback) answers the bot; the bot runs as the real
 ``qualiopi-bot run`` process in webhook mode; each simulated trainer posts its updates to the
 webhook one after the other (/start, then every answer of a full questionnaire to the result,
 each trainer its own random answers), waiting each time for the bot's reply, and all trainers
-run at once. The same harness drives a minimal python-telegram-bot bot that sends one reply
-per update, the floor: with python-telegram-bot's defaults, and on the bot's own transport.
+run at once. The same harness drives the floors, which do per update the least a button bot
+does (a message gets a message with a button; a press is answered and its message edited, the
+button kept; each press arrives with its message and keyboard, as Telegram sends it): a
+minimal python-telegram-bot bot with its defaults, the same on the bot's own transport, the
+same with one committed SQLite step, and the same job in plain aiohttp (``floor-raw``).
 
 Reported: updates per second, p50/p99 from posting an update to the bot's reply, the bot's CPU
 per update and the share of a core it and the harness used, the delay from a finished
@@ -46,6 +49,7 @@ from tests.bot.fakes import TOKEN
 
 SECRET = "bench-secret"
 FLOOR_BOT = Path(__file__).with_name("floor_bot.py")
+RAW_FLOOR = Path(__file__).with_name("raw_floor.py")
 
 
 def free_port() -> int:
@@ -61,6 +65,7 @@ class FakeApi:
         self.need_keyboard = need_keyboard
         self.waiting: dict[int, asyncio.Future[float]] = {}
         self.live: dict[int, int] = {}
+        self.shown: dict[int, tuple[str, Any]] = {}  # chat → the live message's text, keyboard
         self.ids = itertools.count(1000)
         self.calls = 0
         self.finished: dict[int, float] = {}  # chat → when its last step was answered
@@ -79,6 +84,7 @@ class FakeApi:
         data = [b.get("callback_data", "") for row in keyboard for b in row]
         if any(d.startswith(("ans:", "ok:", "cfm:")) for d in data):
             self.live[chat] = message_id
+            self.shown[chat] = (params.get("text", ""), markup)
         done = not self.need_keyboard or bool(keyboard) or has_file
         if method == "sendDocument" and chat in self.finished:
             self.pdf_lag.append(time.perf_counter() - self.finished.pop(chat))
@@ -119,7 +125,11 @@ def api_app(api: FakeApi) -> web.Application:
     return app
 
 
-def update_for(update_id: int, chat: int, step: str, live: int | None) -> dict[str, Any]:
+def update_for(
+    update_id: int, chat: int, step: str, live: int | None, shown: tuple[str, Any] | None = None
+) -> dict[str, Any]:
+    """The update Telegram sends for a step: a command or text, or a button press whose
+    message carries its text and keyboard, as Telegram's does."""
     user = {"id": chat, "is_bot": False, "first_name": "T", "language_code": "fr"}
     if step.startswith("/") or live is None:
         text = step if step.startswith("/") else "1"
@@ -137,10 +147,13 @@ def update_for(update_id: int, chat: int, step: str, live: int | None) -> dict[s
             "entities": entities,
         }
         return {"update_id": update_id, "message": message}  # fmt: skip
+    text, markup = shown or ("…", None)
+    pressed = {"message_id": live, "date": 1_795_000_000,
+               "chat": {"id": chat, "type": "private"}, "text": text,
+               **({"reply_markup": markup} if markup else {})}  # fmt: skip
     return {"update_id": update_id, "callback_query": {
         "id": str(update_id), "from": user, "chat_instance": "c", "data": step,
-        "message": {"message_id": live, "date": 1_795_000_000,
-                    "chat": {"id": chat, "type": "private"}, "text": "…"}}}  # fmt: skip
+        "message": pressed}}  # fmt: skip
 
 
 async def trainer(
@@ -161,7 +174,7 @@ async def trainer(
             await asyncio.sleep(think)
         future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         api.waiting[chat] = future
-        body = update_for(next(ids), chat, step, api.live.get(chat))
+        body = update_for(next(ids), chat, step, api.live.get(chat), api.shown.get(chat))
         started = time.perf_counter()
         async with client.post(
             hook, json=body, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
@@ -283,6 +296,13 @@ async def idle_series(
     }
 
 
+def command_for(kind: str) -> list[str]:
+    """The process under test: the bot, a python-telegram-bot floor, or the plain one."""
+    if kind == "bot":
+        return [sys.executable, "-m", "bot", "run"]
+    return [sys.executable, str(RAW_FLOOR if kind == "floor-raw" else FLOOR_BOT)]
+
+
 async def run_case(
     kind: str, trainers: int, database: str | None, workdir: Path
 ) -> dict[str, Any]:
@@ -295,9 +315,7 @@ async def run_case(
     hook = f"http://127.0.0.1:{hook_port}/hook"
     db_file = workdir / f"{kind}-{trainers}.sqlite3"
     env = environment(kind, api_port, hook_port, database or f"sqlite:///{db_file}")
-    command = (
-        [sys.executable, "-m", "bot", "run"] if kind == "bot" else [sys.executable, str(FLOOR_BOT)]
-    )
+    command = command_for(kind)
     with (workdir / f"{kind}-{trainers}.log").open("ab") as log:
         process = subprocess.Popen(command, env=env, cwd=workdir, stdout=log, stderr=log)
     spy = None
@@ -365,6 +383,7 @@ FLOORS = {
     "floor": "python-telegram-bot defaults",
     "floor-aiohttp": "the bot's transport",
     "floor-state": "the bot's transport, with one committed SQLite step per update",
+    "floor-raw": "plain aiohttp, no bot library (Python's floor, for context)",
 }
 
 
@@ -384,8 +403,10 @@ async def main_async(trainer_counts: list[int], database: str | None, floors: li
                     f"(ratio {ours['updates_per_s'] / floor['updates_per_s']:.2f}); "
                     f"p99 {ours['p99_ms']} ms vs {floor['p99_ms']} ms "
                     f"(ratio {ours['p99_ms'] / floor['p99_ms']:.2f}); p50 {ours['p50_ms']} ms "
-                    f"vs {floor['p50_ms']} ms; peak RSS {ours['peak_rss_mib']} MiB vs "
-                    f"{floor['peak_rss_mib']} MiB",
+                    f"vs {floor['p50_ms']} ms; CPU {ours['cpu_ms_per_update']} vs "
+                    f"{floor['cpu_ms_per_update']} ms per update (floor's / ours: "
+                    f"{floor['cpu_ms_per_update'] / ours['cpu_ms_per_update']:.2f}); "
+                    f"peak RSS {ours['peak_rss_mib']} MiB vs {floor['peak_rss_mib']} MiB",
                     flush=True,
                 )
 
