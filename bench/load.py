@@ -13,13 +13,14 @@ minimal python-telegram-bot bot with its defaults, the same on the bot's own tra
 same with one committed SQLite step, and the same job in plain aiohttp (``floor-raw``).
 
 Reported: updates per second, p50/p99 from posting an update to the bot's reply, the bot's CPU
-per update and the share of a core it and the harness used, the delay from a finished
-questionnaire to its PDF, peak memory, and the memory each idle stored conversation adds
-(``BENCH_IDLE``: batch size, 0 to skip). ``BENCH_BUDGET=30`` runs with the bot's default
-budget of messages per second instead of none. ``BENCH_PACE=2 BENCH_THINK=1`` paces the run:
-two people arriving a second, each tapping a second after each reply (about 20 updates and 2
-results a second), instead of everybody at once. ``BENCH_PROFILE=out.txt`` samples the bot with
-py-spy (``pip install py-spy``; collapsed stacks). Figures only: nothing here asserts a time.
+per update and the share of a core it and the harness used (and PostgreSQL's server, when it
+runs here), the delay from a finished questionnaire to its PDF, peak memory, and the memory
+each idle stored conversation adds (``BENCH_IDLE``: batch size, 0 to skip).
+``BENCH_BUDGET=30`` runs with the bot's default budget of messages per second instead of none.
+``BENCH_PACE=2 BENCH_THINK=1`` paces the run: two people arriving a second, each tapping a
+second after each reply (about 20 updates and 2 results a second), instead of everybody at
+once. ``BENCH_PROFILE=out.txt`` samples the bot with py-spy (``pip install py-spy``; collapsed
+stacks). Figures only: nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -197,6 +198,25 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def server_cpu_seconds() -> float:
+    """CPU time used so far by the PostgreSQL server's processes on this machine (0 without)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended
+            continue
+        if "(postgres)" in text:
+            fields = text.rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def cpu_now(pid: int) -> tuple[float, float, float]:
+    """CPU seconds so far: the process under test, this harness, PostgreSQL's server."""
+    return cpu_seconds(pid), time.process_time(), server_cpu_seconds()
+
+
 def peak_kib(pid: int) -> tuple[int, int]:
     """Returns (peak RSS, current RSS) of a process, in KiB."""
     fields = dict(
@@ -335,7 +355,7 @@ async def run_case(
                 spy = await start_profiler(process.pid, os.environ["BENCH_PROFILE"])
             ids = itertools.count(1)
             _, rss_before = peak_kib(process.pid)
-            cpu_before, own_before = cpu_seconds(process.pid), time.process_time()
+            cpu_before = cpu_now(process.pid)
             started = time.perf_counter()
             pace = float(os.environ.get("BENCH_PACE") or 0)  # people arriving per second
             think = float(os.environ.get("BENCH_THINK") or 0)  # seconds between taps
@@ -346,8 +366,10 @@ async def run_case(
             ]  # fmt: skip
             await asyncio.gather(*runs)
             elapsed = time.perf_counter() - started
-            cpu = cpu_seconds(process.pid) - cpu_before
-            harness_cpu = time.process_time() - own_before
+            cpu_after = cpu_now(process.pid)
+            cpu, harness_cpu, server_cpu = (
+                b - a for a, b in zip(cpu_before, cpu_after, strict=False)
+            )
             for _ in range(1200 if kind == "bot" else 0):  # the last PDFs, sent in the background
                 if not api.finished:
                     break
@@ -360,6 +382,8 @@ async def run_case(
                 "p50_ms": round(statistics.median(latencies) * 1000, 1),
                 "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1),
                 "cpu_ms_per_update": round(cpu * 1000 / len(latencies), 2),
+                # PostgreSQL's processes, when the bot's database is on this machine
+                "server_cpu_ms_per_update": round(server_cpu * 1000 / len(latencies), 2),
                 "cpu_busy": round(cpu / elapsed, 2),
                 "harness_busy": round(harness_cpu / elapsed, 2),
                 **pdf_figures(api.pdf_lag),
