@@ -16,10 +16,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.render.assessment import parse_chk, typed_status
+from bot.reading.buttons import parse_chk
+from bot.reading.days import day_in, read_day
+from bot.reading.typed import typed_status
 from bot.render.glossary import terms_named
 from bot.render.screens import evaluation_of
-from bot.render.text import day_in, read_day
 from bot.storage import Change, Record, Tally
 from flows.assessment import (
     kept_statuses,

@@ -16,16 +16,14 @@ from typing import Any, TextIO
 
 import messages
 from bot.console_assessment import assess, offers_assessment
+from bot.reading.typed import confirmation_action, match_option, match_options
 from bot.render.assessment import assessment_report
 from bot.render.pdf import build_pdf, write_pdf
 from bot.render.result_views import result_view
 from bot.render.screens import (
     answers_view,
     awaiting_confirmation,
-    confirmation_action,
     label,
-    match_option,
-    match_options,
     result_screen,
     screen_for,
 )

@@ -8,9 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 import messages
-from bot.render.assessment import indicator_screen, summary_html, typed_status
+from bot.reading.days import read_day
+from bot.reading.typed import typed_status
+from bot.render.assessment import indicator_screen, summary_html
 from bot.render.screens import evaluation_of
-from bot.render.text import read_day
 from flows.assessment import STATUSES, move
 from flows.rules import CERTIFICATION_PATH
 

@@ -25,18 +25,10 @@ from bot.consultancy.meta import FunnelMeta
 from bot.consultancy.tracking import track
 from bot.evidence import DEFAULT_LIMITS, EvidenceReply, Limits, Upload, decide_evidence
 from bot.evidence import accepts as evidence_accepts
+from bot.reading.buttons import parse_button
+from bot.reading.typed import confirmation_action, match_option, match_options, means_confirm
 from bot.render.glossary import DONT_KNOW, QUESTION_TERMS, SAFE_ANSWERS, terms_named
-from bot.render.screens import (
-    awaiting_confirmation,
-    confirmation_action,
-    evaluation_of,
-    hint_text,
-    match_option,
-    match_options,
-    means_confirm,
-    parse_button,
-    review_screen,
-)
+from bot.render.screens import awaiting_confirmation, evaluation_of, hint_text, review_screen
 from bot.render.text import fold
 from bot.storage import Change, Completed, Record, Tally
 from flows.contract import QUESTIONS

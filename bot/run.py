@@ -58,7 +58,7 @@ def run_bot(stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
         stderr.write(f"qualiopi-bot: {line}\n")
         return 2
 
-    from bot.render.text import warm_up_dates
+    from bot.reading.days import warm_up_dates
     from bot.telegram import build_application
     from bot.telegram.web import serve
 

@@ -5,7 +5,7 @@ import json
 
 from bot.consultancy.followup import FollowUp
 from bot.consultancy.tracking import track
-from bot.render.screens import parse_button
+from bot.reading.buttons import parse_button
 from bot.storage import Record
 from flows.flow import new_snapshot, step
 from tests.answers import INDEPENDENT_OPCO_PRESSES

@@ -31,8 +31,8 @@ from bot.consultancy.reminders import (
     reminder_date_typed,
 )
 from bot.outbox import Out, Outbox, rows
+from bot.reading.days import day_in
 from bot.render.screens import answers_view
-from bot.render.text import day_in
 from bot.storage import Change, Lead, Record, Store, Tally
 from flows.flow import is_snapshot
 from flows.snapshot import as_snapshot

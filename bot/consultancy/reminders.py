@@ -7,8 +7,8 @@ import datetime as dt
 import messages
 from bot.consultancy.meta import FollowMeta
 from bot.outbox import Out
+from bot.reading.days import read_day
 from bot.render.screens import Button
-from bot.render.text import read_day
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

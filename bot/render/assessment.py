@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import Any
 
 import messages
 from bot.render.glossary import explanation_parts, terms_named
 from bot.render.report import checklist_item
 from bot.render.screens import Button, Screen, evaluation_of
-from bot.render.text import day_in, fold
 from flows.advice import Evaluation
 from flows.assessment import STATUSES, Readiness, readiness
 from flows.referential import Referential
@@ -28,22 +26,6 @@ PLAN_SHOWN = 8
 """Actions listed in the chat's summary (all of them are in the PDF)."""
 MOVES = ("back", "skip", "info")
 COMMANDS = ("start", "sum", "later", "review", "pdf", "date", "remind", "noremind")
-
-
-def parse_chk(data: str) -> tuple[str, int | None] | None:
-    """Reads ``chk:`` button data: (action, indicator or None); None for data never sent.
-    ``chk:day:YYYY-MM-DD`` confirms an audit date read back: ("day:YYYY-MM-DD", None)."""
-    kind, _, rest = data.partition(":")
-    if kind != "chk" or len(data) > 64:
-        return None
-    if rest in COMMANDS:
-        return (rest, None)
-    if day_in(rest, "day:") is not None:
-        return (rest, None)
-    number, _, action = rest.partition(":")
-    if not number.isdigit() or len(number) > 2 or action not in (*STATUSES, *MOVES):
-        return None
-    return (action, int(number))
 
 
 def _t(lang: str, macro: str, **data: Any) -> str:
@@ -231,28 +213,6 @@ def explain_text(stored: Stored, number: int) -> str:
         *explanation_parts(lang, named),
     ]
     return messages.split_html(messages.join("\n\n", parts))[0]
-
-
-@lru_cache(maxsize=4)
-def _words(lang: str) -> tuple[tuple[str, frozenset[str]], ...]:
-    named = []
-    for code in (*STATUSES, "skip", "back"):
-        said = set()
-        for language in (lang, *messages.LANGUAGES):
-            said |= {fold(w) for w in _t(language, "words", code=code).split(",") if fold(w)}
-        said |= {fold(_t(language, "status", code=code)) for language in messages.LANGUAGES
-                 if code in STATUSES}  # fmt: skip
-        named.append((code, frozenset(said)))
-    return tuple(named)
-
-
-def typed_status(typed: str, lang: str) -> str | None:
-    """Reads a typed answer to an indicator ("oui", "en partie", "pas encore", "passer")."""
-    folded = fold(typed[:80])
-    for code, said in _words(lang):
-        if folded in said:
-            return code
-    return None
 
 
 def reminder_text(

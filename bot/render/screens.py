@@ -2,14 +2,13 @@
 
 A screen is Telegram HTML plus rows of buttons whose data follows the questionnaire contract
 (``ans:<question>:<option>``, ``ok:<question>``) or our own free verbs (``back``, ``restart``,
-``edit:<question>``, ``result``, ``lang:<code>``). ``parse_button`` reads them back, trusting
-nothing: forged data gives None.
+``edit:<question>``, ``result``, ``lang:<code>``). ``bot.reading.buttons.parse_button`` reads
+them back, trusting nothing: forged data gives None.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,10 +17,9 @@ from typing import Any
 import messages
 from bot.render.glossary import QUESTION_TERMS, SAFE_ANSWERS
 from bot.render.report import build_report, render_result_html
-from bot.render.text import fold
 from flows.advice import Evaluation, evaluate
-from flows.contract import QUESTIONS, Kind, canonical
-from flows.flow import CONFIRMED, CONFIRMED_ANSWERS, MULTI, RESULT, REVIEW, Outcome, progress
+from flows.contract import QUESTIONS, canonical
+from flows.flow import CONFIRMED_ANSWERS, MULTI, RESULT, REVIEW, Outcome, progress
 from flows.path import offered_options, path_questions
 from flows.snapshot import Stored, as_snapshot
 
@@ -108,24 +106,6 @@ def awaiting_confirmation(stored: Stored) -> str | None:
     snapshot = as_snapshot(stored)
     if snapshot.state in QUESTIONS and snapshot.state not in MULTI and snapshot.pending:
         return snapshot.pending[0]
-    return None
-
-
-def confirmation_action(question: str, option: str, typed: str) -> Action | None:
-    """Reads a typed reply to a confirmation: 1 or yes confirms, 2 or no gives the answer
-    meant instead (either language)."""
-    folded = fold(typed)
-    yes = no = False
-    for language in messages.LANGUAGES:
-        words = messages.text(language, "questions", "words", question="", option="yes")
-        yes = yes or folded in {fold(w) for w in words.split(",")}
-        words = messages.text(language, "questions", "words", question="", option="no")
-        no = no or folded in {fold(w) for w in words.split(",")}
-    if folded == "1" or yes:
-        return ("answer", (question, option, CONFIRMED))
-    alternative = CONFIRMED_ANSWERS.get((question, option))
-    if (folded == "2" or no) and alternative is not None:
-        return ("answer", (question, alternative))
     return None
 
 
@@ -311,174 +291,6 @@ CRITERIA = tuple(str(n) for n in range(1, 8))
 RESULT_VIEWS = ("summary", "why", "steps", "changed", *CRITERIA)
 """The screens of the result (``bot.render.result_views``)."""
 MAX_PAGES = 9
-
-
-def parse_view(rest: str) -> tuple[str, int] | None:
-    """Reads ``<view>`` or ``<view>:<page>`` from button data; None when we never send it."""
-    view, _, page = rest.partition(":")
-    if view not in RESULT_VIEWS:
-        return None
-    if not page:
-        return view, 0
-    if not page.isdigit() or not 0 <= int(page) < MAX_PAGES:
-        return None
-    return view, int(page)
-
-
-Action = tuple[str, tuple[Any, ...]]
-"""A flow trigger and its arguments, or one of the adapter's own verbs (``lang``)."""
-
-
-def parse_button(data: str) -> Action | None:
-    """Reads button data back into an action; None for anything we never send."""
-    if len(data.encode()) > MAX_CALLBACK_BYTES:
-        return None
-    kind, _, rest = data.partition(":")
-    if kind == "ans":
-        question, _, option = rest.partition(":")
-        spec = QUESTIONS.get(question)
-        if spec is None or option not in spec.options:
-            return None
-        return ("toggle" if spec.kind is Kind.MULTI else "answer", (question, option))
-    if kind == "cfm":
-        question, _, option = rest.partition(":")
-        if (question, option) not in CONFIRMED_ANSWERS:
-            return None
-        return ("answer", (question, option, CONFIRMED))
-    if kind == "ok" and rest in MULTI:
-        return ("confirm", (rest,))
-    if kind == "edit" and rest in QUESTIONS:
-        return ("edit", (rest,))
-    if kind == "info" and rest in QUESTION_TERMS:
-        return ("info", (rest,))
-    if kind == "idk" and rest in SAFE_ANSWERS:
-        return ("answer", (rest, SAFE_ANSWERS[rest], "assumed"))
-    if kind == "res":
-        view = parse_view(rest)
-        return ("view", view) if view is not None else None
-    if kind == "lang" and rest in messages.LANGUAGES:
-        return ("lang", (rest,))
-    if data in ("back", "restart", "result") and not rest:
-        return (data, ())
-    return None
-
-
-@lru_cache(maxsize=64)
-def _names(question: str) -> tuple[tuple[str, frozenset[str]], ...]:
-    """Per option, every way of naming it: id, labels and everyday words, in both languages."""
-    named = []
-    for option in QUESTIONS[question].options:
-        names = {fold(option), fold(option.replace("_", " "))}
-        for language in messages.LANGUAGES:
-            names.add(fold(label(language, question, option)))
-            names.add(fold(button_label(language, question, option)))
-            words = messages.text(language, "questions", "words", question=question, option=option)
-            names |= {fold(w) for w in words.split(",") if fold(w)}
-        named.append((option, frozenset(names)))
-    return tuple(named)
-
-
-FILLER = frozenset(
-    [
-        "je",
-        "j",
-        "suis",
-        "ai",
-        "nous",
-        "sommes",
-        "c",
-        "est",
-        "i",
-        "m",
-        "am",
-        "we",
-        "are",
-        "our",
-        "my",
-        "mon",
-        "ma",
-        "mes",
-        "fais",
-        "faisons",
-        "propose",
-        "proposons",
-        "des",
-        "de",
-        "du",
-        "la",
-        "le",
-        "les",
-        "un",
-        "une",
-        "do",
-        "offer",
-        "some",
-        "a",
-    ]
-)
-"""Words around an answer ("je suis salariée") that say nothing about which option it is."""
-
-
-def _partly_names(typed: str, name: str) -> bool:
-    """Every typed word begins a word of the name ("indep" in "consultant independant")."""
-    words = name.split()
-    return all(any(w.startswith(t) for w in words) for t in typed.split())
-
-
-def match_option(question: str, typed: str, lang: str) -> str | None:
-    """Returns the option a typed answer means: its number, id, label or an everyday word for
-    it (accents and case aside), or a part of one when only one option fits."""
-    options = QUESTIONS[question].options
-    folded = fold(typed)
-    if not folded or len(typed) > 200:
-        return None
-    if folded.isdigit():
-        index = int(folded) - 1
-        return options[index] if 0 <= index < len(options) else None
-    named = _names(question)
-    exact = [option for option, names in named if folded in names]
-    if exact:
-        return exact[0] if len(exact) == 1 else None
-    meaningful = " ".join(w for w in folded.split() if w not in FILLER)
-    if len(meaningful) < 3:
-        return None
-    if meaningful != folded:  # "je fais des formations": the words that name an option
-        exact = [option for option, names in named if meaningful in names]
-        if len(exact) == 1:
-            return exact[0]
-    # A part of a word never picks the option that excludes the others: "non" is not "None
-    # of these" (a trainer would be told in one minute that nothing applies to them).
-    exclusive = QUESTIONS[question].exclusive
-    partial = [
-        o
-        for o, names in named
-        if o != exclusive and any(_partly_names(meaningful, n) for n in names)
-    ]
-    return partial[0] if len(partial) == 1 else None
-
-
-def means_confirm(typed: str) -> bool:
-    """Tells whether a typed text validates the options ticked ("valider", "c'est bon")."""
-    folded = fold(typed)
-    return any(
-        folded in {fold(w) for w in messages.text(lang, "ui", "confirm_words").split(",")}
-        for lang in messages.LANGUAGES
-    )
-
-
-def match_options(question: str, typed: str, lang: str) -> list[str] | None:
-    """Returns the options of a typed multi-choice answer ("1 3", "opco, cpf", "formation et
-    bilans"), or None: pieces between commas or "et"/"and" first, then single words."""
-    limit = len(QUESTIONS[question].options)
-    for separators in (r"[,;/+]+|\bet\b|\band\b", r"[,;/+\s]+"):
-        pieces = [p for p in re.split(separators, typed.strip()) if p.strip()]
-        if not pieces or len(pieces) > limit:
-            continue
-        chosen = [match_option(question, piece, lang) for piece in pieces]
-        if all(chosen):
-            return list(dict.fromkeys(o for o in chosen if o))
-    whole = match_option(question, typed, lang)
-    return [whole] if whole else None
 
 
 def answers_view(answers: Mapping[str, Any], lang: str) -> list[dict[str, str]]:

@@ -383,7 +383,8 @@ def test_every_screen_fits_telegram_for_the_widest_profile(lang: str) -> None:
     """Every activity, certifying, alternance, subcontractors, certified under the 2026 text:
     the most indicators, changes and proofs; every screen and button within Telegram's limits."""
     import messages
-    from bot.render.assessment import explain_text, indicator_screen, parse_chk, summary_screen
+    from bot.reading.buttons import parse_chk
+    from bot.render.assessment import explain_text, indicator_screen, summary_screen
     from bot.render.screens import evaluation_of
 
     widest = {

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import messages
-from bot.render.assessment import parse_chk
+from bot.reading.buttons import parse_button, parse_chk
 from bot.render.result_views import SUMMARY_LIMIT, result_view
-from bot.render.screens import evaluation_of, parse_button
+from bot.render.screens import evaluation_of
 from flows.contract import as_json
 from flows.path import validate
 from tests.strategies import valid_answers

@@ -10,11 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import messages
+from bot.reading.buttons import parse_button
+from bot.reading.typed import match_option, match_options
 from bot.render.screens import (
     MAX_CALLBACK_BYTES,
-    match_option,
-    match_options,
-    parse_button,
     question_screen,
     result_screen,
     review_screen,
