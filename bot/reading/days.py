@@ -14,7 +14,7 @@ def parse_day(text: str) -> dt.date | None:
     cleaned = text.strip()[:20]
     for fmt in DATE_FORMATS:
         try:
-            return dt.datetime.strptime(cleaned, fmt).date()
+            return dt.datetime.strptime(cleaned, fmt).date()  # noqa: DTZ007 (a day, no time)
         except ValueError:
             continue
     return None
