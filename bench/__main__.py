@@ -255,7 +255,8 @@ def _at_result(rng: random.Random) -> dict[str, Any]:
 
 def bench_assessment(rng: random.Random, people: int) -> None:
     """Times a ``chk:`` tap: decided alone, with its screen, and through a real Application."""
-    from bot.conversation import decide_conversation
+    from bot.dispatch import Moment, dispatch
+    from bot.events import Event
     from bot.render.assessment import indicator_screen, summary_screen
     from bot.render.screens import evaluation_of
     from bot.storage import Record
@@ -276,8 +277,7 @@ def bench_assessment(rng: random.Random, people: int) -> None:
 
     def decide(item: tuple[Record, str]) -> Any:
         record, data = item
-        return decide_conversation(record, ("button", data, ()), lang="fr", chat_id=1,
-                                   update_id=1, today=day, now=now)  # fmt: skip
+        return dispatch(record, Event("button", data), Moment(1, 1, day, now))
 
     def decide_and_show(item: tuple[Record, str]) -> object:
         _, (saved, reply) = decide(item)

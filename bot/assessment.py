@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bot.events import Event
 from bot.reading.buttons import parse_chk
 from bot.reading.days import day_in, read_day
 from bot.reading.typed import typed_status
@@ -120,7 +121,7 @@ def at_result(record: Record) -> bool:
     return snapshot is not None and is_snapshot(snapshot) and snapshot.get("state") == RESULT
 
 
-def accepts(event: tuple[str, str, tuple[str, ...]], record: Record) -> bool:
+def accepts(event: Event, record: Record) -> bool:
     """Tells whether the self-assessment handles the event."""
     kind, value, _ = event
     if kind == "command":
@@ -156,7 +157,7 @@ def for_new_result(record: Record, after: dict[str, Any]) -> Mapping[int, str] |
 
 def decide_assessment(
     record: Record,
-    event: tuple[str, str, tuple[str, ...]],
+    event: Event,
     *,
     lang: str,
     today: dt.date,

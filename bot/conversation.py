@@ -1,30 +1,27 @@
 """What one update does to a conversation, decided without Telegram: pure and quick.
 
-``decide_conversation`` runs inside the storage transaction (the chat locked): from the stored
-record, the event and the clock it returns what to commit and what to say. The front end only
-turns updates into events and the ``Reply`` into messages.
+``decide_questionnaire`` is the questionnaire's decider (``bot.dispatch`` hands it the events
+the self-assessment, the dossier de preuves and the follow-ups do not take): inside the storage
+transaction (the chat locked), from the stored record, the event and the clock it returns what
+to commit and what to say.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import replace
 from typing import Any
 
 import messages
 from bot.assessment import (
     AssessReply,
-    accepts,
-    decide_assessment,
     for_new_result,
     leave,
-    on_indicator,
 )
 from bot.consultancy.meta import FunnelMeta
 from bot.consultancy.tracking import track
-from bot.evidence import DEFAULT_LIMITS, EvidenceReply, Limits, Upload, decide_evidence
-from bot.evidence import accepts as evidence_accepts
+from bot.events import Event
+from bot.evidence import EvidenceReply
 from bot.reading.buttons import parse_button
 from bot.reading.typed import confirmation_action, match_option, match_options, means_confirm
 from bot.render.glossary import DONT_KNOW, QUESTION_TERMS, SAFE_ANSWERS, terms_named
@@ -45,9 +42,6 @@ from flows.flow import (
 )
 from flows.rules import UNCONCERNED
 from flows.snapshot import as_snapshot
-
-Event = tuple[str, str, tuple[str, ...]]
-"""(kind, value, arguments): a command, a button, a typed text, a contact, anything else."""
 
 PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 """A deep-link payload kept as the conversation's source."""
@@ -89,7 +83,7 @@ class Reply:
         """A dossier de preuves step's reply (``ev:`` buttons, /preuves, files, links)."""
 
 
-def decide_conversation(
+def decide_questionnaire(
     record: Record,
     event: Event,
     *,
@@ -98,34 +92,9 @@ def decide_conversation(
     update_id: int,
     today: dt.date,
     now: dt.datetime,
-    limits: Limits = DEFAULT_LIMITS,
-    upload: Upload | None = None,
 ) -> tuple[Change | None, tuple[Record, Reply]]:
-    """Applies one event to the chat's stored conversation: what to commit (None: nothing),
-    what to say (``upload``: a file the person sent, downloaded)."""
-    if event[:2] == ("command", "language") and on_indicator(record):
-        # In the middle of the self-assessment: the same indicator again, in the other language.
-        assert record.snapshot is not None
-        record = replace(record, snapshot=switch_language(record.snapshot))
-        event = ("command", "checklist", ("language",))
-    if evidence_accepts(event, record):
-        change, (saved, evidence) = decide_evidence(
-            record, event, lang=lang, limits=limits, now=now, upload=upload
-        )
-        reply = Reply()
-        reply.evidence = evidence
-        if evidence.toast:
-            reply.toast = messages.text(evidence.lang, "evidence", evidence.toast)
-        return change, (saved, reply)
-    if accepts(event, record):
-        change, (saved, assessed) = decide_assessment(
-            record, event, lang=lang, today=today, source=record.source
-        )
-        reply = Reply()
-        reply.assess = assessed
-        if assessed.toast:
-            reply.toast = messages.text(assessed.lang, "assessment", assessed.toast)
-        return change, (saved, reply)
+    """Applies one event to the chat's questionnaire (and its result): what to commit (None:
+    nothing), what to say."""
     stored = record.snapshot
     snapshot = resume(stored) if stored is not None and is_snapshot(stored) else None
     reply = Reply()

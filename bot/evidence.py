@@ -21,11 +21,10 @@ from typing import Any
 
 from bot.assessment import AssessMeta, at_result, speaks
 from bot.config import Settings
+from bot.events import Event, Upload
 from bot.render.screens import evaluation_of
 from bot.storage import Change, NewEvidence, Record, Tally
 from flows.rules import CERTIFICATION_PATH
-
-Event = tuple[str, str, tuple[str, ...]]
 
 ACCEPTED = {
     "pdf": "application/pdf",
@@ -69,25 +68,6 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
-
-
-@dataclass(frozen=True, slots=True)
-class Upload:
-    """What Telegram said of a file a person sent: ``media`` is ``document``, ``photo`` or
-    one of ``MEDIA_REFUSED``; ``content`` is None until it was downloaded."""
-
-    media: str
-    name: str
-    size: int
-    mime: str
-    caption: str
-    content: bytes | None = None
-
-    @classmethod
-    def of(cls, event: Event) -> Upload:
-        """Reads a ``file`` event's arguments (media, name, size, mime, caption)."""
-        media, name, size, mime, caption = (*event[2], "", "", "0", "", "")[:5]
-        return cls(media, name, int(size) if size.isdigit() else 0, mime, caption)
 
 
 def refusal(upload: Upload, limits: Limits) -> tuple[str, dict[str, Any]] | None:

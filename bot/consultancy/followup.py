@@ -30,6 +30,7 @@ from bot.consultancy.reminders import (
     reminder_date_step,
     reminder_date_typed,
 )
+from bot.events import Event
 from bot.outbox import Out, Outbox, rows
 from bot.reading.days import day_in
 from bot.render.screens import answers_view
@@ -45,8 +46,6 @@ LEAD_GRACE = dt.timedelta(minutes=2)
 """How long a lead's alert may take before the job sends it instead."""
 """How long a worker holds the reminders it is sending (another worker skips them)."""
 """Button data prefixes of the follow-ups."""
-
-Event = tuple[str, str, tuple[str, ...]]
 
 
 @dataclass

@@ -29,10 +29,10 @@ from telegram.ext import (
 from bot import metrics
 from bot.config import Settings
 from bot.consultancy.followup import FollowPlan, FollowUp
-from bot.conversation import decide_conversation
-from bot.evidence import MEDIA_REFUSED, Limits, Upload, on_indicator, refusal
-from bot.plan import Plan, Send, to_json
-from bot.replies import plan_reply
+from bot.dispatch import Moment, decide
+from bot.events import Event, Upload
+from bot.evidence import MEDIA_REFUSED, Limits, on_indicator, refusal
+from bot.plan import Plan
 from bot.storage import (
     Change,
     DuplicateUpdate,
@@ -123,7 +123,7 @@ class QualiopiBot:
         assert message.text is not None
         name = message.text.split()[0].lstrip("/").split("@")[0].lower()
         name = ALIASES.get(name, name)
-        await self._handle(update, context, ("command", name, tuple(context.args or ())))
+        await self._handle(update, context, Event("command", name, tuple(context.args or ())))
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Applies a button press (answer, toggle, confirm, back, edit, result, language)."""
@@ -133,13 +133,13 @@ class QualiopiBot:
         if chat is None or chat.type != ChatType.PRIVATE:
             await Port(context.application).toast(query)
             return
-        await self._handle(update, context, ("button", query.data or "", _seen(query)))
+        await self._handle(update, context, Event("button", query.data or "", _seen(query)))
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Takes a typed answer when it matches an option, else hints and asks again."""
         message = update.effective_message
         assert message is not None
-        await self._handle(update, context, ("text", message.text or "", ()))
+        await self._handle(update, context, Event("text", message.text or ""))
 
     async def on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Takes a shared contact; answers stickers, photos, voice… with the hint."""
@@ -147,20 +147,20 @@ class QualiopiBot:
         contact = message.contact if message is not None else None
         if contact is not None:
             owner = str(contact.user_id) if contact.user_id else ""
-            await self._handle(update, context, ("contact", contact.phone_number, (owner,)))
+            await self._handle(update, context, Event("contact", contact.phone_number, (owner,)))
             return
         sent = _upload(message) if message is not None else None
         if sent is not None:  # a file: fetched first when it may join the dossier
             upload, file_id = sent
             upload = await self._fetch(context, update, upload, file_id)
             args = (upload.media, upload.name, str(upload.size), upload.mime, upload.caption)
-            await self._handle(update, context, ("file", upload.media, args), upload)
+            await self._handle(update, context, Event("file", upload.media, args), upload)
             return
         text = message.text if message is not None else None
         if text:  # a command we do not have: read as typed text (the hint and the question)
-            await self._handle(update, context, ("text", text, ()))
+            await self._handle(update, context, Event("text", text))
             return
-        await self._handle(update, context, ("other", "", ()))
+        await self._handle(update, context, Event("other", ""))
 
     # the core
 
@@ -190,7 +190,7 @@ class QualiopiBot:
         self,
         update: Update,
         context: ContextTypes.DEFAULT_TYPE,
-        event: tuple[str, str, tuple[str, ...]],
+        event: Event,
         upload: Upload | None = None,
     ) -> None:
         started = time.perf_counter()
@@ -204,40 +204,27 @@ class QualiopiBot:
         user = update.effective_user
         today, now = self.today(), self.now()
 
-        def decide(current: Record) -> tuple[Change | None, Plan | FollowPlan]:
-            # Runs inside the storage transaction, the chat locked: pure and quick. What the
-            # step says is part of what it commits (``Change.says``).
-            if self.follow.accepts(event, current, chat.id):
-                change, follow = self.follow.decide(
-                    event, current, chat.id, user.id if user else None, lang_guess
-                )
-                if change is not None and follow.reply:
-                    change = replace(change, says=[to_json(Send.of(o)) for o in follow.reply])
-                    follow.reply = []
-                return change, follow
-            change, (saved, reply) = decide_conversation(
-                current,
-                event,
-                lang=lang_guess,
-                chat_id=chat.id,
-                update_id=update.update_id,
-                today=today,
-                now=now,
-                limits=self.limits,
-                upload=upload,
+        at = Moment(
+            chat.id,
+            update.update_id,
+            today,
+            now,
+            lang=lang_guess,
+            user_id=user.id if user else None,
+            pressed=pressed,
+            upload=upload,
+        )
+
+        def decided(current: Record) -> tuple[Change | None, Plan | FollowPlan]:
+            # Runs inside the storage transaction, the chat locked: pure and quick.
+            return decide(
+                current, event, at, follow=self.follow, settings=self.settings, limits=self.limits
             )
-            plan = plan_reply(saved, reply, pressed, settings=self.settings, today=today)
-            says = [to_json(action) for action in plan.actions]
-            if change is not None:
-                change = replace(change, says=says)
-            elif says:
-                change = Change(current, says=says)
-            return change, plan
 
         metrics.UPDATES.labels(event[0]).inc()
         step_started = time.perf_counter()
         try:
-            outcome, owed = await self.store.step(chat.id, update.update_id, decide, self.lease)
+            outcome, owed = await self.store.step(chat.id, update.update_id, decided, self.lease)
         except StorageError as exc:
             metrics.STORAGE_DOWN.inc()
             port.acknowledge(update.update_id, committed=False)

@@ -1,0 +1,107 @@
+"""One event, one decision, one plan.
+
+``decide`` runs inside the storage transaction, the chat locked: it hands the event to the
+one decider that takes it, siblings each in their room (the consultancy's follow-ups, the
+dossier de preuves, the self-assessment, the questionnaire), and turns what that decider says
+into the plan committed with the step (``Change.says``: the outbox). ``bot.telegram`` only
+turns updates into events and carries plans out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+
+import messages
+from bot.assessment import accepts as assessment_accepts
+from bot.assessment import decide_assessment, on_indicator
+from bot.config import Settings
+from bot.consultancy.followup import FollowPlan, FollowUp
+from bot.conversation import Reply, decide_questionnaire, switch_language
+from bot.events import Event, Upload
+from bot.evidence import DEFAULT_LIMITS, Limits, decide_evidence
+from bot.evidence import accepts as evidence_accepts
+from bot.plan import Plan, Send, to_json
+from bot.replies import plan_reply
+from bot.storage import Change, Record
+
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    """Where and when an event happens: its chat, its update, who sent it, the language
+    Telegram gives them (for a chat that has none yet), the day and the time, the message
+    whose button was pressed, the file it brought (downloaded when it may be kept)."""
+
+    chat_id: int
+    update_id: int
+    today: dt.date
+    now: dt.datetime
+    lang: str = "fr"
+    user_id: int | None = None
+    pressed: int | None = None
+    upload: Upload | None = None
+
+
+def decide(
+    record: Record,
+    event: Event,
+    at: Moment,
+    *,
+    follow: FollowUp,
+    settings: Settings,
+    limits: Limits = DEFAULT_LIMITS,
+) -> tuple[Change | None, Plan | FollowPlan]:
+    """What to commit (None: nothing) and the plan: what the step says, in the outbox with
+    it (a follow-up's other work, an alert or an export, comes after the commit)."""
+    if follow.accepts(event, record, at.chat_id):
+        change, followed = follow.decide(event, record, at.chat_id, at.user_id, at.lang)
+        if change is not None and followed.reply:
+            change = replace(change, says=[to_json(Send.of(o)) for o in followed.reply])
+            followed.reply = []
+        return change, followed
+    change, (saved, reply) = dispatch(record, event, at, limits)
+    plan = plan_reply(saved, reply, at.pressed, settings=settings, today=at.today)
+    says = [to_json(action) for action in plan.actions]
+    if change is not None:
+        change = replace(change, says=says)
+    elif says:
+        change = Change(record, says=says)
+    return change, plan
+
+
+def dispatch(
+    record: Record, event: Event, at: Moment, limits: Limits = DEFAULT_LIMITS
+) -> tuple[Change | None, tuple[Record, Reply]]:
+    """Hands the event to the dossier de preuves, the self-assessment or the questionnaire;
+    returns what to commit and what to say (a ``Reply``, made a plan by ``decide``)."""
+    if event[:2] == ("command", "language") and on_indicator(record):
+        # In the middle of the self-assessment: the same indicator again, in the other language.
+        assert record.snapshot is not None
+        record = replace(record, snapshot=switch_language(record.snapshot))
+        event = Event("command", "checklist", ("language",))
+    reply = Reply()
+    if evidence_accepts(event, record):
+        change, (saved, evidence) = decide_evidence(
+            record, event, lang=at.lang, limits=limits, now=at.now, upload=at.upload
+        )
+        reply.evidence = evidence
+        if evidence.toast:
+            reply.toast = messages.text(evidence.lang, "evidence", evidence.toast)
+        return change, (saved, reply)
+    if assessment_accepts(event, record):
+        change, (saved, assessed) = decide_assessment(
+            record, event, lang=at.lang, today=at.today, source=record.source
+        )
+        reply.assess = assessed
+        if assessed.toast:
+            reply.toast = messages.text(assessed.lang, "assessment", assessed.toast)
+        return change, (saved, reply)
+    return decide_questionnaire(
+        record,
+        event,
+        lang=at.lang,
+        chat_id=at.chat_id,
+        update_id=at.update_id,
+        today=at.today,
+        now=at.now,
+    )
