@@ -55,8 +55,9 @@ def decide(
     it (a follow-up's other work, an alert or an export, comes after the commit)."""
     if follow.accepts(event, record, at.chat_id):
         change, followed = follow.decide(event, record, at.chat_id, at.user_id, at.lang)
-        if change is not None and followed.reply:
-            change = replace(change, says=[to_json(Send.of(o)) for o in followed.reply])
+        if followed.reply:
+            says = [to_json(Send.of(o)) for o in followed.reply]
+            change = Change(record, says=says) if change is None else replace(change, says=says)
             followed.reply = []
         return change, followed
     change, (saved, reply) = dispatch(record, event, at, limits)

@@ -116,8 +116,12 @@ class FollowUp(FollowUpJobs):
         kind, value, args = event
         snapshot = record.snapshot or {}
         plan = FollowPlan(event, snapshot.get("lang") or lang_guess, record)
+        said = self._said(event, plan)
+        if said is not None:  # a reply alone, committed with the step like any other
+            plan.reply = [said]
+            return None, plan
         if kind == "command" or value.startswith("del:"):
-            return None, plan  # data rights and admin commands write nothing here
+            return None, plan  # the data rights and the admin's figures: read once committed
         lang, follow = plan.lang, FollowMeta.from_meta(record.meta)
         due = None
         lead_done = False
@@ -153,9 +157,27 @@ class FollowUp(FollowUpJobs):
         )
         return change, plan
 
+    def _said(self, event: Event, plan: FollowPlan) -> Out | None:
+        """The reply of a follow-up that only speaks (decided from the record and the
+        settings alone): the admin's /help, /conseiller, /supprimer's question, its "no"."""
+        kind, value, _ = event
+        lang = plan.lang
+        if kind == "command" and value == "help":  # an admin chat: its own commands first
+            return Out(messages.text(lang, "stats", "admin_help"))
+        if kind == "command" and value == "advisor":
+            at_result = (plan.record.snapshot or {}).get("state") == "result"
+            follow = FollowMeta.from_meta(plan.record.meta)
+            return advisor_message(self.settings, lang, follow, at_result)
+        if kind == "command" and value == "delete":
+            return _delete_question(lang, self.settings)
+        if kind == "button" and value == "del:no":
+            return Out(messages.text(lang, "followup", "delete_cancelled"), html=False)
+        return None
+
     async def act(self, plan: FollowPlan, chat_id: int, outbox: Outbox) -> None:
-        """Does what a follow-up step decided, once it is committed: replies, notifications,
-        and the data-rights and admin commands."""
+        """Does what a follow-up step decided that needs the store, once it is committed: the
+        consultancy's alert of a new lead, /confidentialite (what is held, read then),
+        the erasure confirmed, and the admin's /stats and /export."""
         kind, value, args = plan.event
         lang = plan.lang
         snapshot = plan.record.snapshot or {}
@@ -171,23 +193,11 @@ class FollowUp(FollowUpJobs):
                 zone=self.settings.timezone,
             )
             return
-        if kind == "command" and value == "help":  # an admin chat: its own commands first
-            await outbox.deliver(chat_id, Out(messages.text(lang, "stats", "admin_help")))
-            return
-        if kind == "command" and value == "advisor":
-            at_result = snapshot.get("state") == "result"
-            follow = FollowMeta.from_meta(plan.record.meta)
-            out = advisor_message(self.settings, lang, follow, at_result)
-            await outbox.deliver(chat_id, out)
-            return
         if kind == "command" and value == "privacy":
             await outbox.deliver(chat_id, Out(await self._privacy(chat_id, snapshot, lang)))
             return
-        if kind == "command" and value == "delete":
-            await outbox.deliver(chat_id, _delete_question(lang, self.settings))
-            return
-        if kind == "button" and value.startswith("del:"):
-            await self._delete(outbox, chat_id, value == "del:yes", lang)
+        if kind == "button" and value == "del:yes":
+            await self._delete(outbox, chat_id, lang)
             return
         if plan.lead is not None:
             brand = brand_of(self.settings)
@@ -234,11 +244,7 @@ class FollowUp(FollowUpJobs):
         assessed=len(held["assessments"]), evidence=len(held["evidence"]),
     )  # fmt: skip
 
-    async def _delete(self, outbox: Outbox, chat_id: int, confirmed: bool, lang: str) -> None:
-        if not confirmed:
-            text = messages.text(lang, "followup", "delete_cancelled")
-            await outbox.deliver(chat_id, Out(text, html=False))
-            return
+    async def _delete(self, outbox: Outbox, chat_id: int, lang: str) -> None:
         counts = await self.store.delete_person(chat_id)
         LOGGER.info("erased on request: %s", counts)
         name = self.settings.consultancy_name
