@@ -154,3 +154,23 @@ async def test_the_webhook_answers_only_once_the_step_is_committed(
             async with client.post(f"{base}/telegram", json=tap, headers=headers) as again:
                 assert again.status == 200
         assert any("Réessayez" in str(p.get("text", "")) for p in api.of("answerCallbackQuery"))
+
+
+async def test_a_follow_up_that_only_speaks_is_owed_like_any_reply(bot: Ctx) -> None:
+    """/supprimer's question is committed with its step: Telegram not taking it leaves it
+    owed, and the job says it, with its buttons, once."""
+    app, api, store = bot
+    p = Person(app, api, 45)
+    await p.say("/start")
+    fail_beyond_retries(api, "sendMessage")
+    await p.say("/supprimer")
+    api.failures.clear()
+    assert await owed(store, 45) == 1, "the question is owed"
+    assert not any("del:yes" in m.data() for m in api.chat(45))
+    await app.qualiopi.say_owed_replies(app)
+    asked = [m for m in api.chat(45) if "del:yes" in m.data()]
+    assert len(asked) == 1
+    assert "del:no" in asked[0].data()
+    assert await owed(store, 45) == 0
+    await p.press("del:no", asked[0].message_id)
+    assert (await store.load(45)).snapshot is not None, "nothing erased on no"
