@@ -17,6 +17,7 @@ from bot.consultancy.export import export_all
 from bot.consultancy.phone import for_chat
 from bot.outbox import Out, Outbox, Unreachable
 from bot.render.assessment import action_title
+from bot.render.documents import Checklist
 from bot.render.dossier import pack
 from bot.render.screens import Button, answer_items, evaluation_of
 from bot.render.workers import lay_out_dossier, render_pdf
@@ -86,7 +87,9 @@ async def notify_admins(
     dossier=dossier[0] if dossier else "",
 )  # fmt: skip
     try:
-        pdf: bytes | None = await render_pdf({**snapshot, "lang": admin_lang}, brand)
+        today = dt.datetime.now(dt.UTC).date()  # for a result stored without its day
+        order = Checklist.of({**snapshot, "lang": admin_lang}, today, brand)
+        pdf: bytes | None = await render_pdf(order)
     except Exception as exc:  # the consultancy still gets the lead, without its PDF
         LOGGER.error("lead PDF not made: %s", exc)
         pdf = None

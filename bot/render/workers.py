@@ -23,7 +23,10 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.render.documents import Checklist
 
 LOGGER = logging.getLogger("qualiopi_bot")
 _pool: ProcessPoolExecutor | None = None
@@ -110,15 +113,12 @@ def pdf_workers_ok() -> bool:
     return not _broken
 
 
-async def render_pdf(
-    snapshot: Mapping[str, Any],
-    brand: Mapping[str, Any] | None,
-    assessment: Mapping[str, Any] | None = None,
-) -> bytes:
-    """Returns the checklist PDF of a finished conversation, built in a worker process."""
-    from bot.render.documents import result_pdf
+async def render_pdf(order: Checklist) -> bytes:
+    """Returns a result's checklist PDF, built in a worker process (once per distinct
+    ``Checklist`` there)."""
+    from bot.render.documents import checklist_pdf
 
-    return await _in_worker(result_pdf, dict(snapshot), brand, assessment)
+    return await _in_worker(checklist_pdf, order)
 
 
 async def lay_out_dossier(

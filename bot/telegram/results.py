@@ -18,6 +18,7 @@ import messages
 from bot import metrics
 from bot.assessment import pdf_part
 from bot.outbox import Out, Unreachable
+from bot.render.documents import Checklist
 from bot.render.workers import render_pdf
 from bot.storage import (
     StorageError,
@@ -80,7 +81,8 @@ class ResultSender:
         metrics.PDF_QUEUE.inc()
         try:
             if chat_id not in self._sent_unrecorded:
-                content = await render_pdf(snapshot, self.brand(), assessment)
+                order = Checklist.of(snapshot, self.now().date(), self.brand(), assessment)
+                content = await render_pdf(order)
                 assessed = bool(assessment and assessment.get("statuses"))
                 day = (assessment or {}).get("today") or snapshot.get("date") or ""
                 name = messages.text(lang, "bot", "pdf_filename", day=day, assessed=assessed)

@@ -109,15 +109,17 @@ async def test_a_dead_pdf_worker_is_replaced_and_the_pdf_still_comes() -> None:
     import signal
 
     from bot.render import workers
+    from bot.render.documents import Checklist
 
     snapshot = {"v": 1, "state": "result", "lang": "fr", "date": "2026-11-26",
                 "answers": CFA_EVERYTHING}  # fmt: skip
-    assert (await workers.render_pdf(snapshot, None)).startswith(b"%PDF-")
+    day = dt.date(2026, 11, 26)
+    assert (await workers.render_pdf(Checklist.of(snapshot, day))).startswith(b"%PDF-")
     pool = workers._executor()
     for process in list(pool._processes.values()):
         os.kill(process.pid, signal.SIGKILL)
         process.join(5)
-    content = await workers.render_pdf({**snapshot, "lang": "en"}, None)
+    content = await workers.render_pdf(Checklist.of({**snapshot, "lang": "en"}, day))
     assert content.startswith(b"%PDF-")
     assert workers.pdf_workers_ok()
     assert workers._executor() is not pool
@@ -205,3 +207,33 @@ def test_the_shipped_font_has_a_glyph_for_every_character_a_pdf_prints(
     text, _ = read(pdf)
     assert "Élan" in text
     assert "‼" in text or "☐" in text
+
+
+def test_a_checklist_is_one_hashable_value_the_pdf_is_made_once_for() -> None:
+    """What the PDF worker is given: answers in any order, the same checklist and the same
+    document; another day, language, branding or self-assessment, another one."""
+    from bot.render.documents import Checklist, checklist_pdf
+
+    day = dt.date(2026, 11, 26)
+    snapshot = {"v": 1, "state": "result", "lang": "fr", "date": "2026-11-26",
+                "answers": CFA_EVERYTHING}  # fmt: skip
+    shuffled = {**snapshot, "answers": dict(reversed(list(CFA_EVERYTHING.items())))}
+    order = Checklist.of(snapshot, day)
+    assert Checklist.of(shuffled, day) == order
+    assert hash(Checklist.of(shuffled, day)) == hash(order)
+    assessment = {"statuses": {"1": "done"}, "today": "2026-11-26", "audit_on": None}
+    others = [
+        Checklist.of({**snapshot, "lang": "en"}, day),
+        Checklist.of({**snapshot, "date": "2027-01-04"}, day),
+        Checklist.of(snapshot, day, {"name": "Cabinet Dupont"}),
+        Checklist.of(snapshot, day, None, assessment),
+    ]
+    assert len({order, *others}) == 5
+    checklist_pdf.cache_clear()
+    first = checklist_pdf(order)
+    assert checklist_pdf(Checklist.of(shuffled, day)) is first, "made once"
+    assert checklist_pdf.cache_info().misses == 1
+    without_day = {k: v for k, v in snapshot.items() if k != "date"}
+    assert Checklist.of(without_day, dt.date(2026, 12, 1)).day == dt.date(2026, 12, 1)
+    with pytest.raises(ValueError, match="without its day"):
+        result_pdf(without_day)
