@@ -259,8 +259,8 @@ def _button(
 
 
 def other_language(lang: str) -> str:
-    """Returns the other language."""
-    return "en" if lang == "fr" else "fr"
+    """Returns the language a switch goes to (the next one, in turn)."""
+    return messages.next_language(lang)
 
 
 def switch_language(snapshot: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,9 @@ from markupsafe import Markup, escape
 from flows.contract import LANGUAGES as LANGUAGES
 
 DEFAULT_LANGUAGE = "fr"
+FALLBACK_LANGUAGE = "en"
+"""Where a text missing in a language is taken from (a language being added speaks English
+until its templates are all written)."""
 TEMPLATE_DIR = Path(__file__).parent
 
 _ENV = Environment(
@@ -36,16 +39,25 @@ _ENV = Environment(
 
 
 def language_or_default(code: str | None, default: str = DEFAULT_LANGUAGE) -> str:
-    """Returns "fr" for any French tag, "en" for any other tag, ``default`` when missing."""
+    """Returns the language a Telegram language tag names ("fr-CA": "fr"), the fallback
+    language for a tag we do not speak, ``default`` when there is none."""
     if not code:
         return default
-    return "fr" if code.lower().startswith("fr") else "en"
+    tag = code.lower()
+    return next((lang for lang in LANGUAGES if tag.startswith(lang)), FALLBACK_LANGUAGE)
+
+
+def next_language(lang: str) -> str:
+    """The language a language switch goes to: the next one, in turn."""
+    return LANGUAGES[(LANGUAGES.index(lang) + 1) % len(LANGUAGES)]
 
 
 @cache
 def _module(lang: str, name: str) -> Any:
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}")
+    if lang != FALLBACK_LANGUAGE and not (TEMPLATE_DIR / lang / f"{name}.html.j2").exists():
+        return _module(FALLBACK_LANGUAGE, name)
     return _ENV.get_template(f"{lang}/{name}.html.j2").module
 
 
@@ -65,6 +77,8 @@ def macro_names(lang: str, name: str) -> frozenset[str]:
 def call(lang: str, name: str, macro: str, /, **data: Any) -> Markup:
     """Renders one macro of a template with plain data; the result is HTML-safe."""
     fn = getattr(_module(lang, name), macro, None)
+    if fn is None and lang != FALLBACK_LANGUAGE:
+        fn = getattr(_module(FALLBACK_LANGUAGE, name), macro, None)
     if fn is None:
         raise KeyError(f"{lang}/{name}.html.j2 has no macro {macro!r}")
     return Markup(typography(lang, str(fn(**data)).strip()))
@@ -79,7 +93,9 @@ def render(lang: str, name: str, **context: Any) -> Markup:
     """Renders a whole template (``<lang>/<name>.html.j2``) with plain data; HTML-safe."""
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}")
-    page = _ENV.get_template(f"{lang}/{name}.html.j2").render(**context).strip()
+    written = (TEMPLATE_DIR / lang / f"{name}.html.j2").exists()
+    template = _ENV.get_template(f"{lang if written else FALLBACK_LANGUAGE}/{name}.html.j2")
+    page = template.render(**context).strip()
     return Markup(typography(lang, page))
 
 

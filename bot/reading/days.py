@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
+import messages
+
 DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")
 
 
@@ -41,7 +43,7 @@ def read_day(
 
     found = dateparser.parse(
         cleaned,
-        languages=["fr", "en"],
+        languages=list(messages.LANGUAGES),  # every language the bot speaks
         settings={
             "DATE_ORDER": "DMY",
             "PREFER_DAY_OF_MONTH": "first",

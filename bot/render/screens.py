@@ -266,7 +266,7 @@ def result_screen(stored: Stored) -> tuple[Screen, Evaluation, dict[str, Any]]:
 
 def result_buttons(lang: str) -> tuple[tuple[Button, ...], ...]:
     """Returns the buttons under the result: change answers, start again, other language."""
-    other = next(code for code in messages.LANGUAGES if code != lang)
+    other = messages.next_language(lang)
     return (
         (Button(messages.text(lang, "ui", "change_answers"), "back"),),
         (Button(messages.text(lang, "ui", "restart"), "restart"),),

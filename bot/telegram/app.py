@@ -23,7 +23,7 @@ from bot.storage import (
 )
 from bot.telegram.answers import WebhookAcks, WebhookAnswers
 from bot.telegram.gauges import GAUGES_INTERVAL, Gauges
-from bot.telegram.handlers import COMMANDS, FRENCH_NAMES, QualiopiBot
+from bot.telegram.handlers import COMMANDS, QualiopiBot
 from bot.telegram.logref import use_key
 from bot.telegram.processing import BotApplication, PerChatUpdateProcessor
 from bot.telegram.ratelimit import RetryingRateLimiter, background
@@ -36,20 +36,20 @@ BOT_API_CONNECTIONS = 8
 
 
 async def set_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Registers the command menu in French and in English (the default)."""
+    """Registers the command menu in each language (the fallback language's for the others)."""
     for lang in messages.LANGUAGES:
         handlers = getattr(application, "qualiopi", None)
         listed: tuple[str, ...] = COMMANDS
         if handlers is not None and has_advisor(handlers.settings):
             listed = (*COMMANDS, "advisor")
-        names = [FRENCH_NAMES.get(n, n) if lang == "fr" else n for n in listed]
+        names = [messages.text(lang, "bot", "command_name", name=n) for n in listed]
         commands = [
             BotCommand(shown, messages.text(lang, "bot", "command", name=name))
             for shown, name in zip(names, listed, strict=True)
         ]
-        await application.bot.set_my_commands(
-            commands, language_code=lang if lang != "en" else None
-        )
+        # the fallback language's menu is the one of every other Telegram language
+        fallback = lang == messages.FALLBACK_LANGUAGE
+        await application.bot.set_my_commands(commands, language_code=None if fallback else lang)
 
 
 async def settle_background(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

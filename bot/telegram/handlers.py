@@ -26,6 +26,7 @@ from telegram.ext import (
     filters,
 )
 
+import messages
 from bot import metrics
 from bot.config import Settings
 from bot.consultancy.followup import FollowPlan, FollowUp
@@ -60,19 +61,13 @@ COMMANDS = (
     "delete",
 )
 """The command menu; /stats and /export exist only in the consultancy's admin chats."""
-FRENCH_NAMES = {
-    "back": "retour",
-    "summary": "recap",
-    "restart": "recommencer",
-    "language": "langue",
-    "help": "aide",
-    "advisor": "conseiller",
-    "evidence": "preuves",
-    "privacy": "confidentialite",
-    "delete": "supprimer",
+ALIASES = {
+    messages.text(lang, "bot", "command_name", name=name): name
+    for lang in messages.LANGUAGES
+    for name in (*COMMANDS, "advisor")
 }
-"""French names of the commands (the French menu shows them; both names always work)."""
-ALIASES = {french: name for name, french in FRENCH_NAMES.items()}
+"""Each language's name of each command (``bot.command_name``: the menu shows them; every
+name works in every language)."""
 HANDLED_COMMANDS = (*COMMANDS, "advisor", *ALIASES, "stats", "export")
 
 

@@ -172,3 +172,38 @@ def test_every_glossary_word_is_explained_with_its_source(lang: str) -> None:
         assert 2 <= body.count(".") <= 5, term  # two or three sentences
         assert source.startswith("Source"), term
     assert {t for terms in QUESTION_TERMS.values() for t in terms} <= set(KEYWORDS)
+
+
+def test_a_language_being_added_speaks_english_where_its_texts_are_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A third language is templates and data: its folder of templates, its code in the
+    list. A template or a macro it has not written yet is taken from English; a Telegram tag
+    of that language picks it; the language switch takes it in turn."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    import messages
+
+    for lang, body in {
+        "en": "{% macro hello() %}Hello{% endmacro %}{% macro bye() %}Bye{% endmacro %}",
+        "de": "{% macro hello() %}Hallo{% endmacro %}",
+    }.items():
+        (tmp_path / lang).mkdir()
+        (tmp_path / lang / "greet.html.j2").write_text(body)
+    (tmp_path / "en" / "only.html.j2").write_text("{% macro it() %}English only{% endmacro %}")
+    env = Environment(loader=FileSystemLoader(tmp_path), undefined=StrictUndefined)
+    monkeypatch.setattr(messages, "_ENV", env)
+    monkeypatch.setattr(messages, "TEMPLATE_DIR", tmp_path)
+    monkeypatch.setattr(messages, "LANGUAGES", ("fr", "en", "de"))
+    messages._module.cache_clear()
+    try:
+        assert messages.text("de", "greet", "hello") == "Hallo"
+        assert messages.text("de", "greet", "bye") == "Bye", "a macro not written yet"
+        assert messages.text("de", "only", "it") == "English only", "a template not written yet"
+        with pytest.raises(KeyError):
+            messages.text("de", "greet", "nothing")
+        assert messages.language_or_default("de-AT") == "de"
+        assert messages.language_or_default("pt-BR") == "en"
+        assert [messages.next_language(x) for x in ("fr", "en", "de")] == ["en", "de", "fr"]
+    finally:
+        messages._module.cache_clear()
