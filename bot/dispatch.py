@@ -16,12 +16,13 @@ import messages
 from bot.assessment import accepts as assessment_accepts
 from bot.assessment import decide_assessment, on_indicator
 from bot.config import Settings
-from bot.consultancy.followup import FollowPlan, FollowUp
+from bot.consultancy.followup import FollowUp
 from bot.conversation import Reply, decide_questionnaire, switch_language
 from bot.events import Event, Upload
 from bot.evidence import DEFAULT_LIMITS, Limits, decide_evidence
 from bot.evidence import accepts as evidence_accepts
-from bot.plan import Plan, Send, to_json
+from bot.outbox import Rows
+from bot.plan import Plan, to_json
 from bot.replies import plan_reply
 from bot.storage import Change, Record
 
@@ -30,7 +31,8 @@ from bot.storage import Change, Record
 class Moment:
     """Where and when an event happens: its chat, its update, who sent it, the language
     Telegram gives them (for a chat that has none yet), the day and the time, the message
-    whose button was pressed, the file it brought (downloaded when it may be kept)."""
+    whose button was pressed and its keyboard, the file it brought (downloaded when it may be
+    kept)."""
 
     chat_id: int
     update_id: int
@@ -39,6 +41,8 @@ class Moment:
     lang: str = "fr"
     user_id: int | None = None
     pressed: int | None = None
+    keyboard: Rows = ()
+    """The rows of buttons of the pressed message."""
     upload: Upload | None = None
 
 
@@ -50,18 +54,18 @@ def decide(
     follow: FollowUp,
     settings: Settings,
     limits: Limits = DEFAULT_LIMITS,
-) -> tuple[Change | None, Plan | FollowPlan]:
+) -> tuple[Change | None, Plan]:
     """What to commit (None: nothing) and the plan: what the step says, in the outbox with
-    it (a follow-up's other work, an alert or an export, comes after the commit)."""
+    it, said once it is committed."""
     if follow.accepts(event, record, at.chat_id):
-        change, followed = follow.decide(event, record, at.chat_id, at.user_id, at.lang)
-        if followed.reply:
-            says = [to_json(Send.of(o)) for o in followed.reply]
-            change = Change(record, says=says) if change is None else replace(change, says=says)
-            followed.reply = []
-        return change, followed
-    change, (saved, reply) = dispatch(record, event, at, limits)
-    plan = plan_reply(saved, reply, at.pressed, settings=settings, today=at.today)
+        pressed = (at.pressed, at.keyboard) if at.pressed is not None else None
+        change, actions = follow.decide(
+            event, record, at.chat_id, user_id=at.user_id, lang_guess=at.lang, pressed=pressed
+        )
+        plan = Plan(actions)
+    else:
+        change, (saved, reply) = dispatch(record, event, at, limits)
+        plan = plan_reply(saved, reply, at.pressed, settings=settings, today=at.today)
     says = [to_json(action) for action in plan.actions]
     if change is not None:
         change = replace(change, says=says)

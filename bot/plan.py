@@ -63,9 +63,23 @@ class Show:
 
 @dataclass(frozen=True, slots=True)
 class Clear:
-    """Removes the buttons of an older message."""
+    """Removes the buttons of an older message, all but the rows ``buttons`` (an offer keeps
+    the rows of the features not used yet)."""
 
     message_id: int
+    buttons: Rows = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Follow:
+    """A follow-up that reads the store when it is said (``bot.consultancy.followup``):
+    ``privacy`` (what is held about the person), ``erase`` (the erasure, confirmed), ``admin``
+    (``args``: the admin's command and its words), ``lead`` (the consultancy told of the
+    chat's new lead). Said after the commit, from the outbox like every reply."""
+
+    what: str
+    lang: str
+    args: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +100,7 @@ class Dossier:
     lang: str
 
 
-Action = Send | Show | Clear | Pdf | Dossier
+Action = Send | Show | Clear | Pdf | Dossier | Follow
 
 OPS: dict[str, type[Action]] = {
     "send": Send,
@@ -94,6 +108,7 @@ OPS: dict[str, type[Action]] = {
     "clear": Clear,
     "pdf": Pdf,
     "dossier": Dossier,
+    "follow": Follow,
 }
 _NAMES = {kind: name for name, kind in OPS.items()}
 
@@ -162,5 +177,7 @@ def from_json(data: Mapping[str, Any]) -> Action:
             value = Markup(value)  # escaped when it was written
         elif f.name == "retire":
             value = tuple(int(m) for m in value)
+        elif f.name == "args":
+            value = tuple(str(a) for a in value)
         values[f.name] = value
     return kind(**values)

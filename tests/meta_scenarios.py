@@ -44,7 +44,7 @@ def follow_metas(events):
     )
     out = []
     for ev in events:
-        change, _ = f.decide(ev, record, 42, 42, "fr")
+        change, _ = f.decide(ev, record, 42, user_id=42, lang_guess="fr")
         record = change.record
         out.append(json.dumps(record.meta, ensure_ascii=False))
     return out

@@ -10,12 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import messages
 from bot.config import Settings
-from bot.consultancy.admin import ADMIN_COMMANDS, notify_admins, run_admin_command
+from bot.consultancy.admin import ADMIN_COMMANDS, run_admin_command
 from bot.consultancy.jobs import FollowUpJobs
 from bot.consultancy.leads import (
     LEAD_STEPS,
@@ -31,32 +30,19 @@ from bot.consultancy.reminders import (
     reminder_date_typed,
 )
 from bot.events import Event
-from bot.outbox import Out, Outbox, rows
+from bot.outbox import Out, Outbox, Rows, rows
+from bot.plan import Action, Clear, Follow, Send
 from bot.reading.days import day_in
 from bot.render.screens import answers_view
-from bot.storage import Change, Lead, Record, Store, Tally
+from bot.storage import Change, Record, Store, Tally
 from flows.flow import is_snapshot
 from flows.snapshot import as_snapshot
 
 LOGGER = logging.getLogger("qualiopi_bot")
 PERSON_COMMANDS = ("privacy", "delete")
+"""The data-rights commands."""
 FOLLOW_BUTTONS = ("lead", "remind", "del")
-JOB_LEASE = dt.timedelta(minutes=10)
-LEAD_GRACE = dt.timedelta(minutes=2)
-"""How long a lead's alert may take before the job sends it instead."""
-"""How long a worker holds the reminders it is sending (another worker skips them)."""
 """Button data prefixes of the follow-ups."""
-
-
-@dataclass
-class FollowPlan:
-    """What a follow-up step does once committed (decided inside the transaction)."""
-
-    event: Event
-    lang: str
-    record: Record
-    reply: list[Out] = field(default_factory=list)
-    lead: Lead | None = None
 
 
 class FollowUp(FollowUpJobs):
@@ -108,65 +94,84 @@ class FollowUp(FollowUpJobs):
         return brand_of(self.settings)
 
     def decide(
-        self, event: Event, record: Record, chat_id: int, user_id: int | None, lang_guess: str
-    ) -> tuple[Change | None, FollowPlan]:
+        self,
+        event: Event,
+        record: Record,
+        chat_id: int,
+        *,
+        user_id: int | None,
+        lang_guess: str,
+        pressed: tuple[int, Rows] | None = None,
+    ) -> tuple[Change | None, tuple[Action, ...]]:
         """Decides a follow-up step from the stored record: pure, so that it runs inside the
         chat's storage transaction (the chat locked across workers). Returns what to commit
-        (the record, and any lead or reminders, in the same commit) and what to do after."""
+        (the record, and any lead or reminders, in the same commit) and what to say, in order
+        (``pressed``: the message whose button was pressed, and its rows)."""
         kind, value, args = event
         snapshot = record.snapshot or {}
-        plan = FollowPlan(event, snapshot.get("lang") or lang_guess, record)
-        said = self._said(event, plan)
-        if said is not None:  # a reply alone, committed with the step like any other
-            plan.reply = [said]
-            return None, plan
-        if kind == "command" or value.startswith("del:"):
-            return None, plan  # the data rights and the admin's figures: read once committed
-        lang, follow = plan.lang, FollowMeta.from_meta(record.meta)
+        lang = snapshot.get("lang") or lang_guess
+        said = self._said(event, record, lang)
+        if said is not None:  # a reply alone
+            return None, (Send.of(said),)
+        if kind == "command" and value in ADMIN_COMMANDS:
+            return None, (Follow("admin", lang, (value, *args)),)
+        if kind == "command" and value == "privacy":
+            return None, (Follow("privacy", lang),)
+        if value == "del:yes":
+            return None, (Follow("erase", lang),)
+        follow = FollowMeta.from_meta(record.meta)
         due = None
         lead_done = False
+        reply: list[Out] = []
         certified = is_snapshot(snapshot) and (
             as_snapshot(snapshot).answers.get("certified") == "yes"
         )
         confirmed = day_in(value, "remind:day:") if kind == "button" else None
         if confirmed is not None:
             if follow.reminder == "asking":  # else an older read-back: nothing changes
-                follow, plan.reply, due = reminder_date_step(
-                    confirmed, follow, lang, self.now().date()
-                )
+                follow, reply, due = reminder_date_step(confirmed, follow, lang, self.now().date())
         elif kind == "button":
-            follow, plan.reply, lead_done = lead_button(
+            follow, reply, lead_done = lead_button(
                 value, follow, lang, self.settings, certified, evidence=len(record.evidence)
             )
         elif kind == "contact":
-            follow, plan.reply = lead_contact(value, args, user_id, follow, lang)
+            follow, reply = lead_contact(value, args, user_id, follow, lang)
         elif follow.reminder == "asking":
-            plan.reply = [reminder_date_typed(value, lang, self.now().date(), certified)]
+            reply = [reminder_date_typed(value, lang, self.now().date(), certified)]
         else:
-            follow, plan.reply, lead_done = lead_text(
+            follow, reply, lead_done = lead_text(
                 value, follow, lang, self.settings, evidence=len(record.evidence)
             )
-        if lead_done:
-            plan.lead = completed_lead(chat_id, record, follow, lang, self.now().date())
+        lead = (
+            completed_lead(chat_id, record, follow, lang, self.now().date()) if lead_done else None
+        )
         meta = follow.into(record.meta)
         change = Change(
             Record(snapshot or None, record.live_message_id, record.source, None, meta),
-            tallies=[Tally("lead", "", record.source or "")] if plan.lead else (),
-            lead=plan.lead,
+            tallies=[Tally("lead", "", record.source or "")] if lead else (),
+            lead=lead,
             reminders=(lang, due) if due is not None else None,
         )
-        return change, plan
+        actions: list[Action] = []
+        if kind == "button" and pressed is not None:  # the offer's used row goes
+            message_id, rows = pressed
+            prefix = value.split(":", 1)[0] + ":"
+            kept = tuple(r for r in rows if not any(b.data.startswith(prefix) for b in r))
+            actions.append(Clear(message_id, kept))
+        if lead is not None:  # the consultancy first, as decided; then the person
+            actions.append(Follow("lead", lang))
+        actions += [Send.of(out) for out in reply]
+        return change, tuple(actions)
 
-    def _said(self, event: Event, plan: FollowPlan) -> Out | None:
+    def _said(self, event: Event, record: Record, lang: str) -> Out | None:
         """The reply of a follow-up that only speaks (decided from the record and the
         settings alone): the admin's /help, /conseiller, /supprimer's question, its "no"."""
         kind, value, _ = event
-        lang = plan.lang
         if kind == "command" and value == "help":  # an admin chat: its own commands first
             return Out(messages.text(lang, "stats", "admin_help"))
         if kind == "command" and value == "advisor":
-            at_result = (plan.record.snapshot or {}).get("state") == "result"
-            follow = FollowMeta.from_meta(plan.record.meta)
+            at_result = (record.snapshot or {}).get("state") == "result"
+            follow = FollowMeta.from_meta(record.meta)
             return advisor_message(self.settings, lang, follow, at_result)
         if kind == "command" and value == "delete":
             return _delete_question(lang, self.settings)
@@ -174,39 +179,29 @@ class FollowUp(FollowUpJobs):
             return Out(messages.text(lang, "followup", "delete_cancelled"), html=False)
         return None
 
-    async def act(self, plan: FollowPlan, chat_id: int, outbox: Outbox) -> None:
-        """Does what a follow-up step decided that needs the store, once it is committed: the
-        consultancy's alert of a new lead, /confidentialite (what is held, read then),
-        the erasure confirmed, and the admin's /stats and /export."""
-        kind, value, args = plan.event
-        lang = plan.lang
-        snapshot = plan.record.snapshot or {}
-        if kind == "command" and value in ADMIN_COMMANDS:
+    async def carry_out(self, action: Follow, chat_id: int, outbox: Outbox) -> None:
+        """Says a follow-up that reads the store, once its step is committed (``Follow``)."""
+        lang = action.lang
+        if action.what == "admin":
+            command, *args = action.args
             await run_admin_command(
                 outbox,
                 self.store,
                 today=self.now().date(),
                 chat_id=chat_id,
-                command=value,
-                args=args,
+                command=command,
+                args=tuple(args),
                 lang=lang,
                 zone=self.settings.timezone,
             )
-            return
-        if kind == "command" and value == "privacy":
-            await outbox.deliver(chat_id, Out(await self._privacy(chat_id, snapshot, lang)))
-            return
-        if kind == "button" and value == "del:yes":
+        elif action.what == "privacy":
+            record = await self.store.record(chat_id)
+            text = await self._privacy(chat_id, record.snapshot or {}, lang)
+            await outbox.deliver(chat_id, Out(text))
+        elif action.what == "erase":
             await self._delete(outbox, chat_id, lang)
-            return
-        if plan.lead is not None:
-            brand = brand_of(self.settings)
-            if await notify_admins(
-                outbox, self.settings, brand, plan.lead, snapshot, store=self.store
-            ):
-                await self.store.leads_notified(chat_id)
-        for out in plan.reply:
-            await outbox.deliver(chat_id, out)
+        elif action.what == "lead":
+            await self.alert(outbox, chat_id)
 
     async def _privacy(self, chat_id: int, snapshot: dict[str, Any], lang: str) -> str:
         held = await self.store.dump_chat(chat_id)

@@ -16,7 +16,7 @@ from bot.consultancy.admin import notify_admins
 from bot.consultancy.offer import brand_of
 from bot.outbox import Out, Outbox, Unreachable
 from bot.render.assessment import reminder_text
-from bot.storage import Reminder, StorageError, Store
+from bot.storage import Lead, Reminder, StorageError, Store
 from flows.assessment import ASSESSMENT_REMINDERS
 
 LOGGER = logging.getLogger("qualiopi_bot")
@@ -79,21 +79,32 @@ class FollowUpJobs:
     async def send_owed_lead_alerts(self, context: object) -> None:
         """Tells the consultancy of leads whose alert did not go out (a job; each lead is
         claimed, so that with several workers one of them sends it)."""
-        outbox = self.outbox_of(context)
         try:
             owed = await self.store.claim_unnotified_leads(self.now() - LEAD_GRACE, JOB_LEASE)
         except StorageError as exc:
             LOGGER.error("owed lead alerts not checked: %s", exc)
             return
+        await self._alert(self.outbox_of(context), owed, "owed_lead_alerts")
+
+    async def alert(self, outbox: Outbox, chat_id: int) -> None:
+        """Tells the consultancy of the chat's new lead, once its step is committed. Not held:
+        if this fails, the job sends it after ``LEAD_GRACE`` (no job takes a lead sooner)."""
+        owed = await self.store.unnotified_leads(chat_id)
+        await self._alert(outbox, owed, "lead_alerts")
+
+    async def _alert(self, outbox: Outbox, owed: list[tuple[Lead, str]], job: str) -> None:
         brand = brand_of(self.settings)
         for lead, made in owed:
-            snapshot = {"v": 1, "state": "result", "answers": lead.answers,
-                        "lang": lead.language, "date": made[:10]}  # fmt: skip
+            record = await self.store.record(lead.chat_id)
+            snapshot = record.snapshot if at_result(record) else None
+            if snapshot is None:  # started again since: the lead's own answers, on its day
+                snapshot = {"v": 1, "state": "result", "answers": lead.answers,
+                            "lang": lead.language, "date": made[:10]}  # fmt: skip
             if await notify_admins(outbox, self.settings, brand, lead, snapshot, store=self.store):
                 await self.store.leads_notified(lead.chat_id)
-                metrics.JOB_ITEMS.labels("owed_lead_alerts", "sent").inc()
+                metrics.JOB_ITEMS.labels(job, "sent").inc()
             else:
-                metrics.JOB_ITEMS.labels("owed_lead_alerts", "failed").inc()
+                metrics.JOB_ITEMS.labels(job, "failed").inc()
 
     async def purge(self, _: object = None) -> None:
         """Erases personal data older than the retention setting (a daily job)."""

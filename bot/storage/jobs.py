@@ -16,6 +16,13 @@ from bot.storage.rows import parse_json
 T = TypeVar("T")
 
 
+_LEAD_COLUMNS = (
+    "id, chat_id, language, source, verdict, indicator_count, answers,"
+    " name, phone, email, message, created_at, readiness, first_actions, dossier"
+)
+"""A lead's columns as ``_lead`` reads them."""
+
+
 class JobQueries:
     """The jobs' part of the store (``SQLStore`` provides ``now`` and ``_run``)."""
 
@@ -105,14 +112,24 @@ class JobQueries:
         """Returns the leads stored before ``before`` whose alert has not gone out and that no
         other worker holds (with the day they were made), and holds them for ``lease``."""
         rows = await self._claim(
-            "SELECT id, chat_id, language, source, verdict, indicator_count, answers,"
-            " name, phone, email, message, created_at, readiness, first_actions, dossier"
-            " FROM leads"
+            f"SELECT {_LEAD_COLUMNS} FROM leads"
             " WHERE notified_at IS NULL AND created_at < ?"
             " AND (notify_claimed_until IS NULL OR notify_claimed_until < ?) ORDER BY id",
             "UPDATE leads SET notify_claimed_until = ? WHERE id = ?",
             before.isoformat(timespec="seconds"),
             lease,
+        )
+        return [(_lead(r), r[11]) for r in rows]
+
+    async def unnotified_leads(self, chat_id: int) -> list[tuple[Lead, str]]:
+        """Returns the chat's leads whose alert has not gone out (with the day they were
+        made), holding nothing: for the alert said right after the lead's step."""
+        rows = await self._run(
+            lambda db: db.execute(
+                f"SELECT {_LEAD_COLUMNS} FROM leads WHERE notified_at IS NULL AND chat_id = ?"
+                " ORDER BY id",
+                (chat_id,),
+            ).fetchall()
         )
         return [(_lead(r), r[11]) for r in rows]
 

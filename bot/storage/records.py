@@ -229,6 +229,10 @@ class Store(Protocol):
         and holds them for ``lease``."""
         ...
 
+    async def unnotified_leads(self, chat_id: int) -> list[tuple[Lead, str]]:
+        """Returns the chat's leads whose alert is owed, with their day (holding nothing)."""
+        ...
+
     async def leads_notified(self, chat_id: int) -> None:
         """Records that the consultancy was told of the chat's leads."""
         ...

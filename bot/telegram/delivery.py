@@ -18,8 +18,9 @@ from collections.abc import Callable, Sequence
 from telegram.error import BadRequest, NetworkError, RetryAfter
 
 import messages
+from bot.consultancy.followup import FollowUp
 from bot.outbox import Unreachable
-from bot.plan import Action, Clear, Dossier, Pdf, Send, Show, from_json
+from bot.plan import Action, Clear, Dossier, Follow, Pdf, Send, Show, from_json
 from bot.render.dossier import pack
 from bot.render.screens import Screen
 from bot.render.workers import lay_out_dossier
@@ -40,10 +41,13 @@ class Delivery:
         store: Store,
         results: ResultSender,
         today: Callable[[], dt.date] = dt.date.today,
+        follow: FollowUp | None = None,
     ) -> None:
         self.store = store
         self.results = results
         self.today = today
+        self.follow = follow
+        """Who says the follow-ups that read the store (``Follow`` actions)."""
 
     async def say(self, port: Port, chat_id: int, owed: Sequence[Owed]) -> None:
         """Carries out the owed actions in order; stops at the first one Telegram could not
@@ -68,7 +72,7 @@ class Delivery:
                 LOGGER.warning("a reply to chat %s refused (%s): dropped", chat_ref(chat_id), exc)
                 said.append(row)
                 continue
-            except (RetryAfter, NetworkError) as exc:
+            except (RetryAfter, NetworkError, StorageError) as exc:
                 LOGGER.warning(
                     "a reply to chat %s stays owed (%s)", chat_ref(chat_id), type(exc).__name__
                 )
@@ -92,7 +96,11 @@ class Delivery:
                     await port.clear_keyboard(chat_id, older)
             return shown
         if isinstance(action, Clear):
-            await port.clear_keyboard(chat_id, action.message_id)
+            await port.clear_keyboard(chat_id, action.message_id, keep=action.buttons)
+            return None
+        if isinstance(action, Follow):
+            if self.follow is not None:
+                await self.follow.carry_out(action, chat_id, port)
             return None
         if isinstance(action, Dossier):
             await self._send_dossier(port, chat_id, action.lang)

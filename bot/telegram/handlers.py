@@ -29,11 +29,13 @@ from telegram.ext import (
 import messages
 from bot import metrics
 from bot.config import Settings
-from bot.consultancy.followup import FollowPlan, FollowUp
+from bot.consultancy.followup import FollowUp
 from bot.dispatch import Moment, decide
 from bot.events import Event, Upload
 from bot.evidence import MEDIA_REFUSED, Limits, on_indicator, refusal
+from bot.outbox import Rows
 from bot.plan import Plan
+from bot.render.screens import Button
 from bot.storage import (
     Change,
     DuplicateUpdate,
@@ -89,7 +91,7 @@ class QualiopiBot:
         self.now = now or (lambda: dt.datetime.now(dt.UTC))
         self.follow = FollowUp(store, settings, self.now, outbox_of=_port_of)
         self.results = ResultSender(store, self.follow.brand, self.clock)
-        self.delivery = Delivery(store, self.results, today)
+        self.delivery = Delivery(store, self.results, today, self.follow)
         self.lease = dt.timedelta(seconds=settings.reply_lease_seconds)
         """How long this worker holds the replies it is saying; past it, another worker (or
         this one, restarted) says them: longer than a step's replies take, even behind
@@ -207,10 +209,11 @@ class QualiopiBot:
             lang=lang_guess,
             user_id=user.id if user else None,
             pressed=pressed,
+            keyboard=_rows(shown) if isinstance(shown, Message) else (),
             upload=upload,
         )
 
-        def decided(current: Record) -> tuple[Change | None, Plan | FollowPlan]:
+        def decided(current: Record) -> tuple[Change | None, Plan]:
             # Runs inside the storage transaction, the chat locked: pure and quick.
             return decide(
                 current, event, at, follow=self.follow, settings=self.settings, limits=self.limits
@@ -234,12 +237,6 @@ class QualiopiBot:
                 await port.toast(query)
             return
         metrics.STEP_SECONDS.observe(time.perf_counter() - step_started)
-        if isinstance(outcome, FollowPlan):
-            port.acknowledge(update.update_id)
-            # The consultancy's alert first, as decided; then the person's owed replies.
-            await self._follow_up(port, chat.id, query, outcome, lang_guess)
-            await self.delivery.say(port, chat.id, owed)
-            return
         # The step is committed: the webhook may now answer 200, with the button's answer.
         answered = query is not None and port.answered_in_response(query, outcome.toast)
         port.acknowledge(update.update_id)
@@ -293,30 +290,19 @@ class QualiopiBot:
         """Waits until the background work (PDFs) is done."""
         await self.results.settle()
 
-    async def _follow_up(
-        self,
-        port: Port,
-        chat_id: int,
-        query: CallbackQuery | None,
-        plan: FollowPlan,
-        lang: str,
-    ) -> None:
-        """Carries out a committed follow-up step: the button answered, the used row of the
-        offer removed, then what the step decided, through the port."""
-        if query is not None:
-            await port.toast(query)
-            data = query.data or ""
-            if isinstance(query.message, Message) and not data.startswith("del:"):
-                await port.drop_buttons(query.message, data.split(":", 1)[0] + ":")
-        try:
-            await self.follow.act(plan, chat_id, port)
-        except StorageError as exc:
-            await tell_storage_down(port, chat_id, query, lang, exc)
-
 
 def _port_of(context: Any) -> Port:
     """The port of a job's context (or of the application itself)."""
     return Port(getattr(context, "application", context))
+
+
+def _rows(message: Message) -> Rows:
+    """The pressed message's keyboard, as the plans write keyboards."""
+    markup = message.reply_markup
+    return tuple(
+        tuple(Button(b.text, str(b.callback_data or ""), b.url) for b in row)
+        for row in (markup.inline_keyboard if markup else ())
+    )
 
 
 def _seen(query: CallbackQuery) -> tuple[str, ...]:

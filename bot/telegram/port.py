@@ -33,7 +33,7 @@ from telegram.ext import (
 
 import messages
 from bot import metrics
-from bot.outbox import Out, Unreachable
+from bot.outbox import Out, Rows, Unreachable
 from bot.render.screens import (
     Button,
     Screen,
@@ -153,12 +153,14 @@ class Port:
                 LOGGER.info("edit failed (%s): sending a new message instead", exc)
         return await self.send(chat_id, screen.text, screen.buttons)
 
-    async def clear_keyboard(self, chat_id: int, message_id: int | None) -> None:
-        """Removes the buttons of an older message (best effort)."""
+    async def clear_keyboard(self, chat_id: int, message_id: int | None, keep: Rows = ()) -> None:
+        """Removes the buttons of an older message, all but the rows ``keep`` (best effort)."""
         if message_id is None:
             return
         try:
-            await self.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+            await self.bot.edit_message_reply_markup(
+                chat_id, message_id, reply_markup=keyboard(keep)
+            )
         except Forbidden as exc:
             raise Unreachable(chat_id) from exc
         except BadRequest:  # gone, too old, or already without buttons
