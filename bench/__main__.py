@@ -255,14 +255,13 @@ def _at_result(rng: random.Random) -> dict[str, Any]:
 
 def bench_assessment(rng: random.Random, people: int) -> None:
     """Times a ``chk:`` tap: decided alone, with its screen, and through a real Application."""
-    from bot.dispatch import Moment, dispatch
+    from bot.assessment import decide_assessment
     from bot.events import Event
     from bot.render.assessment import indicator_screen, summary_screen
     from bot.render.screens import evaluation_of
     from bot.storage import Record
 
     day = dt.date(2026, 11, 26)
-    now = dt.datetime(2026, 11, 26, 9, tzinfo=dt.UTC)
     taps: list[tuple[Record, str]] = []
     for _ in range(people):
         snapshot = _at_result(rng)
@@ -277,11 +276,11 @@ def bench_assessment(rng: random.Random, people: int) -> None:
 
     def decide(item: tuple[Record, str]) -> Any:
         record, data = item
-        return dispatch(record, Event("button", data), Moment(1, 1, day, now))
+        return decide_assessment(record, Event("button", data), lang="fr", today=day, source=None)
 
     def decide_and_show(item: tuple[Record, str]) -> object:
         _, (saved, reply) = decide(item)
-        screen = reply.assess.screen
+        screen = reply.screen
         if screen == "summary":
             return summary_screen(saved.snapshot, saved.statuses, day, None, False)
         return indicator_screen(saved.snapshot, saved.statuses, int(screen))

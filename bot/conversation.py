@@ -13,15 +13,10 @@ import re
 from typing import Any
 
 import messages
-from bot.assessment import (
-    AssessReply,
-    for_new_result,
-    leave,
-)
-from bot.consultancy.meta import FunnelMeta
-from bot.consultancy.tracking import track
+from bot.chat.assess import for_new_result, leave
+from bot.chat.meta import FunnelMeta
+from bot.chat.tracking import track
 from bot.events import Event
-from bot.evidence import EvidenceReply
 from bot.reading.buttons import parse_button
 from bot.reading.typed import confirmation_action, match_option, match_options, means_confirm
 from bot.render.glossary import DONT_KNOW, QUESTION_TERMS, SAFE_ANSWERS, terms_named
@@ -51,10 +46,8 @@ class Reply:
     """What to say after a step (decided with the step, sent by the front end)."""
 
     __slots__ = (
-        "assess",
         "edit",
         "entered_result",
-        "evidence",
         "explain",
         "hint",
         "intro",
@@ -77,10 +70,6 @@ class Reply:
         """A short line said instead of the screen (the screen above is still current)."""
         self.view: tuple[str, int] | None = None
         """A screen of the result to show in place (``res:`` buttons)."""
-        self.assess: AssessReply | None = None
-        """A self-assessment step's reply (``chk:`` buttons, /checklist)."""
-        self.evidence: EvidenceReply | None = None
-        """A dossier de preuves step's reply (``ev:`` buttons, /preuves, files, links)."""
 
 
 def decide_questionnaire(

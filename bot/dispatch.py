@@ -14,16 +14,17 @@ from dataclasses import dataclass, replace
 
 import messages
 from bot.assessment import accepts as assessment_accepts
-from bot.assessment import decide_assessment, on_indicator
+from bot.assessment import decide_assessment
+from bot.chat.assess import on_indicator
 from bot.config import Settings
 from bot.consultancy.followup import FollowUp
-from bot.conversation import Reply, decide_questionnaire, switch_language
+from bot.conversation import decide_questionnaire, switch_language
 from bot.events import Event, Upload
 from bot.evidence import DEFAULT_LIMITS, Limits, decide_evidence
 from bot.evidence import accepts as evidence_accepts
 from bot.outbox import Rows
 from bot.plan import Plan, to_json
-from bot.replies import plan_reply
+from bot.replies import plan_assessment, plan_evidence, plan_questionnaire
 from bot.storage import Change, Record
 
 
@@ -64,8 +65,7 @@ def decide(
         )
         plan = Plan(actions)
     else:
-        change, (saved, reply) = dispatch(record, event, at, limits)
-        plan = plan_reply(saved, reply, at.pressed, settings=settings, today=at.today)
+        change, plan = dispatch(record, event, at, settings, limits)
     says = [to_json(action) for action in plan.actions]
     if change is not None:
         change = replace(change, says=says)
@@ -75,33 +75,32 @@ def decide(
 
 
 def dispatch(
-    record: Record, event: Event, at: Moment, limits: Limits = DEFAULT_LIMITS
-) -> tuple[Change | None, tuple[Record, Reply]]:
+    record: Record,
+    event: Event,
+    at: Moment,
+    settings: Settings,
+    limits: Limits = DEFAULT_LIMITS,
+) -> tuple[Change | None, Plan]:
     """Hands the event to the dossier de preuves, the self-assessment or the questionnaire;
-    returns what to commit and what to say (a ``Reply``, made a plan by ``decide``)."""
+    returns what to commit and the plan of what that decider says."""
     if event[:2] == ("command", "language") and on_indicator(record):
         # In the middle of the self-assessment: the same indicator again, in the other language.
         assert record.snapshot is not None
         record = replace(record, snapshot=switch_language(record.snapshot))
         event = Event("command", "checklist", ("language",))
-    reply = Reply()
     if evidence_accepts(event, record):
         change, (saved, evidence) = decide_evidence(
             record, event, lang=at.lang, limits=limits, now=at.now, upload=at.upload
         )
-        reply.evidence = evidence
-        if evidence.toast:
-            reply.toast = messages.text(evidence.lang, "evidence", evidence.toast)
-        return change, (saved, reply)
+        toast = _toast(evidence.lang, "evidence", evidence.toast)
+        return change, Plan(plan_evidence(saved, evidence, at.pressed), toast)
     if assessment_accepts(event, record):
         change, (saved, assessed) = decide_assessment(
             record, event, lang=at.lang, today=at.today, source=record.source
         )
-        reply.assess = assessed
-        if assessed.toast:
-            reply.toast = messages.text(assessed.lang, "assessment", assessed.toast)
-        return change, (saved, reply)
-    return decide_questionnaire(
+        toast = _toast(assessed.lang, "assessment", assessed.toast)
+        return change, Plan(plan_assessment(saved, assessed, at.pressed, today=at.today), toast)
+    change, (saved, reply) = decide_questionnaire(
         record,
         event,
         lang=at.lang,
@@ -110,3 +109,9 @@ def dispatch(
         today=at.today,
         now=at.now,
     )
+    return change, plan_questionnaire(saved, reply, at.pressed, settings=settings, today=at.today)
+
+
+def _toast(lang: str, room: str, code: str | None) -> str | None:
+    """The button's answer a decider named (a macro of its templates), or None."""
+    return messages.text(lang, room, code) if code else None

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Any
 
-from bot.assessment import AssessMeta, at_result, speaks
+from bot.chat.assess import AssessMeta, at_result, speaks
 from bot.config import Settings
 from bot.events import Event, Upload
 from bot.render.screens import evaluation_of

@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 
 import messages
-from bot.assessment import AssessReply, pdf_part, screen_data
+from bot.assessment import AssessReply
+from bot.chat.assess import pdf_part, screen_data
+from bot.chat.meta import FollowMeta
 from bot.config import Settings
-from bot.consultancy.meta import FollowMeta
 from bot.consultancy.offer import brand_buttons, brand_text, offer_after_result
 from bot.conversation import Reply, summary_text
 from bot.evidence import EvidenceReply
@@ -29,7 +30,7 @@ from flows.rules import UNCONCERNED
 from flows.snapshot import as_snapshot
 
 
-def plan_reply(
+def plan_questionnaire(
     record: Record,
     reply: Reply,
     pressed: int | None,
@@ -37,12 +38,8 @@ def plan_reply(
     settings: Settings,
     today: dt.date,
 ) -> Plan:
-    """The actions that say what the step decided (``pressed``: the message whose button
-    was pressed)."""
-    if reply.assess is not None:
-        return Plan(plan_assessment(record, reply.assess, pressed, today=today), reply.toast)
-    if reply.evidence is not None:
-        return Plan(plan_evidence(record, reply.evidence, pressed), reply.toast)
+    """The actions that say what a questionnaire step decided (``pressed``: the message whose
+    button was pressed)."""
     return Plan(tuple(_conversation(record, reply, pressed, settings, today)), reply.toast)
 
 

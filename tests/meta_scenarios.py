@@ -3,8 +3,8 @@
 import datetime as dt
 import json
 
+from bot.chat.tracking import track
 from bot.consultancy.followup import FollowUp
-from bot.consultancy.tracking import track
 from bot.reading.buttons import parse_button
 from bot.storage import Record
 from flows.flow import new_snapshot, step

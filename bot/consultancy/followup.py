@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import messages
+from bot.chat.meta import FollowMeta
 from bot.config import Settings
 from bot.consultancy.admin import ADMIN_COMMANDS, run_admin_command
 from bot.consultancy.jobs import FollowUpJobs
@@ -23,7 +24,6 @@ from bot.consultancy.leads import (
     lead_contact,
     lead_text,
 )
-from bot.consultancy.meta import FollowMeta
 from bot.consultancy.offer import advisor_message, brand_of, has_advisor
 from bot.consultancy.reminders import (
     reminder_date_step,

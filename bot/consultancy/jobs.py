@@ -10,7 +10,7 @@ from typing import Any
 
 import messages
 from bot import metrics
-from bot.assessment import AssessMeta, at_result
+from bot.chat.assess import AssessMeta, at_result
 from bot.config import Settings
 from bot.consultancy.admin import notify_admins
 from bot.consultancy.offer import brand_of

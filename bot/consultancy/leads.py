@@ -12,8 +12,8 @@ import re
 from typing import Any
 
 import messages
+from bot.chat.meta import FollowMeta
 from bot.config import Settings
-from bot.consultancy.meta import FollowMeta
 from bot.outbox import Out, rows
 from bot.render.screens import evaluation_of
 from bot.storage import Lead, Record

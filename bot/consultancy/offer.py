@@ -5,8 +5,8 @@ from __future__ import annotations
 from markupsafe import Markup
 
 import messages
+from bot.chat.meta import FollowMeta
 from bot.config import Settings
-from bot.consultancy.meta import FollowMeta
 from bot.outbox import Out, Rows, rows
 from bot.render.screens import Button
 from flows.contract import Verdict

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import messages
-from bot.consultancy.meta import FollowMeta
+from bot.chat.meta import FollowMeta
 from bot.outbox import Out
 from bot.reading.days import read_day
 from bot.render.screens import Button

@@ -16,7 +16,7 @@ from telegram.ext import (
 
 import messages
 from bot import metrics
-from bot.assessment import pdf_part
+from bot.chat.assess import pdf_part
 from bot.outbox import Out, Unreachable
 from bot.render.documents import Checklist
 from bot.render.workers import render_pdf

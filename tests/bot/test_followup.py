@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from pypdf import PdfReader
 
+from bot.chat.tracking import track
 from bot.cli import main
 from bot.consultancy import stats
 from bot.consultancy.reminders import add_months, reminder_dates
-from bot.consultancy.tracking import track
 from bot.storage import MIGRATIONS, Change, Tally
 from tests.answers import INDEPENDENT_OPCO_PRESSES
 from tests.bot.fakes import FakeBotAPI, Person, make_app, settle

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bot.consultancy.meta import FollowMeta, FunnelMeta
+from bot.chat.meta import FollowMeta, FunnelMeta
 from tests.meta_scenarios import all_metas
 
 GOLDEN = Path(__file__).parents[1] / "golden" / "meta.json"

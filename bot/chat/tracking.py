@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bot.consultancy.meta import FunnelMeta
+from bot.chat.meta import FunnelMeta
 from bot.storage import Tally
 from flows.contract import QUESTIONS
 from flows.flow import RESULT
