@@ -77,6 +77,8 @@ class FakeApi:
         self.calls += 1
         if method == "getMe":
             return {"id": 999, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
+        if method == "getWebhookInfo":  # the bot's gauges ask for it every 30 s
+            return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
         chat = int(params.get("chat_id", 0) or 0)
         if method not in ("sendMessage", "editMessageText", "sendDocument", "sendPhoto"):
             return True
