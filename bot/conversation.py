@@ -247,15 +247,10 @@ def _button(
     return snapshot
 
 
-def other_language(lang: str) -> str:
-    """Returns the language a switch goes to (the next one, in turn)."""
-    return messages.next_language(lang)
-
-
 def switch_language(snapshot: dict[str, Any]) -> dict[str, Any]:
     """Returns the snapshot in the other language."""
     current = as_snapshot(snapshot)
-    return current.but(lang=other_language(current.lang)).to_json()
+    return current.but(lang=messages.next_language(current.lang)).to_json()
 
 
 def summary_text(snapshot: dict[str, Any]) -> str:

@@ -37,7 +37,7 @@ class Checklist:
     def of(
         cls,
         stored: Stored,
-        today: dt.date,
+        today: dt.date | None,
         brand: Mapping[str, Any] | None = None,
         assessment: Mapping[str, Any] | None = None,
     ) -> Checklist:
@@ -46,6 +46,8 @@ class Checklist:
         (``bot.assessment.pdf_part``) when there are."""
         snapshot = as_snapshot(stored)
         day = dt.date.fromisoformat(snapshot.date) if snapshot.date else today
+        if day is None:
+            raise ValueError("a result without its day needs today's")
         own = assessment or {}
         return cls(
             snapshot.lang,
@@ -75,10 +77,7 @@ def result_pdf(
 ) -> bytes:
     """Returns the printable checklist of a finished conversation (see ``Checklist.of``;
     ``today`` is needed only for a result stored without its day)."""
-    snapshot = as_snapshot(stored)
-    if snapshot.date is None and today is None:
-        raise ValueError("a result without its day needs today's")
-    return checklist_pdf(Checklist.of(snapshot, today or dt.date.min, brand, assessment))
+    return checklist_pdf(Checklist.of(stored, today, brand, assessment))
 
 
 @lru_cache(maxsize=256)

@@ -40,8 +40,8 @@ class Delivery:
         self,
         store: Store,
         results: ResultSender,
+        follow: FollowUp,
         today: Callable[[], dt.date] = dt.date.today,
-        follow: FollowUp | None = None,
     ) -> None:
         self.store = store
         self.results = results
@@ -99,8 +99,7 @@ class Delivery:
             await port.clear_keyboard(chat_id, action.message_id, keep=action.buttons)
             return None
         if isinstance(action, Follow):
-            if self.follow is not None:
-                await self.follow.carry_out(action, chat_id, port)
+            await self.follow.carry_out(action, chat_id, port)
             return None
         if isinstance(action, Dossier):
             await self._send_dossier(port, chat_id, action.lang)

@@ -91,7 +91,7 @@ class QualiopiBot:
         self.now = now or (lambda: dt.datetime.now(dt.UTC))
         self.follow = FollowUp(store, settings, self.now, outbox_of=_port_of)
         self.results = ResultSender(store, self.follow.brand, self.clock)
-        self.delivery = Delivery(store, self.results, today, self.follow)
+        self.delivery = Delivery(store, self.results, self.follow, today)
         self.lease = dt.timedelta(seconds=settings.reply_lease_seconds)
         """How long this worker holds the replies it is saying; past it, another worker (or
         this one, restarted) says them: longer than a step's replies take, even behind
