@@ -18,56 +18,16 @@ RESULT: Final = "result"
 STATES: tuple[str, ...] = (*QUESTION_IDS, REVIEW, RESULT)
 MULTI: frozenset[str] = frozenset(q.id for q in QUESTION_LIST if q.kind is Kind.MULTI)
 
-# Where an answer can lead: the next question a path needs, or the review. Forward paths use
-# a few of these edges; the others occur after a change from the review (e.g. a new activity
-# now needs the training questions; a dropped one, the categories missing from the
-# certificate). tests/flows/test_flow.py checks this table is complete.
+# Where an answer can lead: the next question the path needs, or the review. The machine's
+# ``is_next`` condition picks the one edge the answers need, so the edges are every other
+# question, derived from the contract's order, and none can be missing. The rule of a
+# question sees only the answers before it (flows.path.ASKED_WHEN), so the next question
+# comes later in that order (first the later ones, then the review); an earlier one only for a
+# conversation stored before that question was added. The diagram draws the edges paths take.
 NEXT: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
-        "role": ("higher_education", "activities", "sites", REVIEW),
-        "higher_education": ("activities", REVIEW),
-        "activities": (
-            "selling",
-            "future_public",
-            "certifying",
-            "certified",
-            "missing_categories",
-            REVIEW,
-        ),
-        "selling": ("funders", "cpf_subcontracting", "future_public", REVIEW),
-        "funders": (
-            "cpf_subcontracting",
-            "future_public",
-            "certifying",
-            "uses_subcontractors",
-            "certified",
-            REVIEW,
-        ),
-        "cpf_subcontracting": (
-            "micro_enterprise",
-            "future_public",
-            "certifying",
-            "uses_subcontractors",
-            REVIEW,
-        ),
-        "micro_enterprise": (
-            "future_public",
-            "certifying",
-            "uses_subcontractors",
-            "certified",
-            REVIEW,
-        ),
-        "future_public": ("certifying", "uses_subcontractors", "certified", REVIEW),
-        "certifying": ("long_courses", REVIEW),
-        "long_courses": ("work_based", REVIEW),
-        "work_based": ("uses_subcontractors", "certified", REVIEW),
-        "uses_subcontractors": ("certified", REVIEW),
-        "certified": ("stage", "audit_cycle", "sites", REVIEW),
-        "stage": ("certified", "sites", REVIEW),
-        "audit_cycle": ("scope", REVIEW),
-        "scope": ("missing_categories", "sites", REVIEW),
-        "missing_categories": ("sites", REVIEW),
-        "sites": (REVIEW,),
+        question: (*QUESTION_IDS[index + 1 :], REVIEW, *QUESTION_IDS[:index])
+        for index, question in enumerate(QUESTION_IDS)
     }
 )
 

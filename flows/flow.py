@@ -47,7 +47,14 @@ from flows.edges import (
     Outcome,
     transition_table,
 )
-from flows.path import answered_path, fits_path, is_asked, offered_options, path_questions
+from flows.path import (
+    ASKED_WHEN,
+    answered_path,
+    fits_path,
+    is_asked,
+    offered_options,
+    path_questions,
+)
 from flows.snapshot import SNAPSHOT_VERSION, Snapshot, is_stored_snapshot
 
 __all__ = [
@@ -98,7 +105,7 @@ def prune(answers: Mapping[str, Answer]) -> dict[str, Answer]:
     """
     kept: dict[str, Answer] = {}
     for index, question in enumerate(QUESTION_IDS):
-        if is_asked(question, kept):
+        if ASKED_WHEN[question](kept, None):  # kept: the answers before it, so far
             if question not in answers or not fits_path(question, answers[question], kept):
                 kept |= {q: answers[q] for q in QUESTION_IDS[index + 1 :] if q in answers}
                 return kept

@@ -53,7 +53,13 @@ ASKED_WHEN: Mapping[str, Callable[[Answers, Day], bool]] = MappingProxyType(
         ),
     }
 )
-"""Whether a question is asked, given the answers to the questions before it, on a day."""
+"""Whether a question is asked, given the answers to the questions before it, on a day.
+
+Each rule is only ever handed the answers to the questions before its own (``is_asked``,
+``path_questions``): a later answer cannot decide whether an earlier question is asked, so an
+answer only ever leads to a later question or to the review (``flows.edges.NEXT``)."""
+
+_INDEX: Mapping[str, int] = MappingProxyType({q.id: i for i, q in enumerate(QUESTION_LIST)})
 
 
 def offered_options(question: str, answers: Answers) -> tuple[str, ...]:
@@ -76,8 +82,12 @@ def fits_path(question: str, value: Answer, answers: Answers) -> bool:
 
 
 def is_asked(question: str, answers: Answers, on: Day = None) -> bool:
-    """Tells whether the path of these answers asks that question (on that day's rules)."""
-    return ASKED_WHEN[question](answers, on)
+    """Tells whether the path of these answers asks that question (on that day's rules).
+
+    Its rule sees only the answers to the questions before it."""
+    index = _INDEX[question]
+    before = {q.id: answers[q.id] for q in QUESTION_LIST[:index] if q.id in answers}
+    return ASKED_WHEN[question](MappingProxyType(before), on)
 
 
 def answered_path(answers: Answers, on: Day = None) -> list[str]:
@@ -87,11 +97,15 @@ def answered_path(answers: Answers, on: Day = None) -> list[str]:
 
 def path_questions(answers: Answers, on: Day = None) -> Iterator[str]:
     """Yields the questions asked on this path, in order, stopping at the first unanswered."""
+    before: dict[str, Answer] = {}
+    seen = MappingProxyType(before)  # each rule reads the answers before its question only
     for question in QUESTION_LIST:
-        if is_asked(question.id, answers, on):
+        if ASKED_WHEN[question.id](seen, on):
             yield question.id
             if question.id not in answers:
                 return
+        if question.id in answers:
+            before[question.id] = answers[question.id]
 
 
 # --- Validation ---------------------------------------------------------------------------------
@@ -146,7 +160,7 @@ def validate(raw: object, on: Day = None) -> dict[str, Answer]:
     shaped = {q.id: _check_shape(q.id, raw[q.id]) for q in QUESTION_LIST if q.id in raw}
     answers: dict[str, Answer] = {}
     for question in QUESTION_LIST:
-        asked = is_asked(question.id, answers, on)
+        asked = ASKED_WHEN[question.id](answers, on)  # answers: those before it, so far
         if asked and question.id not in shaped:
             raise ContractError("missing_question", question.id, allowed=question.options)
         if not asked and question.id in shaped:

@@ -26,11 +26,33 @@ from flows.flow import (
     prune,
     step,
 )
-from flows.path import offered_options, validate
+from flows.path import is_asked, offered_options, validate
 from tests.answers import INDEPENDENT_OPCO
 from tests.strategies import valid_answers
 
 DAY = dt.date(2026, 11, 26)
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_rules() -> Iterator[dict[str, list[set[str]]]]:
+    """Records the answers each question's rule is handed (by question)."""
+    import flows.path
+
+    seen: dict[str, list[set[str]]] = {}
+    rules = flows.path.ASKED_WHEN
+
+    def recording(question: str) -> Any:
+        def rule(answers: Any, on: Any) -> bool:
+            seen.setdefault(question, []).append(set(answers))
+            return rules[question](answers, on)
+
+        return rule
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(flows.path, "ASKED_WHEN", {q: recording(q) for q in rules})
+    yield seen
+    mp.undo()
+
 
 # Values that cover every distinction the routing makes (a vocational activity or not,
 # training, apprenticeship; an L6316-1 funder or not; certified or not), plus combinations.
@@ -324,7 +346,25 @@ def test_every_change_from_the_review_leads_along_a_declared_edge(
     else:
         value = data.draw(st.sampled_from(offered_options(question, answers)))
     changed = prune({**answers, question: value})
-    assert next_needed(changed) in NEXT[question]
+    needed = next_needed(changed)
+    assert needed in NEXT[question]
+    assert needed == REVIEW or QUESTION_IDS.index(needed) > QUESTION_IDS.index(question)
+
+
+@settings(max_examples=200, deadline=None)
+@given(raw=valid_answers())
+def test_the_rule_of_a_question_sees_only_the_answers_before_it(
+    raw: dict[str, Any], monkeypatch_rules: dict[str, list[set[str]]]
+) -> None:
+    answers = validate(raw)
+    monkeypatch_rules.clear()
+    next_needed(prune(answers))
+    for question in QUESTION_IDS:
+        is_asked(question, answers)
+    for question, seen in monkeypatch_rules.items():
+        earlier = set(QUESTION_IDS[: QUESTION_IDS.index(question)])
+        assert all(keys <= earlier for keys in seen), question
+    assert monkeypatch_rules, "the rules were called"
 
 
 @settings(max_examples=200, deadline=None)
