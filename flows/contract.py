@@ -10,8 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from importlib import resources
 from types import MappingProxyType
 from typing import Any
+
+import yaml
 
 
 class Kind(StrEnum):
@@ -40,8 +43,15 @@ def _multi(qid: str, *options: str, exclusive: str | None = None) -> Question:
     return Question(qid, Kind.MULTI, options, exclusive)
 
 
-LANGUAGES: tuple[str, ...] = ("fr", "en")
-"""The languages of every text and of the conversation."""
+def _languages() -> tuple[str, ...]:
+    raw = yaml.safe_load((resources.files("flows") / "languages.yaml").read_text("utf-8"))
+    if not isinstance(raw, list) or not raw or not all(isinstance(x, str) for x in raw):
+        raise ValueError("flows/languages.yaml: a list of language codes")
+    return tuple(raw)
+
+
+LANGUAGES: tuple[str, ...] = _languages()
+"""The languages of every text and of the conversation (``flows/languages.yaml``)."""
 
 _YES_NO = ("yes", "no")
 

@@ -99,7 +99,7 @@ def _proofs(
     texts: dict[str, tuple[str, ...]] = {}
     tags: dict[str, tuple[str | None, ...]] = {}
     for lang in LANGUAGES:
-        items = [str(p) for p in raw[f"proofs_{lang}"]]
+        items = [str(p) for p in raw.get(f"proofs_{lang}", raw["proofs_en"])]
         found = [_TAG.match(p) for p in items]
         tags[lang] = tuple(m.group(1) if m else None for m in found)
         texts[lang] = tuple(p[m.end() :] if m else p for p, m in zip(items, found, strict=True))
@@ -141,8 +141,16 @@ class Referential:
         )
 
 
+def _in_every_language(texts: Mapping[str, Any]) -> Text:
+    """A text keyed by language; one not translated yet reads the English."""
+    return MappingProxyType({lang: str(texts.get(lang, texts["en"])) for lang in LANGUAGES})
+
+
 def _text(raw: Mapping[str, Any], stem: str) -> Text:
-    return MappingProxyType({lang: str(raw[f"{stem}_{lang}"]) for lang in LANGUAGES})
+    """The text in each language; one not translated yet reads the English."""
+    return MappingProxyType(
+        {lang: str(raw.get(f"{stem}_{lang}", raw[f"{stem}_en"])) for lang in LANGUAGES}
+    )
 
 
 def _source(raw: Mapping[str, Any], stem: str = "source") -> Source:
@@ -192,7 +200,7 @@ def _build(raw: Mapping[str, Any], base: Referential | None) -> Referential:
     criteria: Mapping[int, Text]
     if base is None:
         criteria = MappingProxyType(
-            {int(n): MappingProxyType(dict(t)) for n, t in raw["criteria"].items()}
+            {int(n): _in_every_language(t) for n, t in raw["criteria"].items()}
         )
         indicators = [_indicator(i) for i in raw["indicators"]]
     else:
@@ -201,7 +209,7 @@ def _build(raw: Mapping[str, Any], base: Referential | None) -> Referential:
         indicators = [
             replace(
                 i,
-                change=MappingProxyType(dict(changes[i.number])),
+                change=_in_every_language(changes[i.number]),
                 source=i.source & _source(raw, "source_changed"),
             )
             if i.number in changes

@@ -18,12 +18,9 @@ class Source:
     en: str
 
     def __getitem__(self, lang: str) -> str:
-        """Returns the citation in ``lang`` ("fr" or "en")."""
-        if lang == "fr":
-            return self.fr
-        if lang == "en":
-            return self.en
-        raise KeyError(lang)
+        """Returns the citation in ``lang``: French in French, English in any other language
+        (the legal sources are cited in these two)."""
+        return self.fr if lang == "fr" else self.en
 
     def __and__(self, other: Source) -> Source:
         """Cites both texts, this one first."""
