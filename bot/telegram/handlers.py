@@ -47,7 +47,6 @@ from bot.telegram.bystanders import Bystanders, language_of, tell_storage_down
 from bot.telegram.delivery import Delivery
 from bot.telegram.logref import chat_ref
 from bot.telegram.port import Port
-from bot.telegram.ratelimit import tap_arrived
 from bot.telegram.results import ResultSender
 
 LOGGER = logging.getLogger("qualiopi_bot")
@@ -192,7 +191,6 @@ class QualiopiBot:
         upload: Upload | None = None,
     ) -> None:
         started = time.perf_counter()
-        tap_arrived()  # this tap's requests wait for the budget in the order taps arrived
         chat = update.effective_chat
         assert chat is not None
         port = Port(context.application)

@@ -20,12 +20,6 @@ PDF's upload, the offer after it, reminders, the consultancy's alerts, the jobs)
 work runs inside ``background()``; its requests wait for the overall budget until no tap's
 request is waiting for it, or ``BACKGROUND_PATIENCE`` seconds at most, so that a burst of taps
 never queues behind uploads and background work is never starved.
-
-Oldest tap first: among the taps' requests waiting for the budget, the one answering the
-earliest tap goes first (``tap_arrived``). A /start says two messages; in a burst, the second
-message of an early tap is not queued behind the first messages of every later one, so each
-person's first screen comes as soon as the budget allows it in order of arrival, instead of
-every first screen coming after all the welcomes.
 """
 
 from __future__ import annotations
@@ -33,8 +27,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
-import heapq
-import itertools
 import logging
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import AbstractAsyncContextManager, nullcontext
@@ -60,17 +52,6 @@ BACKGROUND_PATIENCE = 2.0
 _BACKGROUND: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "qualiopi_background", default=False
 )
-
-
-_ARRIVED: contextvars.ContextVar[float | None] = contextvars.ContextVar(
-    "qualiopi_arrived", default=None
-)
-
-
-def tap_arrived() -> None:
-    """Marks the requests made from here on, in this task and those it starts, as answering a
-    tap that arrived now (the order in which waiting taps get the budget)."""
-    _ARRIVED.set(asyncio.get_running_loop().time())
 
 
 @contextlib.contextmanager
@@ -110,10 +91,6 @@ class RetryingRateLimiter(BaseRateLimiter[int]):
         """Foreground requests waiting for the overall budget."""
         self._taps_clear: asyncio.Event | None = None
         """Set while no foreground request waits (made in the running loop, on first use)."""
-        self._turns: list[tuple[float, int, asyncio.Future[None]]] = []
-        """The taps' requests waiting for the budget: (their tap's arrival, order, turn)."""
-        self._order = itertools.count()
-        self._server: asyncio.Task[None] | None = None
 
     def _clear_event(self) -> asyncio.Event:
         if self._taps_clear is None:
@@ -135,35 +112,12 @@ class RetryingRateLimiter(BaseRateLimiter[int]):
         self._taps_waiting += 1
         clear.clear()
         try:
-            await self._in_turn(limiter)
+            await limiter.acquire()
         finally:
             self._taps_waiting -= 1
             if not self._taps_waiting:
                 clear.set()
         yield
-
-    async def _in_turn(self, limiter: AsyncLimiter) -> None:
-        """Waits for the budget, the request of the earliest tap first."""
-        loop = asyncio.get_running_loop()
-        if not self._turns and limiter.has_capacity():
-            await limiter.acquire()  # nobody waiting: no queue to keep
-            return
-        arrived = _ARRIVED.get()
-        turn: asyncio.Future[None] = loop.create_future()
-        key = loop.time() if arrived is None else arrived
-        heapq.heappush(self._turns, (key, next(self._order), turn))
-        if self._server is None or self._server.done() or self._server.get_loop() is not loop:
-            self._server = loop.create_task(self._serve(limiter))
-        await turn
-
-    async def _serve(self, limiter: AsyncLimiter) -> None:
-        """Gives each unit of budget to the earliest tap waiting when it comes free."""
-        while self._turns:
-            await limiter.acquire()
-            while self._turns and self._turns[0][2].done():  # given up while waiting
-                heapq.heappop(self._turns)
-            if self._turns:
-                heapq.heappop(self._turns)[2].set_result(None)
 
     async def initialize(self) -> None:
         """Nothing to set up."""

@@ -7,12 +7,7 @@ import asyncio
 
 import pytest
 
-from bot.telegram.ratelimit import (
-    BACKGROUND_PATIENCE,
-    RetryingRateLimiter,
-    background,
-    tap_arrived,
-)
+from bot.telegram.ratelimit import BACKGROUND_PATIENCE, RetryingRateLimiter, background
 
 
 async def _send(limiter: RetryingRateLimiter, chat: int, done: list[str], name: str) -> None:
@@ -37,41 +32,6 @@ async def test_taps_go_before_background_sends_once_the_budget_is_spent() -> Non
     assert sorted(done) == sorted(
         [*(f"upload{n}" for n in range(5)), *(f"tap{n}" for n in range(5))]
     )
-
-
-async def test_the_earliest_tap_is_answered_first_once_the_budget_is_spent() -> None:
-    limiter = RetryingRateLimiter(overall_max_rate=20)
-    done: list[str] = []
-    await asyncio.gather(*(_send(limiter, 100 + n, done, "before") for n in range(20)))
-
-    async def start(person: int) -> None:  # a /start: the welcome, then the first question
-        tap_arrived()
-        await _send(limiter, person, done, f"welcome{person}")
-        await _send(limiter, person, done, f"question{person}")
-
-    people = []
-    for person in range(4):
-        people.append(asyncio.create_task(start(person)))
-        await asyncio.sleep(0.001)  # they arrive one after the other
-    await asyncio.gather(*people)
-    said = [name for name in done if name != "before"]
-    assert said == [f"{m}{n}" for n in range(4) for m in ("welcome", "question")], (
-        "each person's first question waited behind later people's welcomes"
-    )
-
-
-async def test_a_tap_that_gives_up_waiting_does_not_hold_the_others() -> None:
-    limiter = RetryingRateLimiter(overall_max_rate=20)
-    done: list[str] = []
-    await asyncio.gather(*(_send(limiter, 100 + n, done, "before") for n in range(20)))
-    gone = asyncio.create_task(_send(limiter, 1, done, "gone"))
-    await asyncio.sleep(0)
-    waiting = asyncio.create_task(_send(limiter, 2, done, "waiting"))
-    await asyncio.sleep(0)
-    gone.cancel()
-    await asyncio.wait_for(waiting, 5)
-    assert "gone" not in done
-    assert done[-1] == "waiting"
 
 
 @pytest.mark.slow
