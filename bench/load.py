@@ -172,6 +172,7 @@ async def trainer(
     latencies: list[float],
     delay: float = 0.0,
     think: float = 0.0,
+    firsts: list[float] | None = None,
 ) -> None:
     await asyncio.sleep(delay)
     for index, step in enumerate(steps):
@@ -192,8 +193,19 @@ async def trainer(
             future, timeout=float(os.environ.get("BENCH_TIMEOUT", "120"))
         )
         latencies.append(replied - started)
+        if index == 0 and firsts is not None:  # the first screen: /start to question 1
+            firsts.append(replied - started)
     if steps[-1] == "result":
         api.finished[chat] = time.perf_counter()
+
+
+def percentiles(prefix: str, seconds: list[float]) -> dict[str, float]:
+    """The median and 99th percentile of some latencies, in milliseconds."""
+    ordered = sorted(seconds)
+    return {
+        f"{prefix}p50_ms": round(statistics.median(ordered) * 1000, 1),
+        f"{prefix}p99_ms": round(ordered[max(int(len(ordered) * 0.99) - 1, 0)] * 1000, 1),
+    }
 
 
 def cpu_seconds(pid: int) -> float:
@@ -349,6 +361,7 @@ async def run_case(
     rng = random.Random(2026)  # each trainer answers differently, the same in both runs
     journeys = [["/start", *presses(random_answers(rng))] for _ in range(trainers)]
     latencies: list[float] = []
+    firsts: list[float] = []
     figures: dict[str, Any] = {"kind": kind, "trainers": trainers}
     try:
         async with aiohttp.ClientSession(
@@ -365,7 +378,8 @@ async def run_case(
             think = float(os.environ.get("BENCH_THINK") or 0)  # seconds between taps
             runs = [
                 trainer(client, hook, api, chat=base + n, steps=steps, ids=ids,
-                        latencies=latencies, delay=n / pace if pace else 0.0, think=think)
+                        latencies=latencies, delay=n / pace if pace else 0.0, think=think,
+                        firsts=firsts)
                 for n, steps in enumerate(journeys)
             ]  # fmt: skip
             await asyncio.gather(*runs)
@@ -382,12 +396,11 @@ async def run_case(
                     break
                 await asyncio.sleep(0.25)
             peak, rss_after = peak_kib(process.pid)
-            latencies.sort()
             figures |= {
                 "updates": len(latencies),
                 "updates_per_s": round(len(latencies) / elapsed, 1),
-                "p50_ms": round(statistics.median(latencies) * 1000, 1),
-                "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1),
+                **percentiles("", latencies),
+                **percentiles("first_screen_", firsts),  # /start to question 1
                 "cpu_ms_per_update": round(cpu * 1000 / len(latencies), 2),
                 # PostgreSQL's processes, when the bot's database is on this machine
                 "server_cpu_ms_per_update": round(server_cpu * 1000 / len(latencies), 2),
