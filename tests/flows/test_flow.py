@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -33,9 +34,10 @@ from tests.strategies import valid_answers
 DAY = dt.date(2026, 11, 26)
 
 
-@pytest.fixture(scope="module")
-def monkeypatch_rules() -> Iterator[dict[str, list[set[str]]]]:
-    """Records the answers each question's rule is handed (by question)."""
+@contextmanager
+def recorded_rules() -> Iterator[dict[str, list[set[str]]]]:
+    """Records, by question, the answers each question's rule is handed while inside."""
+    import flows.flow
     import flows.path
 
     seen: dict[str, list[set[str]]] = {}
@@ -48,10 +50,11 @@ def monkeypatch_rules() -> Iterator[dict[str, list[set[str]]]]:
 
         return rule
 
-    mp = pytest.MonkeyPatch()
-    mp.setattr(flows.path, "ASKED_WHEN", {q: recording(q) for q in rules})
-    yield seen
-    mp.undo()
+    with pytest.MonkeyPatch.context() as mp:
+        recorders = {q: recording(q) for q in rules}
+        mp.setattr(flows.path, "ASKED_WHEN", recorders)
+        mp.setattr(flows.flow, "ASKED_WHEN", recorders)
+        yield seen
 
 
 # Values that cover every distinction the routing makes (a vocational activity or not,
@@ -353,18 +356,16 @@ def test_every_change_from_the_review_leads_along_a_declared_edge(
 
 @settings(max_examples=200, deadline=None)
 @given(raw=valid_answers())
-def test_the_rule_of_a_question_sees_only_the_answers_before_it(
-    raw: dict[str, Any], monkeypatch_rules: dict[str, list[set[str]]]
-) -> None:
+def test_the_rule_of_a_question_sees_only_the_answers_before_it(raw: dict[str, Any]) -> None:
     answers = validate(raw)
-    monkeypatch_rules.clear()
-    next_needed(prune(answers))
-    for question in QUESTION_IDS:
-        is_asked(question, answers)
-    for question, seen in monkeypatch_rules.items():
+    with recorded_rules() as handed:
+        next_needed(prune(answers))
+        for question in QUESTION_IDS:
+            is_asked(question, answers)
+    assert handed, "the rules were called"
+    for question, seen in handed.items():
         earlier = set(QUESTION_IDS[: QUESTION_IDS.index(question)])
         assert all(keys <= earlier for keys in seen), question
-    assert monkeypatch_rules, "the rules were called"
 
 
 @settings(max_examples=200, deadline=None)
