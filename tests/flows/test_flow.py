@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from flows.advice import evaluate
 from flows.contract import QUESTION_IDS, QUESTIONS
+from flows.diagram import values_of
 from flows.flow import (
     CONFIRMED,
     MULTI,
@@ -57,29 +58,11 @@ def recorded_rules() -> Iterator[dict[str, list[set[str]]]]:
         yield seen
 
 
-# Values that cover every distinction the routing makes (a vocational activity or not,
-# training, apprenticeship; an L6316-1 funder or not; certified or not), plus combinations.
-REPRESENTATIVE: dict[str, list[tuple[str, ...]]] = {
-    "activities": [
-        ("other",),
-        ("training",),
-        ("skills_assessment",),
-        ("vae",),
-        ("apprenticeship",),
-        ("training", "apprenticeship"),
-        ("training", "skills_assessment", "vae"),
-    ],
-    "funders": [
-        ("opco",),
-        ("cpf", "region"),
-        ("individuals",),
-        ("companies_own_budget", "individuals"),
-        ("other_funds",),
-        ("none_yet",),
-    ],
-    # "faf" takes the route of "other_funds", "in_progress" that of "no" and "lapsed".
+# The machine walk answers with the drawing's values (flows.diagram.values_of), fewer for the
+# single-choice questions whose options share a route: "in_progress" takes that of "no" and
+# "lapsed"; one cycle of each kind of next audit; the certificate's scope changes no route.
+FEWER: dict[str, list[str]] = {
     "certified": ["no", "yes", "lapsed"],
-    # One cycle of each kind of next audit; the certificate's scope changes no route.
     "audit_cycle": ["surveillance_window", "renewal_window"],
     "scope": ["missing_category"],
 }
@@ -98,9 +81,7 @@ def press(snapshot: dict[str, Any], question: str, value: str | tuple[str, ...])
 
 
 def options_of(question: str, answers: dict[str, Any]) -> list[Any]:
-    if question == "missing_categories":  # one category is enough: the route is the same
-        return [offered_options(question, answers)[:1]]
-    return REPRESENTATIVE.get(question, list(QUESTIONS[question].options))
+    return FEWER.get(question) or list(values_of(question, answers))
 
 
 def walk(
