@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from collections.abc import Awaitable, Callable
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -30,6 +31,7 @@ from telegram.error import (
 from telegram.ext import (
     Application,
 )
+from telegram.warnings import PTBUserWarning
 
 import messages
 from bot import metrics
@@ -75,6 +77,16 @@ def keyboard_json(buttons: tuple[tuple[Button, ...], ...]) -> dict[str, str]:
     return {"reply_markup": json.dumps(markup.to_dict(), ensure_ascii=False)}
 
 
+RAW_METHODS = ("sendMessage", "editMessageText", "editMessageReplyMarkup")
+"""The calls made through ``Bot.do_api_request``, whose answer is read as Telegram's JSON:
+python-telegram-bot turning each answer into a ``Message`` (with its keyboard) was a sixth of a
+tap's CPU, profiled, for a message id. python-telegram-bot warns that these methods have
+methods of their own; that is known here, and only that warning is silenced."""
+warnings.filterwarnings(
+    "ignore", message=rf"Please use 'Bot\.({'|'.join(RAW_METHODS)})'", category=PTBUserWarning
+)
+
+
 def _harmless(exc: BadRequest) -> bool:
     text = str(exc).lower()
     return "not modified" in text or "query is too old" in text or "query id is invalid" in text
@@ -118,11 +130,12 @@ class Port:
     ) -> int | None:
         """Sends one message; returns its id (None: sent, but Telegram's answer was lost)."""
         try:
-            message: Message = await self.bot.send_message(
-                chat_id,
-                messages.safe(text),
+            message = await self._raw(
+                "sendMessage",
+                chat_id=chat_id,
+                text=messages.safe(text),
                 parse_mode=ParseMode.HTML,
-                api_kwargs=keyboard_json(buttons),
+                **keyboard_json(buttons),
             )
         except Forbidden as exc:
             raise Unreachable(chat_id) from exc
@@ -131,18 +144,25 @@ class Port:
             # is read against the saved step whichever message it comes from.
             LOGGER.warning("message to chat %s unconfirmed (timed out)", chat_ref(chat_id))
             return None
-        return int(message.message_id)
+        return int(message["message_id"])
+
+    async def _raw(self, method: str, **params: Any) -> Any:
+        """Calls one of ``RAW_METHODS``: Telegram's answer as JSON (a message as a dict, or
+        True), through the same request, rate limiter and errors as python-telegram-bot's
+        own methods."""
+        return await self.bot.do_api_request(method, api_kwargs=params)
 
     async def show(self, chat_id: int, screen: Screen, edit: int | None = None) -> int | None:
         """Shows a screen by editing ``edit`` in place, or in a new message; returns its id."""
         if edit is not None:
             try:
-                await self.bot.edit_message_text(
-                    screen.text,
+                await self._raw(
+                    "editMessageText",
                     chat_id=chat_id,
                     message_id=edit,
+                    text=screen.text,
                     parse_mode=ParseMode.HTML,
-                    api_kwargs=keyboard_json(screen.buttons),
+                    **keyboard_json(screen.buttons),
                 )
                 return edit
             except Forbidden as exc:
@@ -158,8 +178,11 @@ class Port:
         if message_id is None:
             return
         try:
-            await self.bot.edit_message_reply_markup(
-                chat_id, message_id, reply_markup=keyboard(keep)
+            await self._raw(
+                "editMessageReplyMarkup",
+                chat_id=chat_id,
+                message_id=message_id,
+                **keyboard_json(keep),
             )
         except Forbidden as exc:
             raise Unreachable(chat_id) from exc
@@ -254,11 +277,12 @@ class Port:
         elif out.clear_keyboard:
             markup = ReplyKeyboardRemove()
         try:
-            message: Message = await self._to_chat(
+            message = await self._to_chat(
                 chat_id,
-                lambda to: self.bot.send_message(
-                    to,
-                    out.text,
+                lambda to: self._raw(
+                    "sendMessage",
+                    chat_id=to,
+                    text=out.text,
                     parse_mode=ParseMode.HTML if out.html else None,
                     reply_markup=markup,
                 ),
@@ -266,7 +290,7 @@ class Port:
         except TimedOut:
             LOGGER.warning("message to chat %s unconfirmed (timed out)", chat_ref(chat_id))
             return None
-        return int(message.message_id)
+        return int(message["message_id"])
 
     async def drop_buttons(self, message: Message, prefix: str) -> None:
         """Removes, from an offer, the row of the feature just used, keeping the others."""
