@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import itertools
 import json
 import os
@@ -53,6 +54,27 @@ FLOOR_BOT = Path(__file__).with_name("floor_bot.py")
 RAW_FLOOR = Path(__file__).with_name("raw_floor.py")
 
 
+SENDS = ("sendMessage", "sendDocument", "sendPhoto")
+"""What Telegram's flood limit counts (README, "What the budget counts")."""
+
+
+def request_figures(methods: collections.Counter[str], finished: int) -> dict[str, Any]:
+    """Bot API requests per finished questionnaire (the PDF and offer after it included), by
+    method, and how many questionnaires one token serves an hour at 30 requests a second:
+    counting every request, and counting only what the flood limit counts (sends)."""
+    if not finished:
+        return {}
+    per = {m: round(n / finished, 2) for m, n in sorted(methods.items())}
+    every = sum(methods.values()) / finished
+    sends = sum(methods[m] for m in SENDS) / finished
+    return {
+        "requests_per_questionnaire": round(every, 2),
+        "requests_by_method": per,
+        "questionnaires_per_hour_30rps": round(30 * 3600 / every) if every else None,
+        "questionnaires_per_hour_30_sends": round(30 * 3600 / sends) if sends else None,
+    }
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -69,6 +91,7 @@ class FakeApi:
         self.shown: dict[int, tuple[str, Any]] = {}  # chat → the live message's text, keyboard
         self.ids = itertools.count(1000)
         self.calls = 0
+        self.methods: collections.Counter[str] = collections.Counter()  # requests naming a chat
         self.finished: dict[int, float] = {}  # chat → when its last step was answered
         self.pdf_lag: list[float] = []  # seconds from a finished questionnaire to its PDF
         self.last_pdf = 0.0  # when the last PDF came
@@ -80,6 +103,8 @@ class FakeApi:
         if method == "getWebhookInfo":  # the bot's gauges ask for it every 30 s
             return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
         chat = int(params.get("chat_id", 0) or 0)
+        if chat or "callback_query_id" in params:
+            self.methods[method] += 1
         if method not in ("sendMessage", "editMessageText", "sendDocument", "sendPhoto"):
             return True
         markup = json.loads(params.get("reply_markup") or "{}")
@@ -407,6 +432,7 @@ async def run_case(
                 "cpu_busy": round(cpu / elapsed, 2),
                 "harness_busy": round(harness_cpu / elapsed, 2),
                 **pdf_figures(api.pdf_lag),
+                **request_figures(api.methods, trainers if kind == "bot" else 0),
                 "peak_rss_mib": round(peak / 1024, 1),
                 "rss_growth_mib": round((rss_after - rss_before) / 1024, 1),
             }
