@@ -13,13 +13,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 COPY pyproject.toml README.md requirements.lock ./
-COPY patches ./patches
-# The runtime dependencies exactly as locked (versions and hashes), with the patches of patches/
-# (GNU patch installed for that and removed), then the project alone.
-RUN pip install --require-hashes --no-deps -r requirements.lock \
-    && apt-get update -qq && apt-get install -y -qq --no-install-recommends patch >/dev/null \
-    && sh patches/apply python \
-    && apt-get purge -y -qq patch >/dev/null && rm -rf /var/lib/apt/lists/*
+# The runtime dependencies exactly as locked (versions and hashes), then the project alone.
+RUN pip install --require-hashes --no-deps -r requirements.lock
 COPY bot ./bot
 COPY flows ./flows
 COPY messages ./messages

@@ -10,9 +10,8 @@ UV := uv==0.13.9
 LOCK := $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
 	--generate-hashes --quiet
 
-# Every dependency at the version and hashes of requirements-dev.lock, then the project itself,
-# then the patches of patches/ (a faster fpdf2 line breaking, same pages).
-$(STAMP): pyproject.toml requirements-dev.lock $(wildcard patches/*.patch)
+# Every dependency at the version and hashes of requirements-dev.lock, then the project itself.
+$(STAMP): pyproject.toml requirements-dev.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing qualiopi-bot and its tools into $(VENV) (log: $(VENV)/install.log)…"
 	@$(BIN)/python -m pip install --upgrade pip > $(VENV)/install.log 2>&1
@@ -20,7 +19,6 @@ $(STAMP): pyproject.toml requirements-dev.lock $(wildcard patches/*.patch)
 		>> $(VENV)/install.log 2>&1 || { tail -n 30 $(VENV)/install.log; exit 1; }
 	@$(BIN)/python -m pip install --no-deps -e . >> $(VENV)/install.log 2>&1 || \
 		{ tail -n 30 $(VENV)/install.log; exit 1; }
-	@sh patches/apply $(BIN)/python
 	@touch $(STAMP)
 
 ## lock: resolve the dependencies of pyproject.toml again, with hashes (uv, for a lock that

@@ -126,32 +126,27 @@ def _assessment(doc: _Document, report: dict[str, Any]) -> None:
     doc.para(doc.t("assessment_figures", f=own["figures"], audit_on=own["audit_on"]), size=9.5)
     doc.ln(2)
     doc.set_font(FONT, "", 9)
-    with doc.table(
-        col_widths=(98, 26, 26, 30), text_align=("LEFT", "CENTER", "CENTER", "CENTER"),
-        line_height=5, first_row_as_headings=True, padding=1,
-    ) as table:  # fmt: skip
-        table.row([doc.t("readiness_column", name=n) for n in READINESS_COLUMNS])
-        for c in own["criteria"]:
-            row = table.row()
-            row.cell(f"{c['criterion']}. {titles[c['criterion']]}")
-            for value in (c["done"], c["partial"], c["total"]):
-                row.cell(str(value))
+    rows = [[doc.t("readiness_column", name=n) for n in READINESS_COLUMNS]]
+    for c in own["criteria"]:
+        name = f"{c['criterion']}. {titles[c['criterion']]}"
+        rows.append([name, *(str(value) for value in (c["done"], c["partial"], c["total"]))])
+    doc.grid((98, 26, 26, 30), rows, line_height=5, align="LCCC")
     if not own["plan"]:
         return
     doc.heading(doc.t("plan_heading"), 11)
     doc.para(doc.t("plan_legend"), size=8.5, color=MUTED)
     doc.set_font(FONT, "", 9)
-    with doc.table(
-        col_widths=(105, 25, 35, 15), text_align=("LEFT", "LEFT", "LEFT", "CENTER"),
-        line_height=5, first_row_as_headings=True, repeat_headings=1, padding=1,
-    ) as table:  # fmt: skip
-        table.row([doc.t("plan_column", name=n) for n in PLAN_COLUMNS])
-        for a in own["plan"]:
-            row = table.row()
-            row.cell(f"{'‼ ' if a['major_only'] else ''}{a['number']}. {a['title']}")
-            row.cell(own["status"][a["number"]])
-            row.cell(own["due"].get(a["number"], ""))
-            row.cell("☐")
+    rows = [[doc.t("plan_column", name=n) for n in PLAN_COLUMNS]]
+    for a in own["plan"]:
+        rows.append(
+            [
+                f"{'‼ ' if a['major_only'] else ''}{a['number']}. {a['title']}",
+                own["status"][a["number"]],
+                own["due"].get(a["number"], ""),
+                "☐",
+            ]
+        )
+    doc.grid((105, 25, 35, 15), rows, line_height=5, align="LLLC")
 
 
 READINESS_COLUMNS = ("criterion", "done", "partial", "total")
@@ -178,30 +173,27 @@ def _checklist(doc: _Document, report: dict[str, Any]) -> None:
         group = list(items)
         doc.heading(doc.t("criterion", number=criterion, title=group[0]["criterion_title"]), 11)
         doc.set_font(FONT, "", 8)
-        with doc.table(
-            col_widths=TABLE_WIDTHS,
-            text_align="LEFT",
-            line_height=4,
-            first_row_as_headings=True,
-            repeat_headings=1,
-            padding=1,
-        ) as table:
-            table.row([doc.t("column", name=n) for n in COLUMNS])
-            for item in group:
-                row = table.row()
-                title = f"{item['number']}. {item['title']}"
-                title += " ‼" if item["major_only"] and not missions else ""
-                marks = [doc.t("deferred_short")] if item["deferred"] else []
-                if item["change"]:  # in the summary when the next audit checks it, else the annex
-                    marks.append(doc.t("changed_short", in_summary=item["changed_at_next_audit"]))
-                row.cell("\n".join([title, *marks]))
-                row.cell(item["requirement"])
-                row.cell("\n".join(f"☐ {p}" for p in item["proofs"]))
-                own = report.get("assessment", {})
-                row.cell(own.get("status", {}).get(item["number"], ""))
-                row.cell("")
-                row.cell(own.get("due", {}).get(item["number"], ""))
-                row.cell("")
+        own = report.get("assessment", {})
+        rows = [[doc.t("column", name=n) for n in COLUMNS]]
+        for item in group:
+            title = f"{item['number']}. {item['title']}"
+            title += " ‼" if item["major_only"] and not missions else ""
+            marks = [doc.t("deferred_short")] if item["deferred"] else []
+            if item["change"]:  # in the summary when the next audit checks it, else the annex
+                marks.append(doc.t("changed_short", in_summary=item["changed_at_next_audit"]))
+            number = item["number"]
+            rows.append(
+                [
+                    "\n".join([title, *marks]),
+                    item["requirement"],
+                    "\n".join(f"☐ {p}" for p in item["proofs"]),
+                    own.get("status", {}).get(number, ""),
+                    "",
+                    own.get("due", {}).get(number, ""),
+                    "",
+                ]
+            )
+        doc.grid(TABLE_WIDTHS, rows, line_height=4)
 
 
 COLUMNS = ("indicator", "expects", "evidence", "status", "owner", "due", "where")
