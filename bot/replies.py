@@ -67,13 +67,20 @@ def _conversation(
     if reply.summary:
         said.append(Send(summary_text(record.snapshot)))
     if snapshot.state == RESULT and reply.entered_result:
-        said.extend(Clear(m) for m in dict.fromkeys((pressed, live)) if m is not None)
         ev = evaluation_of(snapshot)
         offer = offer_after_result(
             settings, lang, ev.verdict.value, FollowMeta.from_meta(record.meta), ev.next_audit
         )
         screen = result_view(snapshot)
-        said.append(Show(screen.text, screen.buttons))
+        if pressed is not None and not said:
+            # the result takes the place of the answers it was asked from (the message the
+            # person is looking at): "Modifier mes réponses", /recap and the PDF's annex keep
+            # them, and one edit is one request less than clearing the buttons and sending
+            retire = tuple(m for m in (live,) if m is not None and m != pressed)
+            said.append(Show(screen.text, screen.buttons, edit=pressed, retire=retire))
+        else:
+            said.extend(Clear(m) for m in dict.fromkeys((pressed, live)) if m is not None)
+            said.append(Show(screen.text, screen.buttons))
         if ev.verdict not in UNCONCERNED:
             said.append(Pdf(record.snapshot, pdf_part(record, today), offer))
         elif offer is not None and settings.offer_not_concerned:

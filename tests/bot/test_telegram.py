@@ -391,14 +391,19 @@ async def test_the_result_is_a_short_summary_with_every_detail_one_tap_away(bot:
     await p.say("/start")
     for data in CFA_EVERYTHING_PRESSES:
         await p.press(data)
+    answers = p.api.chat(42)[-1]
+    assert "Vos réponses" in answers.text
     before = len(p.api.chat(42))
     await p.press("result")
+    summary = p.api.messages[(42, answers.message_id)]
+    assert "Vos réponses" not in summary.text, "the answers' message became the result"
     new = p.api.chat(42)[before:]
-    texts = [m for m in new if m.document is None]
-    summary, *after = texts
+    after = [m for m in new if m.document is None]
+    texts = [summary, *after]
     assert all(d.startswith(("remind:", "lead:")) for m in after for d in m.data()), (
-        "one message of result, then only the offer"
+        "the result in place of the answers, then only the offer"
     )
+    assert "back" in summary.data(), "the answers are one tap away"
     assert len(summary.text) <= 1500
     assert sum(len(m.text) for m in texts) < 4096
     assert "Oui\u00a0: la certification Qualiopi est obligatoire" in summary.text
