@@ -19,8 +19,9 @@ from bot.render.glossary import QUESTION_TERMS, SAFE_ANSWERS
 from bot.render.report import build_report, render_result_html
 from flows.advice import Evaluation, evaluate
 from flows.contract import QUESTIONS, canonical
-from flows.flow import CONFIRMED_ANSWERS, MULTI, RESULT, REVIEW, Outcome, progress
+from flows.flow import CONFIRMED_ANSWERS, MULTI, RESULT, REVIEW, Outcome
 from flows.path import offered_options, path_questions
+from flows.progress import progress
 from flows.snapshot import Stored, as_snapshot
 
 MAX_CALLBACK_BYTES = 64

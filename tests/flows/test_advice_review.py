@@ -484,7 +484,8 @@ def test_a_finished_old_questionnaire_keeps_its_result() -> None:
 
 
 def test_progress_counts_the_certified_providers_questions() -> None:
-    from flows.flow import progress, step
+    from flows.flow import step
+    from flows.progress import progress
 
     snapshot = old_snapshot("certified", {k: v for k, v in OLD_ANSWERS.items() if k != "stage"})
     assert progress(snapshot).total == 10  # 8 answered, certified, then stage (assumed "no")

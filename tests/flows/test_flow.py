@@ -24,11 +24,11 @@ from flows.flow import (
     Outcome,
     new_snapshot,
     next_needed,
-    progress,
     prune,
     step,
 )
 from flows.path import is_asked, offered_options, validate
+from flows.progress import progress
 from tests.answers import INDEPENDENT_OPCO
 from tests.strategies import valid_answers
 
