@@ -13,7 +13,7 @@ from hypothesis import given, settings
 
 import messages
 from bot.render.report import build_report, render_result_html, render_result_text
-from flows import advice, rules
+from flows import advice, rules, steps
 from flows.advice import evaluate
 from flows.path import validate
 from tests.strategies import valid_answers
@@ -37,8 +37,9 @@ def test_every_macro_exists_in_both_languages(name: str) -> None:
 
 
 def _codes_in_rules() -> set[str]:
-    """Every finding code flows.rules and flows.advice can emit, read from their source."""
-    trees = [ast.parse(Path(m.__file__).read_text("utf-8")) for m in (rules, advice)]
+    """Every finding code flows.rules, flows.advice and flows.steps can emit, read from their
+    source."""
+    trees = [ast.parse(Path(m.__file__).read_text("utf-8")) for m in (rules, advice, steps)]
     codes = {
         node.args[0].value
         for tree in trees
