@@ -111,7 +111,7 @@ def placed_text(pdf: bytes) -> list[list[tuple[float, float, str]]]:
 
     def visit(text: str, _cm: Any, tm: Any, _font: Any, _size: Any) -> None:
         if text.strip():
-            pages[-1].append((round(tm[4], 1), round(tm[5], 1), text))
+            pages[-1].append((round(tm[4], 1), round(tm[5], 1), text.strip()))
 
     for page in PdfReader(io.BytesIO(pdf)).pages:
         pages.append([])
@@ -183,3 +183,26 @@ def test_a_grid_is_printed_where_fpdf2s_table_prints_it(lang: str) -> None:
     end = next(n for n, page in enumerate(texts) if "Une ligne après" in page)
     assert all(rows[0][0] in page for page in texts[: end + 1]), "the heading on every page"
     assert all("Critère" in page for page in texts[end:])
+
+
+def test_a_heading_is_never_left_alone_at_the_bottom_of_a_page() -> None:
+    """A table starting where its heading would fit but not its first row starts on the next
+    page, as fpdf2's table does."""
+
+    def draw(doc: Document, ours: bool) -> None:
+        doc.para("Au-dessus", size=9)
+        doc.set_font(FONT, "", 9)
+        doc.set_y(doc.page_break_trigger - 9)  # room for the heading's 7 mm, not for a row too
+        rows = [["Indicateur", "Statut"], ["1. Information du public\nsur deux lignes", "fait"]]
+        if ours:
+            doc.grid((200, 61), rows, line_height=5)
+        else:
+            fpdf2_table(doc, (200, 61), rows, 5, "LEFT")
+
+    ours, fpdf2s = two_ways(draw)
+    pages = placed_text(ours)
+    assert pages == placed_text(fpdf2s)
+    assert [{text for _, _, text in page if not text.startswith("Page")} for page in pages] == [
+        {"Au-dessus"},
+        {"Indicateur", "Statut", "1. Information du public", "sur deux lignes", "fait"},
+    ]
