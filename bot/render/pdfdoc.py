@@ -3,9 +3,10 @@ embedded (French accents, typographic apostrophes and the euro sign everywhere),
 headings, paragraphs and tables.
 
 Paragraphs, headings and tables are laid out here, a line at a time (``bot.render.pdftext``
-breaks the lines, ``FPDF.text`` prints each), as fpdf2's ``multi_cell`` and ``table`` would
-place them with the settings used here: about a fifth of their CPU, since those lay a text out
-a character at a time and a table twice."""
+breaks the lines, ``FPDF.text`` prints each), where fpdf2's ``multi_cell`` and ``table`` would
+place them with the settings used here. Those lay a text out a character at a time, and a table
+twice: the widest checklist took 181 ms of CPU with them, 47 ms this way (37 of which any
+document costs: the fonts)."""
 
 from __future__ import annotations
 
