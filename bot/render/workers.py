@@ -1,6 +1,6 @@
 """CPU-heavy work off the bot's event loop and off its core: the PDF in a worker process.
 
-Laying out a checklist PDF costs about 70 ms of CPU; in a thread it would still hold the GIL
+Laying out a checklist PDF costs about 45 ms of CPU; in a thread it would still hold the GIL
 and stall every other chat. Worker processes (spawned, so nothing of the bot's threads or
 connections is inherited; one per core beyond the bot's own, at a lower CPU priority) keep
 their own cache of PDFs per distinct result. A worker ends when the bot does, however it
