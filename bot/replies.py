@@ -76,7 +76,9 @@ def _conversation(
             # the result takes the place of the answers it was asked from (the message the
             # person is looking at): "Modifier mes réponses", /recap and the PDF's annex keep
             # them, and one edit is one request less than clearing the buttons and sending
-            retire = tuple(m for m in (live,) if m is not None and m != pressed)
+            # (should the edit fail and the result come as a new message, the answers' buttons
+            # go: a message the screen ended up in keeps its own)
+            retire = tuple(m for m in dict.fromkeys((pressed, live)) if m is not None)
             said.append(Show(screen.text, screen.buttons, edit=pressed, retire=retire))
         else:
             said.extend(Clear(m) for m in dict.fromkeys((pressed, live)) if m is not None)

@@ -383,6 +383,27 @@ async def test_an_old_keyboard_that_cannot_be_cleared_costs_the_person_nothing(b
     assert any(m.document is not None for m in api.chat(42)), "the PDF came too"
 
 
+async def test_a_result_that_cannot_take_the_answers_place_comes_below_them(bot: Ctx) -> None:
+    """The answers' message cannot be edited any more (deleted, too old): the result comes as
+    a new message, and the answers lose their buttons."""
+    p = person(bot)
+    await p.say("/start")
+    for data in CFA_EVERYTHING_PRESSES:
+        await p.press(data)
+    answers = p.api.chat(42)[-1]
+    p.api.fail_next(
+        "editMessageText", 400, ok=False, error_code=400,
+        description="Bad Request: message can't be edited",
+    )  # fmt: skip
+    await p.press("result")
+    line = "Oui\u00a0: la certification Qualiopi est obligatoire"
+    (result,) = [m for m in p.api.chat(42) if line in m.text]
+    assert result.message_id > answers.message_id, "a new message, below the answers"
+    assert "res:why" in result.data()
+    assert "Vos réponses" in p.api.messages[(42, answers.message_id)].text
+    assert not p.api.messages[(42, answers.message_id)].buttons, "no button left to guess at"
+
+
 async def test_the_result_is_a_short_summary_with_every_detail_one_tap_away(bot: Ctx) -> None:
     """The longest result there is (a CFA doing everything): one summary message under 1,500
     characters, then the PDF; each criterion, the reasons and the next steps open in place."""
