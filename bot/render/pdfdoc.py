@@ -11,6 +11,7 @@ document costs: the fonts)."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,20 @@ FONT = "DejaVu"
 INK = (33, 37, 41)
 MUTED = (105, 110, 118)
 ACCENT = (0, 84, 147)
+
+
+class _GlyphsUnnamed(logging.Filter):
+    """fpdf2 logs which characters its font lacks, and they may be what a person typed (the
+    name or label of a piece of evidence): the line says that some are missing, not which."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "missing the following glyphs" in str(record.msg):
+            record.msg = "a PDF font lacks some characters (drawn as empty boxes; not named)"
+            record.args = ()
+        return True
+
+
+logging.getLogger("fpdf.output").addFilter(_GlyphsUnnamed())
 
 
 class Document(FPDF):

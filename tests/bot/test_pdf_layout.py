@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import random
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -206,3 +207,17 @@ def test_a_heading_is_never_left_alone_at_the_bottom_of_a_page() -> None:
         {"Au-dessus"},
         {"Indicateur", "Statut", "1. Information du public", "sur deux lignes", "fait"},
     ]
+
+
+def test_characters_the_font_lacks_are_not_named_in_the_logs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A name typed in another script (the fonts are cut to Latin) prints as empty boxes, and
+    the log says so without the characters, which may be a person's name."""
+    doc = Document("fr")
+    doc.add_page()
+    doc.para("Attestation de Иванов Пётр, signée 🖊")
+    with caplog.at_level(logging.WARNING):
+        doc.output()
+    assert "lacks some characters" in caplog.text
+    assert not set("ИвановПётр🖊") & set(caplog.text)
