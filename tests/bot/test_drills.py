@@ -243,18 +243,23 @@ async def test_a_flaky_slow_api_every_conversation_finishes_in_order_with_no_dup
 
     rng = random.Random(5)
     streak: Counter[tuple[str, str]] = Counter()
+    lost_sends: list[str] = []  # the chats whose new message lost its answer
 
     def weather(endpoint: str, params: dict[str, Any]) -> tuple[str, float]:
         if endpoint in ("getMe", "setMyCommands"):
             return "ok", 0.0
         roll = rng.random()
         kind = "429" if roll < 0.004 else "502" if roll < 0.08 else "lost" if roll < 0.16 else "ok"
+        if endpoint == "sendMessage" and not lost_sends:
+            kind = "lost"  # whatever the rolls, at least one new message loses its answer
         # Transient means transient: a request (a method, in a chat) never fails three times
         # in a row, so that the bounded retries (three) always get through.
         key = (endpoint, str(params.get("chat_id", params.get("callback_query_id"))))
         streak[key] = streak[key] + 1 if kind != "ok" else 0
         if streak[key] > 2:
             kind, streak[key] = "ok", 0
+        if kind == "lost" and endpoint == "sendMessage":
+            lost_sends.append(key[1])
         return kind, rng.random() * 0.04
 
     api = FakeBotAPI()
