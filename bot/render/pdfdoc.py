@@ -109,10 +109,12 @@ class Document(FPDF):
         align: Sequence[str] = (),
         padding: float = 1,
     ) -> None:
-        """A table in the current font: every border drawn, the first row in bold and at the
-        top of every page the table runs onto, each cell's text wrapped and centred in its row
-        (``align`` per column: ``L`` or ``C``), a row never cut by a page break and the
-        heading never alone at the bottom of a page."""
+        """A table in the current font, as wide as the page between its margins (``widths``
+        are the columns' shares of it, as fpdf2's ``col_widths``): every border drawn, the
+        first row in bold and at the top of every page the table runs onto, each cell's text
+        wrapped and centred in its row (``align`` per column: ``L`` or ``C``), a row never cut
+        by a page break and the heading never alone at the bottom of a page."""
+        widths = [width * self.epw / sum(widths) for width in widths]
         laid = [
             self._row(cells, widths, line_height, padding, bold=index == 0)
             for index, cells in enumerate(rows)
