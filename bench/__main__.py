@@ -93,6 +93,7 @@ def main() -> None:
         raws,
     )
     bench_flow(rng, conversations=max(200, args.samples // 10))
+    bench_journeys(rng, people=max(50, args.samples // 200))
     bench_assessment(rng, people=max(50, args.samples // 200))
     bench_dossier(rng)
     bench_pdf(rng)
@@ -251,6 +252,59 @@ def _at_result(rng: random.Random) -> dict[str, Any]:
         ev = evaluation_of(snapshot)
         if ev.verdict in CERTIFICATION_PATH and ev.indicators and not ev.mission_checklist:
             return snapshot
+
+
+def bench_journeys(rng: random.Random, people: int) -> None:
+    """The bot's CPU per update over whole questionnaires (``/start``, then every press of
+    random answers) through a real Application and the fake Bot API: on SQLite, and on
+    PostgreSQL too when ``BENCH_POSTGRES_URL`` names a database (the conversations are added
+    to it, under chat ids no person has)."""
+    import asyncio
+    import os
+
+    from tests.answers import presses
+
+    journeys = [[p for p in presses(random_answers(rng)) if p != "result"] for _ in range(people)]
+    sqlite = asyncio.run(_journeys_cpu(journeys, None))
+    updates = sum(len(j) + 1 for j in journeys)
+    label = "whole questionnaires, CPU per update, SQLite"
+    print(f"{label:<44} {sqlite * 1000:8.3f} ms   ({updates} updates, {people} people)")
+    url = os.environ.get("BENCH_POSTGRES_URL")
+    if url:
+        postgres = asyncio.run(_journeys_cpu(journeys, url))
+        label = "the same on PostgreSQL (the bot's CPU only)"
+        print(f"{label:<44} {postgres * 1000:8.3f} ms   ({postgres / sqlite:.2f}× SQLite)")
+
+
+WARM_UP = 10
+"""Journeys run before the clock starts (the first ones compile templates and fill caches)."""
+
+
+async def _journeys_cpu(journeys: list[list[str]], url: str | None) -> float:
+    """Seconds of this process's CPU per update for these journeys, one person after another."""
+    import tempfile
+    from pathlib import Path
+
+    from bot.storage.postgres import PostgresStore
+    from tests.bot.fakes import FakeBotAPI, Person, make_app
+
+    first_chat = 2**53 + time.time_ns() // 1000 % 10**12  # Telegram's ids are under 2**52
+    with tempfile.TemporaryDirectory() as folder:
+        api = FakeBotAPI()
+        app, store = make_app(Path(folder), api, PostgresStore(url) if url else None)
+        async with app:
+            start, updates = time.process_time(), 0
+            for n, presses_ in enumerate([*journeys[:WARM_UP], *journeys]):
+                if n == WARM_UP:  # templates compiled, caches filled: from here it counts
+                    start, updates = time.process_time(), 0
+                person = Person(app, api, first_chat + n)
+                await person.say("/start")
+                for data in presses_:
+                    await person.press(data)
+                updates += 1 + len(presses_)
+            spent = time.process_time() - start
+        await store.close()
+    return spent / updates
 
 
 def bench_assessment(rng: random.Random, people: int) -> None:
