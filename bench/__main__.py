@@ -265,13 +265,12 @@ def bench_journeys(rng: random.Random, people: int) -> None:
     from tests.answers import presses
 
     journeys = [[p for p in presses(random_answers(rng)) if p != "result"] for _ in range(people)]
-    sqlite = asyncio.run(_journeys_cpu(journeys, None))
-    updates = sum(len(j) + 1 for j in journeys)
+    sqlite, updates = asyncio.run(_journeys_cpu(journeys, None))
     label = "whole questionnaires, CPU per update, SQLite"
     print(f"{label:<44} {sqlite * 1000:8.3f} ms   ({updates} updates, {people} people)")
     url = os.environ.get("BENCH_POSTGRES_URL")
     if url:
-        postgres = asyncio.run(_journeys_cpu(journeys, url))
+        postgres, _ = asyncio.run(_journeys_cpu(journeys, url))
         label = "the same on PostgreSQL (the bot's CPU only)"
         print(f"{label:<44} {postgres * 1000:8.3f} ms   ({postgres / sqlite:.2f}× SQLite)")
 
@@ -280,8 +279,9 @@ WARM_UP = 10
 """Journeys run before the clock starts (the first ones compile templates and fill caches)."""
 
 
-async def _journeys_cpu(journeys: list[list[str]], url: str | None) -> float:
-    """Seconds of this process's CPU per update for these journeys, one person after another."""
+async def _journeys_cpu(journeys: list[list[str]], url: str | None) -> tuple[float, int]:
+    """Seconds of this process's CPU per update for these journeys, one person after another,
+    and how many updates were counted."""
     import tempfile
     from pathlib import Path
 
@@ -304,7 +304,7 @@ async def _journeys_cpu(journeys: list[list[str]], url: str | None) -> float:
                 updates += 1 + len(presses_)
             spent = time.process_time() - start
         await store.close()
-    return spent / updates
+    return spent / updates, updates
 
 
 def bench_assessment(rng: random.Random, people: int) -> None:

@@ -72,16 +72,16 @@ def _conversation(
             settings, lang, ev.verdict.value, FollowMeta.from_meta(record.meta), ev.next_audit
         )
         screen = result_view(snapshot)
+        shown_before = tuple(m for m in dict.fromkeys((pressed, live)) if m is not None)
         if pressed is not None and not said:
             # the result takes the place of the answers it was asked from (the message the
             # person is looking at): "Modifier mes réponses", /recap and the PDF's annex keep
             # them, and one edit is one request less than clearing the buttons and sending
             # (should the edit fail and the result come as a new message, the answers' buttons
             # go: a message the screen ended up in keeps its own)
-            retire = tuple(m for m in dict.fromkeys((pressed, live)) if m is not None)
-            said.append(Show(screen.text, screen.buttons, edit=pressed, retire=retire))
+            said.append(Show(screen.text, screen.buttons, edit=pressed, retire=shown_before))
         else:
-            said.extend(Clear(m) for m in dict.fromkeys((pressed, live)) if m is not None)
+            said.extend(Clear(m) for m in shown_before)
             said.append(Show(screen.text, screen.buttons))
         if ev.verdict not in UNCONCERNED:
             said.append(Pdf(record.snapshot, pdf_part(record, today), offer))
