@@ -23,8 +23,14 @@ from flows.edges import RESULT
 
 
 def load_record(db: Db, chat_id: int) -> Record:
-    """The chat's stored record. On PostgreSQL its three reads go to the server together (one
-    round trip in a pipelined step), the evidence included even when it is not needed."""
+    """The chat's stored record."""
+    return query_record(db, chat_id)()
+
+
+def query_record(db: Db, chat_id: int) -> Callable[[], Record]:
+    """Sends the reads of the chat's record; returns how to build it from their results. On
+    PostgreSQL the three reads go to the server together (one round trip in a pipelined step),
+    the evidence included even when it is not needed."""
     row_cursor = db.execute(
         "SELECT snapshot, live_message_id, source, last_update_id, meta"
         " FROM conversations WHERE chat_id = ?",
@@ -34,18 +40,22 @@ def load_record(db: Db, chat_id: int) -> Record:
         "SELECT indicator, status FROM assessments WHERE chat_id = ?", (chat_id,)
     )
     evidence_cursor = evidence_query(db, chat_id) if db.postgres else None
-    row = row_cursor.fetchone()
-    statuses = {int(r[0]): str(r[1]) for r in status_cursor.fetchall()}
-    if row is None:
-        return Record(statuses=statuses)
-    snapshot = parse_json(row[0])
-    # the dossier de preuves is read and shown only at a result (SQLite: no query on the
-    # other steps)
-    evidence: tuple[Evidence, ...] = ()
-    if isinstance(snapshot, dict) and snapshot.get("state") == RESULT:
-        evidence = listed_evidence(evidence_cursor or evidence_query(db, chat_id))
-    meta = parse_json(row[4]) or {}
-    return Record(snapshot, row[1], row[2], row[3], meta, statuses, evidence)
+
+    def built() -> Record:
+        row = row_cursor.fetchone()
+        statuses = {int(r[0]): str(r[1]) for r in status_cursor.fetchall()}
+        if row is None:
+            return Record(statuses=statuses)
+        snapshot = parse_json(row[0])
+        # the dossier de preuves is read and shown only at a result (SQLite: no query on the
+        # other steps)
+        evidence: tuple[Evidence, ...] = ()
+        if isinstance(snapshot, dict) and snapshot.get("state") == RESULT:
+            evidence = listed_evidence(evidence_cursor or evidence_query(db, chat_id))
+        meta = parse_json(row[4]) or {}
+        return Record(snapshot, row[1], row[2], row[3], meta, statuses, evidence)
+
+    return built
 
 
 def load_statuses(db: Db, chat_id: int) -> dict[int, str]:
@@ -156,6 +166,25 @@ def hold_owed(
         "UPDATE outbox SET claimed_until = ? WHERE id = ?", [(until, r[0]) for r in rows]
     )
     return lambda: _owed(rows)
+
+
+def write_said(
+    db: Db,
+    chat_id: int,
+    owed: Sequence[int],
+    *,
+    live: int | None,
+    set_live: bool,
+    unsaid: Sequence[int],
+) -> None:
+    """Deletes the owed replies said, lets go of those left unsaid, and records the live
+    message (inside the caller's transaction)."""
+    db.executemany("DELETE FROM outbox WHERE id = ?", [(n,) for n in owed])
+    db.executemany("UPDATE outbox SET claimed_until = NULL WHERE id = ?", [(n,) for n in unsaid])
+    if set_live:
+        db.execute(
+            "UPDATE conversations SET live_message_id = ? WHERE chat_id = ?", (live, chat_id)
+        )
 
 
 def _owed(rows: Sequence[Sequence[Any]]) -> list[Owed]:

@@ -18,7 +18,7 @@ from bot.storage.records import (
     Owed,
     Record,
 )
-from bot.storage.rows import apply_change, hold_owed, load_record, parse_json
+from bot.storage.rows import apply_change, hold_owed, load_record, parse_json, write_said
 from bot.storage.schema import MIGRATIONS, check_current, migrate
 
 T = TypeVar("T")
@@ -109,19 +109,34 @@ class SQLStore(JobQueries):
         decide: Callable[[Record], tuple[Change | None, T]],
         lease: dt.timedelta | None,
     ) -> tuple[T, list[Owed]]:
-        read_owed: Callable[[], list[Owed]] = list
         with db.pipelined():  # PostgreSQL: two round trips, the reads and the commit
             db.lock_chat(chat_id)
             record = load_record(db, chat_id)
-            if is_handled(record, update_id):
-                raise DuplicateUpdate(update_id)
-            change, result = decide(record)
-            if change is not None:
-                saved = handled(change.record, record, update_id)
-                apply_change(db, chat_id, replace(change, record=saved), record)
-            if lease is not None:
-                read_owed = hold_owed(db, chat_id, self.now(), lease)
+            result, read_owed = self._decided(db, chat_id, update_id, record, decide, lease=lease)
         return result, read_owed()
+
+    def _decided(
+        self,
+        db: Db,
+        chat_id: int,
+        update_id: int,
+        record: Record,
+        decide: Callable[[Record], tuple[Change | None, T]],
+        *,
+        lease: dt.timedelta | None,
+    ) -> tuple[T, Callable[[], list[Owed]]]:
+        """Decides the step on the record it read and writes what it changes through ``db``
+        (inside the step's transaction, the chat locked); returns the result and how to read
+        the owed replies held once the transaction is over."""
+        if is_handled(record, update_id):
+            raise DuplicateUpdate(update_id)
+        change, result = decide(record)
+        if change is not None:
+            saved = handled(change.record, record, update_id)
+            apply_change(db, chat_id, replace(change, record=saved), record)
+        if lease is None:
+            return result, list
+        return result, hold_owed(db, chat_id, self.now(), lease)
 
     async def said(
         self,
@@ -136,15 +151,7 @@ class SQLStore(JobQueries):
 
         def work(db: Db) -> None:
             with db.pipelined():  # PostgreSQL: one round trip
-                db.executemany("DELETE FROM outbox WHERE id = ?", [(n,) for n in owed])
-                db.executemany(
-                    "UPDATE outbox SET claimed_until = NULL WHERE id = ?", [(n,) for n in unsaid]
-                )
-                if set_live:
-                    db.execute(
-                        "UPDATE conversations SET live_message_id = ? WHERE chat_id = ?",
-                        (live, chat_id),
-                    )
+                write_said(db, chat_id, owed, live=live, set_live=set_live, unsaid=unsaid)
 
         if owed or set_live or unsaid:
             await self._run(work)

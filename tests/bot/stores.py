@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from bot.storage import Completed, Record, Reminder, SQLStore, Tally
@@ -83,15 +84,18 @@ class PostgresStore(Inspectable, ProductPostgresStore):
 class Traced(PostgresStore):
     """The PostgreSQL store, counting the round trips of each piece of work it runs (from
     libpq's own trace of the protocol: a round trip is the client sending, then waiting for
-    what the server answers)."""
+    what the server answers), and noting which thread ran it."""
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
         self.trips: list[int] = []
+        self.threads: list[str] = []
 
     async def _run(self, work: Callable[[Db], T]) -> T:
         def traced(db: Db) -> T:
             import psycopg
+
+            self.threads.append(threading.current_thread().name)
 
             with tempfile.TemporaryFile("w+") as trace:
                 db.conn.pgconn.trace(trace.fileno())
@@ -104,6 +108,24 @@ class Traced(PostgresStore):
                     self.trips.append(round_trips(trace.read()))
 
         return await super()._run(traced)
+
+    async def _run_async(self, work: Callable[[Any], Awaitable[T]]) -> T:
+        async def traced(conn: Any) -> T:
+            import psycopg
+
+            self.threads.append(threading.current_thread().name)
+
+            with tempfile.TemporaryFile("w+") as trace:
+                conn.pgconn.trace(trace.fileno())
+                conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+                try:
+                    return await work(conn)
+                finally:
+                    conn.pgconn.untrace()
+                    trace.seek(0)
+                    self.trips.append(round_trips(trace.read()))
+
+        return await super()._run_async(traced)
 
 
 def round_trips(trace: str) -> int:

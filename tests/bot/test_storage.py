@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,28 @@ async def test_update_applies_once_per_update_id(store: SQLStore) -> None:
     assert await store.update(1, 11, decide) == 3, "an older update arriving late is not lost"
     with pytest.raises(DuplicateUpdate):
         await store.update(1, 11, decide)
+
+
+async def test_a_step_whose_decision_fails_writes_nothing_and_the_next_one_works(
+    store: SQLStore,
+) -> None:
+    """A decision that raises (after the reads, inside the transaction) leaves the chat as it
+    was, its owed replies untouched, and the connection fit for the next step."""
+    lease = dt.timedelta(seconds=30)
+
+    def says(record: Record) -> tuple[Change, None]:
+        return Change(Record(None, None, None, 1, {"n": 1}), says=({"kind": "x"},)), None
+
+    def fails(record: Record) -> tuple[Change, None]:
+        raise ValueError("a bug in the decision")
+
+    await store.update(5, 1, says)  # an owed reply nobody holds yet
+    for _ in range(3):  # more than once: every pooled connection comes back clean
+        with pytest.raises(ValueError, match="a bug"):
+            await store.step(5, 2, fails, lease)
+    assert (await store.load(5)).meta["n"] == 1
+    _, owed = await store.step(5, 3, lambda r: (None, None), lease)
+    assert [action for _, action in owed] == [{"kind": "x"}], "still owed, and held now"
 
 
 async def test_concurrent_steps_of_one_chat_never_interleave(
@@ -271,11 +294,14 @@ async def test_evidence_is_kept_in_chunks_and_erased_with_the_person(store: SQLS
     assert await store.evidence_files(8) == []
 
 
-async def test_a_tap_on_postgresql_costs_three_round_trips(tmp_path: Path) -> None:
+async def test_a_tap_on_postgresql_costs_three_round_trips_on_the_event_loop(
+    tmp_path: Path,
+) -> None:
     """A step is two round trips (its reads, then its writes with the commit), the reply's
     bookkeeping one, and so is each later write (the PDF sent). Counted in libpq's trace while
     a person goes through the questionnaire, the result (evidence read) and the
-    self-assessment."""
+    self-assessment. The step and the reply's bookkeeping run in the event loop's thread (no
+    hand-off to a worker thread)."""
     from tests.answers import presses
     from tests.bot.conftest import POSTGRES_URL, reset_postgres
     from tests.bot.fakes import Person
@@ -288,6 +314,7 @@ async def test_a_tap_on_postgresql_costs_three_round_trips(tmp_path: Path) -> No
     api = FakeBotAPI()
     app, _ = make_app(tmp_path, api, store)
     per_tap: list[list[int]] = []
+    loop_thread = threading.current_thread().name
     async with app:
         person = Person(app, api, 42)
         await person.say("/start")
@@ -298,8 +325,10 @@ async def test_a_tap_on_postgresql_costs_three_round_trips(tmp_path: Path) -> No
         taps = [*presses(answers), "chk:start"]
         for data in taps:
             store.trips.clear()
+            store.threads.clear()
             await person.press(data)
             per_tap.append(list(store.trips))
+            assert store.threads[:2] == [loop_thread] * 2, (data, store.threads)
         live = person.live()
         store.trips.clear()
         await person.press(next(d for d in live.data() if d.endswith(":done")), live.message_id)
