@@ -265,26 +265,32 @@ def bench_journeys(rng: random.Random, people: int) -> None:
     from tests.answers import presses
 
     journeys = [[p for p in presses(random_answers(rng)) if p != "result"] for _ in range(people)]
-    sqlite, updates = asyncio.run(_journeys_cpu(journeys, None))
+    sqlite, _, updates = asyncio.run(_journeys_cpu(journeys, None))
     label = "whole questionnaires, CPU per update, SQLite"
     print(f"{label:<44} {sqlite * 1000:8.3f} ms   ({updates} updates, {people} people)")
     url = os.environ.get("BENCH_POSTGRES_URL")
     if url:
-        postgres, _ = asyncio.run(_journeys_cpu(journeys, url))
-        label = "the same on PostgreSQL (the bot's CPU only)"
+        postgres, server, _ = asyncio.run(_journeys_cpu(journeys, url))
+        label = "the same on PostgreSQL, the bot's CPU"
         print(f"{label:<44} {postgres * 1000:8.3f} ms   ({postgres / sqlite:.2f}× SQLite)")
+        if server:  # the server runs here: its processes' CPU is counted too
+            label = "  with the server's (bot + server)"
+            both = postgres + server
+            print(f"{label:<44} {both * 1000:8.3f} ms   ({both / sqlite:.2f}× SQLite)")
 
 
 WARM_UP = 10
 """Journeys run before the clock starts (the first ones compile templates and fill caches)."""
 
 
-async def _journeys_cpu(journeys: list[list[str]], url: str | None) -> tuple[float, int]:
+async def _journeys_cpu(journeys: list[list[str]], url: str | None) -> tuple[float, float, int]:
     """Seconds of this process's CPU per update for these journeys, one person after another,
-    and how many updates were counted."""
+    of a PostgreSQL server's on this machine (0 if none is seen), and how many updates were
+    counted."""
     import tempfile
     from pathlib import Path
 
+    from bench.load import server_cpu_seconds
     from bot.storage.postgres import PostgresStore
     from tests.bot.fakes import FakeBotAPI, Person, make_app
 
@@ -293,18 +299,19 @@ async def _journeys_cpu(journeys: list[list[str]], url: str | None) -> tuple[flo
         api = FakeBotAPI()
         app, store = make_app(Path(folder), api, PostgresStore(url) if url else None)
         async with app:
-            start, updates = time.process_time(), 0
+            start, server, updates = time.process_time(), 0.0, 0
             for n, presses_ in enumerate([*journeys[:WARM_UP], *journeys]):
                 if n == WARM_UP:  # templates compiled, caches filled: from here it counts
-                    start, updates = time.process_time(), 0
+                    start, server, updates = time.process_time(), server_cpu_seconds(), 0
                 person = Person(app, api, first_chat + n)
                 await person.say("/start")
                 for data in presses_:
                     await person.press(data)
                 updates += 1 + len(presses_)
             spent = time.process_time() - start
+            served = server_cpu_seconds() - server if url else 0.0
         await store.close()
-    return spent / updates, updates
+    return spent / updates, served / updates, updates
 
 
 def bench_assessment(rng: random.Random, people: int) -> None:
