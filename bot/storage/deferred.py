@@ -48,6 +48,12 @@ class Deferred(Db):
         if rows:
             self._kept.append((self._sql(sql), list(rows), None))
 
+    def alone(self) -> bool:
+        """Whether what is kept is one statement (atomic by itself: no transaction needed)."""
+        return len(self._kept) == 1 and (
+            self._kept[0][2] is not None or len(self._kept[0][1]) == 1
+        )
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         yield
@@ -55,7 +61,8 @@ class Deferred(Db):
     pipelined = transaction
 
     async def send(self, conn: Any) -> None:
-        """Queues every kept statement on ``conn`` (an ``AsyncConnection`` in pipeline mode)."""
+        """Queues every kept statement on ``conn`` (an ``AsyncConnection``; in pipeline mode,
+        nothing waits for the server)."""
         kept, self._kept = self._kept, []
         for sql, params, pending in kept:
             if pending is None:

@@ -175,11 +175,14 @@ class PostgresStore(SQLStore):
         unsaid: Sequence[int] = (),
     ) -> None:
         """Deletes the owed replies said, and records the live message (``Store.said``), on
-        the event loop: one round trip."""
+        the event loop: one round trip (one statement, or a transaction of several)."""
 
         async def work(conn: Any) -> None:
             writes = Deferred(self.now)
             write_said(writes, chat_id, owed, live=live, set_live=set_live, unsaid=unsaid)
+            if writes.alone():  # most often: one reply said, nothing else
+                await writes.send(conn)
+                return
             async with _transaction(conn):
                 await writes.send(conn)
 
