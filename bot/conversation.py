@@ -51,6 +51,7 @@ class Reply:
         "explain",
         "hint",
         "intro",
+        "left_result",
         "note",
         "summary",
         "toast",
@@ -70,6 +71,8 @@ class Reply:
         """A short line said instead of the screen (the screen above is still current)."""
         self.view: tuple[str, int] | None = None
         """A screen of the result to show in place (``res:`` buttons)."""
+        self.left_result: dict[str, Any] | None = None
+        """The result the step left (its snapshot): its message keeps what it said."""
 
 
 def decide_questionnaire(
@@ -88,6 +91,8 @@ def decide_questionnaire(
     snapshot = resume(stored) if stored is not None and is_snapshot(stored) else None
     reply = Reply()
     after, source = _apply(snapshot, record, event, lang, reply, today=today)
+    if snapshot is not None and snapshot["state"] == RESULT and after["state"] != RESULT:
+        reply.left_result = snapshot
     meta, tallies, completed = track_step(chat_id, snapshot, after, record, source, now=now)
     entered = after["state"] == RESULT and reply.entered_result
     # A result that concerns no indicator ("not concerned") has no checklist to print.

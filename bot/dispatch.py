@@ -16,6 +16,7 @@ import messages
 from bot.assessment import accepts as assessment_accepts
 from bot.assessment import decide_assessment
 from bot.chat.assess import on_indicator
+from bot.chat.meta import live_shows, showing
 from bot.config import Settings
 from bot.consultancy.followup import FollowUp
 from bot.conversation import decide_questionnaire, switch_language
@@ -23,7 +24,7 @@ from bot.events import Event, Upload
 from bot.evidence import DEFAULT_LIMITS, Limits, decide_evidence
 from bot.evidence import accepts as evidence_accepts
 from bot.outbox import Rows
-from bot.plan import Plan, to_json
+from bot.plan import Plan, Show, to_json
 from bot.replies import plan_assessment, plan_evidence, plan_questionnaire
 from bot.storage import Change, Record
 
@@ -71,7 +72,17 @@ def decide(
         change = replace(change, says=says)
     elif says:
         change = Change(record, says=says)
-    return change, plan
+    return _remember_live(change, plan), plan
+
+
+def _remember_live(change: Change | None, plan: Plan) -> Change | None:
+    """Records in the chat's meta what its live message shows after this plan (``Show.shows``
+    of the last screen made live), for the steps that will retire it."""
+    shows = next((a.shows for a in reversed(plan.actions) if isinstance(a, Show) and a.live), None)
+    if change is None or shows is None or live_shows(change.record.meta) == shows:
+        return change
+    meta = showing(change.record.meta, shows)
+    return replace(change, record=replace(change.record, meta=meta))
 
 
 def dispatch(

@@ -49,13 +49,16 @@ class Send:
 class Show:
     """A screen: edited in place of message ``edit``, else sent as a new message. ``live``:
     it becomes the message the next answer is read from. ``retire``: older messages whose
-    buttons go, unless one of them is the message the screen ended up in."""
+    buttons go, unless one of them is the message the screen ended up in. ``shows``: what
+    the screen is (``Screen.kind``), remembered while it is the live message."""
 
     text: str
     buttons: Rows = ()
     edit: int | None = None
     live: bool = True
     retire: tuple[int, ...] = ()
+    shows: str = ""
+    """What the screen is (``Screen.kind``), for the steps after it."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "text", messages.safe(self.text))
@@ -64,10 +67,16 @@ class Show:
 @dataclass(frozen=True, slots=True)
 class Clear:
     """Removes the buttons of an older message, all but the rows ``buttons`` (an offer keeps
-    the rows of the features not used yet)."""
+    the rows of the features not used yet); with ``text``, the message now reads that (a
+    result left keeps what it said, not the hint about its buttons)."""
 
     message_id: int
     buttons: Rows = ()
+    text: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.text is not None:
+            object.__setattr__(self, "text", messages.safe(self.text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +182,7 @@ def from_json(data: Mapping[str, Any]) -> Action:
                 value["ask_contact"],
                 bool(value["clear_keyboard"]),
             )
-        elif f.name == "text":
+        elif f.name == "text" and value is not None:
             value = Markup(value)  # escaped when it was written
         elif f.name == "retire":
             value = tuple(int(m) for m in value)

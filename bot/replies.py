@@ -9,11 +9,13 @@ message, followed in the background by its PDF and the consultancy's offer.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 
 import messages
 from bot.assessment import AssessReply
 from bot.chat.assess import pdf_part, screen_data
-from bot.chat.meta import FollowMeta
+from bot.chat.meta import FollowMeta, live_shows
 from bot.config import Settings
 from bot.consultancy.offer import brand_buttons, brand_text, offer_after_result
 from bot.conversation import Reply, summary_text
@@ -22,7 +24,7 @@ from bot.plan import Action, Clear, Dossier, Pdf, Plan, Send, Show
 from bot.render.assessment import indicator_screen, said_buttons, said_text, summary_screen
 from bot.render.evidence import evidence_list, evidence_said, evidence_screen
 from bot.render.glossary import explanation
-from bot.render.result_views import result_view
+from bot.render.result_views import SUMMARY, left_result, result_view
 from bot.render.screens import Button, evaluation_of, screen_for
 from bot.storage import Record
 from flows.flow import RESULT
@@ -79,10 +81,18 @@ def _conversation(
             # them, and one edit is one request less than clearing the buttons and sending
             # (should the edit fail and the result come as a new message, the answers' buttons
             # go: a message the screen ended up in keeps its own)
-            said.append(Show(screen.text, screen.buttons, edit=pressed, retire=shown_before))
+            said.append(
+                Show(
+                    screen.text,
+                    screen.buttons,
+                    edit=pressed,
+                    retire=shown_before,
+                    shows=screen.kind,
+                )
+            )
         else:
             said.extend(Clear(m) for m in shown_before)
-            said.append(Show(screen.text, screen.buttons))
+            said.append(Show(screen.text, screen.buttons, shows=screen.kind))
         if ev.verdict not in UNCONCERNED:
             said.append(Pdf(record.snapshot, pdf_part(record, today), offer))
         elif offer is not None and settings.offer_not_concerned:
@@ -94,13 +104,34 @@ def _conversation(
         screen = screen_for(snapshot, reply.hint)
     older: tuple[int, ...] = (live,) if live is not None else ()
     if reply.edit and pressed is not None:
-        said.append(Show(screen.text, screen.buttons, edit=pressed, retire=older))
+        said.append(
+            Show(screen.text, screen.buttons, edit=pressed, retire=older, shows=screen.kind)
+        )
         return said
+    result = reply.left_result or record.snapshot
     if pressed is not None:
-        said.append(Clear(pressed))
+        cleared, left = _retiring(record, (pressed,), result)
+        said.extend([*(Clear(m) for m in cleared), *left])
         older = tuple(m for m in older if m != pressed)
-    said.append(Show(screen.text, screen.buttons, retire=older))
-    return said
+    older, left = _retiring(record, older, result)
+    return [*said, Show(screen.text, screen.buttons, retire=older, shows=screen.kind), *left]
+
+
+def _retiring(
+    record: Record, older: tuple[int, ...], result: Mapping[str, Any] | None
+) -> tuple[tuple[int, ...], list[Action]]:
+    """Splits messages whose buttons go: when one is the live message showing the summary of
+    ``result``, it keeps what it said, without the line about its buttons (one edit, as
+    clearing its buttons would be); the others are returned to be cleared."""
+    live = record.live_message_id
+    if (
+        live not in older
+        or live_shows(record.meta) != SUMMARY
+        or result is None
+        or as_snapshot(result).state != RESULT
+    ):
+        return older, []
+    return tuple(m for m in older if m != live), [Clear(live, text=left_result(result))]
 
 
 def _beside_result(record: Record, reply: Reply, pressed: int | None) -> list[Action]:
@@ -119,7 +150,7 @@ def _beside_result(record: Record, reply: Reply, pressed: int | None) -> list[Ac
     shown = pressed if pressed is not None else record.live_message_id
     if shown is not None:
         screen = result_view(snapshot)
-        said.append(Show(screen.text, screen.buttons, edit=shown))
+        said.append(Show(screen.text, screen.buttons, edit=shown, shows=screen.kind))
     note = messages.call(lang, "bot", "language_switched", at_result=shown is not None)
     return [*said, Send(note, (again,))]
 
@@ -147,9 +178,10 @@ def plan_assessment(
         screen = indicator_screen(snapshot, record.statuses, int(reply.screen), attached)
     edit = pressed if reply.edit else None
     live = record.live_message_id
-    older = (live,) if reply.retire and edit is None and live is not None else ()
-    said.append(Show(screen.text, screen.buttons, edit=edit, retire=older))
-    return tuple(said)
+    older: tuple[int, ...] = (live,) if reply.retire and edit is None and live is not None else ()
+    older, left = _retiring(record, older, snapshot)
+    said.append(Show(screen.text, screen.buttons, edit=edit, retire=older, shows=screen.kind))
+    return (*said, *left)
 
 
 def plan_evidence(record: Record, reply: EvidenceReply, pressed: int | None) -> tuple[Action, ...]:
@@ -176,6 +208,7 @@ def plan_evidence(record: Record, reply: EvidenceReply, pressed: int | None) -> 
         )
     edit = pressed if reply.edit else None
     live = record.live_message_id
-    older = (live,) if edit is None and live is not None else ()
-    said.append(Show(screen.text, screen.buttons, edit=edit, retire=older))
-    return tuple(said)
+    older: tuple[int, ...] = (live,) if edit is None and live is not None else ()
+    older, left = _retiring(record, older, snapshot)
+    said.append(Show(screen.text, screen.buttons, edit=edit, retire=older, shows=screen.kind))
+    return (*said, *left)

@@ -1,7 +1,8 @@
 """The parts of a chat's stored ``meta`` that the funnel and the follow-ups own, as types.
 
-``meta`` is one JSON object per chat, shared by three owners: the storage (the ids of the last
-updates handled), the funnel (``FunnelMeta``) and the follow-ups (``FollowMeta``). Each part
+``meta`` is one JSON object per chat, shared by four owners: the storage (the ids of the last
+updates handled), the funnel (``FunnelMeta``), the follow-ups (``FollowMeta``) and the
+dispatcher (what the live message shows, ``LIVE_SHOWS``). Each part
 reads its own keys and writes back only the keys it holds or has set, where they stood, so
 the stored JSON is the same as when these were plain dictionaries (tests/golden/meta.json).
 """
@@ -15,6 +16,23 @@ from typing import Any, Self
 
 FOLLOW_KEYS = ("lead", "lead_declined", "lead_draft", "reminder")
 FUNNEL_KEYS = ("started_at", "visited", "furthest", "completed")
+
+
+LIVE_SHOWS = "live_shows"
+"""What the chat's live message shows, when a later step needs to know it (``result``: the
+result's summary); absent for any other screen. ``bot.dispatch`` writes it from each step's
+plan."""
+
+
+def live_shows(meta: Mapping[str, Any]) -> str:
+    """What the live message shows ("" when it is nothing a step asks about)."""
+    return str(meta.get(LIVE_SHOWS) or "")
+
+
+def showing(meta: Mapping[str, Any], shows: str) -> dict[str, Any]:
+    """Returns ``meta`` recording that the live message now shows ``shows``."""
+    out = {k: v for k, v in meta.items() if k != LIVE_SHOWS}
+    return {**out, LIVE_SHOWS: shows} if shows else out
 
 
 def _written(meta: Mapping[str, Any], keys: tuple[str, ...]) -> tuple[str, ...]:

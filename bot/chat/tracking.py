@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bot.chat.meta import FunnelMeta
+from bot.chat.meta import LIVE_SHOWS, FunnelMeta
 from bot.storage import Tally
 from flows.contract import QUESTIONS
 from flows.flow import RESULT
@@ -41,8 +41,9 @@ def track(
     if restarted or funnel.started_at is None:
         if funnel.furthest and not funnel.completed:
             tallies.append(Tally("stopped", funnel.furthest, src, -1))
-        # A declined contact offer stays declined: the person said no to being contacted.
-        meta = {k: v for k, v in meta.items() if k == "lead_declined"}
+        # A declined contact offer stays declined: the person said no to being contacted. The
+        # live message is the same one until this step's plan shows another.
+        meta = {k: v for k, v in meta.items() if k in ("lead_declined", LIVE_SHOWS)}
         funnel = FunnelMeta.new_run(now)
         tallies.append(Tally("started", "", src))
     if state in QUESTIONS and state not in funnel.visited and not funnel.completed:

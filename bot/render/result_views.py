@@ -52,8 +52,9 @@ def _assumed(snapshot: Snapshot) -> list[dict[str, str]]:
     ]
 
 
-def _summary_html(report: dict[str, Any], lang: str) -> str:
-    """The summary, shortened until it fits: fewer reasons, then first sentences only."""
+def _summary_html(report: dict[str, Any], lang: str, hint: bool = True) -> str:
+    """The summary, shortened until it fits: fewer reasons, then first sentences only;
+    without ``hint``, the line about its buttons is left out."""
     reasons = sorted(report["reasons"], key=lambda x: x["uncertain"])[:TOP_REASONS]
     action = next((x for x in report["next_steps"] if not x["uncertain"]), None)
     major = sum(1 for i in report["checklist"] if i["major_only"])
@@ -72,7 +73,9 @@ def _summary_html(report: dict[str, Any], lang: str) -> str:
             call("summary_caveat")
             if report["referential_reported_only"] and report["checklist"]
             else "",
-            call("summary_hint") if report["checklist"] else call("summary_hint_none"),
+            (call("summary_hint") if report["checklist"] else call("summary_hint_none"))
+            if hint
+            else "",
         ]
         return messages.join("\n\n", (b for b in blocks if b))
 
@@ -145,6 +148,19 @@ def _summary_buttons(report: dict[str, Any], lang: str) -> tuple[tuple[Button, .
     return (*rows, *result_buttons(lang))
 
 
+SUMMARY = "result"
+"""The ``kind`` of the result's summary screen."""
+
+
+def left_result(stored: Stored) -> str:
+    """The summary of a result the person has left, as its message keeps it once its buttons
+    are gone: what it said, without the line about the buttons."""
+    snapshot = as_snapshot(stored)
+    ev = evaluation_of(snapshot)
+    report = {**build_report(ev, snapshot.lang), "day": ev.date, "assumed": _assumed(snapshot)}
+    return _summary_html(report, snapshot.lang, hint=False)
+
+
 def result_view(stored: Stored, view: str = "summary", page: int = 0) -> Screen:
     """Returns one screen of the result; an unknown view or page gives the summary."""
     snapshot = as_snapshot(stored)
@@ -152,11 +168,8 @@ def result_view(stored: Stored, view: str = "summary", page: int = 0) -> Screen:
     ev = evaluation_of(snapshot)
     report = {**build_report(ev, lang), "day": ev.date, "assumed": _assumed(snapshot)}
     html = _view_html(report, lang, view) if view != "summary" else None
-    if html is None:
-        return Screen(_summary_html(report, lang), _summary_buttons(report, lang))
-    pages = messages.split_html(html)
-    if page >= len(pages):
-        return Screen(_summary_html(report, lang), _summary_buttons(report, lang))
+    if html is None or page >= len(pages := messages.split_html(html)):
+        return Screen(_summary_html(report, lang), _summary_buttons(report, lang), kind=SUMMARY)
     row = [_button(lang, "summary_button", "res:summary")]
     if page + 1 < min(len(pages), MAX_PAGES):
         row.append(_button(lang, "more_button", f"res:{view}:{page + 1}"))

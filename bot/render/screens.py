@@ -45,6 +45,8 @@ class Screen:
     buttons: tuple[tuple[Button, ...], ...] = ()
     parts: tuple[str, ...] = field(default=())
     """For the result: the text split into Telegram-sized messages (``text`` is the whole)."""
+    kind: str = ""
+    """What the screen is, when a later step needs to know (``result``: the result's summary)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "text", messages.safe(self.text))

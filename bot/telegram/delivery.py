@@ -96,7 +96,9 @@ class Delivery:
                     await port.clear_keyboard(chat_id, older)
             return shown
         if isinstance(action, Clear):
-            await port.clear_keyboard(chat_id, action.message_id, keep=action.buttons)
+            await port.clear_keyboard(
+                chat_id, action.message_id, keep=action.buttons, text=action.text
+            )
             return None
         if isinstance(action, Follow):
             await self.follow.carry_out(action, chat_id, port)

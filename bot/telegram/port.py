@@ -173,17 +173,30 @@ class Port:
                 LOGGER.info("edit failed (%s): sending a new message instead", exc)
         return await self.send(chat_id, screen.text, screen.buttons)
 
-    async def clear_keyboard(self, chat_id: int, message_id: int | None, keep: Rows = ()) -> None:
-        """Removes the buttons of an older message, all but the rows ``keep`` (best effort)."""
+    async def clear_keyboard(
+        self, chat_id: int, message_id: int | None, keep: Rows = (), text: str | None = None
+    ) -> None:
+        """Removes the buttons of an older message, all but the rows ``keep``; with ``text``
+        (Telegram HTML), its text is replaced in the same request (best effort)."""
         if message_id is None:
             return
         try:
-            await self._raw(
-                "editMessageReplyMarkup",
-                chat_id=chat_id,
-                message_id=message_id,
-                **keyboard_json(keep),
-            )
+            if text is None:
+                await self._raw(
+                    "editMessageReplyMarkup",
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    **keyboard_json(keep),
+                )
+            else:
+                await self._raw(
+                    "editMessageText",
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    text=text,
+                    parse_mode=ParseMode.HTML,
+                    **keyboard_json(keep),
+                )
         except Forbidden as exc:
             raise Unreachable(chat_id) from exc
         except BadRequest:  # gone, too old, or already without buttons

@@ -14,6 +14,7 @@ from telegram import Update
 
 from bot.render.screens import evaluation_of
 from bot.telegram import set_commands
+from tests.answers import INDEPENDENT_OPCO_PRESSES
 from tests.bot.fakes import (
     TOKEN,
     FakeBotAPI,
@@ -457,6 +458,64 @@ async def test_the_result_is_a_short_summary_with_every_detail_one_tap_away(bot:
     await p.press("res:summary", summary.message_id)
     assert p.api.messages[(42, summary.message_id)].text == summary.text
     assert len(p.api.chat(42)) == before + len(new), "details never pile up new messages"
+
+
+@pytest.mark.parametrize("leave", ["restart", "/start", "typed", "criterion then /start"])
+async def test_a_result_left_keeps_what_it_said_without_its_buttons_or_their_hint(
+    bot: Ctx, leave: str
+) -> None:
+    """Once the person leaves the result (the restart button, /start, or typing at it, which
+    brings the result below), the message of the result they were looking at keeps the
+    verdict and its reasons, without buttons and without the line telling them to tap one.
+    A criterion's view left the same way keeps its own text."""
+    p = person(bot)
+    await p.say("/start")
+    for data in INDEPENDENT_OPCO_PRESSES:
+        await p.press(data)
+    result = p.api.chat(42)[1]
+    hint = "Touchez un critère"
+    assert hint in result.text
+    assert result.buttons
+    verdict = result.text.split("\n")[0]
+    if leave == "restart":
+        await p.press("restart", result.message_id)
+    elif leave == "typed":
+        await p.say("bonjour")
+    elif leave == "criterion then /start":
+        await p.press("res:2", result.message_id)
+        criterion = p.api.messages[(42, result.message_id)].text
+        await p.say("/start")
+    else:
+        await p.say("/start")
+    left = p.api.messages[(42, result.message_id)]
+    assert not left.buttons
+    if leave == "criterion then /start":
+        assert left.text == criterion
+        return
+    assert left.text.startswith(verdict)
+    assert "indicateurs</b>" in left.text
+    assert hint not in left.text
+    if leave == "typed":  # the result again, below, with its buttons and their hint
+        again = p.live()
+        assert again.message_id != result.message_id
+        assert hint in again.text
+
+
+async def test_an_indicator_screen_left_for_a_new_start_keeps_its_own_text(bot: Ctx) -> None:
+    """The self-assessment's screen in front of the person when they type /start is not
+    taken for the result: it only loses its buttons."""
+    p = person(bot)
+    await p.say("/start")
+    for data in INDEPENDENT_OPCO_PRESSES:
+        await p.press(data)
+    result = p.api.chat(42)[1]
+    await p.press("chk:start", result.message_id)
+    screen = p.live()
+    assert "Auto-évaluation" in screen.text
+    await p.say("/start")
+    left = p.api.messages[(42, screen.message_id)]
+    assert left.text == screen.text
+    assert not left.buttons
 
 
 async def test_result_buttons_before_the_result_change_nothing(bot: Ctx) -> None:
