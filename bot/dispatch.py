@@ -76,13 +76,19 @@ def decide(
 
 
 def _remember_live(change: Change | None, plan: Plan) -> Change | None:
-    """Records in the chat's meta what its live message shows after this plan (``Show.shows``
-    of the last screen made live), for the steps that will retire it."""
-    shows = next((a.shows for a in reversed(plan.actions) if isinstance(a, Show) and a.live), None)
-    if change is None or shows is None or live_shows(change.record.meta) == shows:
+    """Records in the chat's row what its live message is after this plan (the last screen
+    made live): what it shows (``Show.shows``, in meta), and, for a screen edited in place,
+    which message it is (it stays there unless the edit fails, when ``said`` records the new
+    message: one write fewer a tap)."""
+    show = next((a for a in reversed(plan.actions) if isinstance(a, Show) and a.live), None)
+    if change is None or show is None:
         return change
-    meta = showing(change.record.meta, shows)
-    return replace(change, record=replace(change.record, meta=meta))
+    record = change.record
+    if live_shows(record.meta) != show.shows:
+        record = replace(record, meta=showing(record.meta, show.shows))
+    if show.edit is not None:
+        record = replace(record, live_message_id=show.edit)
+    return replace(change, record=record) if record is not change.record else change
 
 
 def dispatch(

@@ -232,9 +232,18 @@ def parse_json(text: str | None) -> Any:
 
 
 def add_tallies(db: Db, tallies: Sequence[Tally]) -> None:
+    """Adds a step's tallies in one statement: a row per counter, those of one counter summed
+    first (one statement may not touch a row twice)."""
     day = db.clock().date().isoformat()
-    db.executemany(
-        "INSERT INTO tallies (day, kind, detail, source, n) VALUES (?, ?, ?, ?, ?)"
-        " ON CONFLICT (day, kind, detail, source) DO UPDATE SET n = tallies.n + excluded.n",
-        [(day, t.kind, t.detail, t.source, t.n) for t in tallies],
-    )
+    summed: dict[tuple[str, str, str], int] = {}
+    for t in tallies:
+        key = (t.kind, t.detail, t.source)
+        summed[key] = summed.get(key, 0) + t.n
+    rows = [(day, *key, n) for key, n in summed.items() if n]
+    if rows:
+        db.execute(
+            "INSERT INTO tallies (day, kind, detail, source, n) VALUES "
+            + ", ".join(["(?, ?, ?, ?, ?)"] * len(rows))
+            + " ON CONFLICT (day, kind, detail, source) DO UPDATE SET n = tallies.n + excluded.n",
+            [value for row in rows for value in row],
+        )

@@ -80,7 +80,8 @@ class Delivery:
                 break
             said.append(row)
             if isinstance(action, Show) and action.live:
-                live, set_live = shown, True
+                # edited in place: the step recorded that message as live already
+                live, set_live = shown, shown != action.edit
         await self._record(chat_id, said, live, set_live, unsaid)
 
     async def _do(self, port: Port, chat_id: int, action: Action) -> int | None:

@@ -89,6 +89,7 @@ class Traced(PostgresStore):
     def __init__(self, url: str) -> None:
         super().__init__(url)
         self.trips: list[int] = []
+        self.statements: list[int] = []
         self.threads: list[str] = []
 
     async def _run(self, work: Callable[[Db], T]) -> T:
@@ -123,9 +124,18 @@ class Traced(PostgresStore):
                 finally:
                     conn.pgconn.untrace()
                     trace.seek(0)
-                    self.trips.append(round_trips(trace.read()))
+                    text = trace.read()
+                    self.trips.append(round_trips(text))
+                    self.statements.append(statements(text))
 
         return await super()._run_async(traced)
+
+
+def statements(trace: str) -> int:
+    """Counts the statements the client had the server execute in a libpq trace."""
+    return sum(
+        1 for line in trace.splitlines() if line.startswith("F\t") and "\tExecute\t" in line
+    )
 
 
 def round_trips(trace: str) -> int:
