@@ -290,7 +290,7 @@ async def _journeys_cpu(journeys: list[list[str]], url: str | None) -> tuple[flo
     import tempfile
     from pathlib import Path
 
-    from bench.load import server_cpu_seconds
+    from bench.proc import server_cpu_seconds
     from bot.storage.postgres import PostgresStore
     from tests.bot.fakes import FakeBotAPI, Person, make_app
 
