@@ -63,6 +63,7 @@ def run_bot(stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     from bot.telegram.web import serve
 
     warm_up_dates()  # before the first person waits on a typed date
+    messages.warm_up()  # nor on a template compiled for them
     application = build_application(settings, store)
     asyncio.run(serve(application, store, settings))
     asyncio.run(store.close())

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import functools
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
+from jinja2 import Environment
 
 import messages
 from bot.render.report import build_report, render_result_html, render_result_text
 from flows import advice, rules, steps
 from flows.advice import evaluate
 from flows.path import validate
+from tests.answers import INDEPENDENT_OPCO
 from tests.strategies import valid_answers
 
 ROOT = Path(messages.__file__).parent
@@ -208,3 +211,22 @@ def test_a_language_being_added_speaks_english_where_its_texts_are_missing(
         assert [messages.next_language(x) for x in ("fr", "en", "de")] == ["en", "de", "fr"]
     finally:
         messages._module.cache_clear()
+
+
+def test_after_the_warm_up_no_text_waits_on_the_template_compiler(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The bot compiles every template at its start: a person's first result is then rendered
+    without reading or compiling one (a loader that refuses changes nothing)."""
+    monkeypatch.setattr(messages, "_module", functools.cache(messages._module.__wrapped__))
+    messages._ENV.cache.clear()  # type: ignore[union-attr]
+    files = list(messages.TEMPLATE_DIR.glob("*/*.html.j2"))
+    assert messages.warm_up() == len(files) > 0
+
+    def refuse(environment: Environment, template: str) -> None:
+        raise AssertionError(f"{template} compiled after the warm-up")
+
+    monkeypatch.setattr(messages._ENV.loader, "get_source", refuse)
+    ev = evaluate(validate(INDEPENDENT_OPCO), dt.date(2026, 11, 26))
+    for lang in messages.LANGUAGES:
+        assert build_report(ev, lang)["headline"] in render_result_text(ev, lang)
