@@ -110,7 +110,8 @@ class FakeApi:
             self.methods[method] += 1
         if method not in ("sendMessage", "editMessageText", "sendDocument", "sendPhoto"):
             return True
-        markup = json.loads(params.get("reply_markup") or "{}")
+        markup = params.get("reply_markup") or {}
+        markup = json.loads(markup) if isinstance(markup, str) else markup
         keyboard = markup.get("inline_keyboard") or []
         message_id = int(params["message_id"]) if "message_id" in params else next(self.ids)
         data = [b.get("callback_data", "") for row in keyboard for b in row]

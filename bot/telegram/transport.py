@@ -99,7 +99,6 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized")
         files = request_data.multipart_data if request_data else {}
-        fields = request_data.json_parameters if request_data else {}
         write = _given(write_timeout, self._media_write_timeout if files else self._write_timeout)
         read = _given(read_timeout, self._read_timeout)
         connect = _given(connect_timeout, self._connect_timeout)
@@ -113,14 +112,16 @@ class AiohttpRequest(BaseRequest):
         )
         body: aiohttp.FormData | bytes | None = None
         headers = None
-        if files:
-            body = aiohttp.FormData(fields)
+        if files and request_data:
+            body = aiohttp.FormData(request_data.json_parameters)  # a form: each value a string
             for name, (filename, content, mimetype) in files.items():
                 body.add_field(name, content, filename=filename, content_type=mimetype)
-        elif fields:
-            # JSON, which the Bot API takes like a form: encoded in C, where form-encoding
-            # quotes every accented character in Python (20 µs for a question, against 2).
-            body = json.dumps(fields).encode()  # python-telegram-bot's json_payload, once
+        elif request_data and (fields := request_data.parameters):
+            # JSON, as the Bot API takes it: encoded in C, where form-encoding quotes every
+            # accented character in Python (20 µs for a question, against 2), and in one pass,
+            # numbers as numbers (python-telegram-bot's json_payload encodes each value apart,
+            # twice: 9.6 µs for an edit, against 4.4).
+            body = json.dumps(fields).encode()
             headers = JSON
         try:
             async with self._session.request(

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from telegram import Bot, InputFile
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import NetworkError, TelegramError, TimedOut
 
 from bot.telegram.transport import AiohttpRequest
@@ -57,12 +57,16 @@ async def test_fields_and_files_arrive_as_sent(server: tuple[str, Seen]) -> None
     base, seen = server
     async with Bot(TOKEN, base_url=base, request=AiohttpRequest(2)) as bot:
         message = await bot.send_message(3, "Bonjour <b>é</b>", parse_mode="HTML")
+        button = InlineKeyboardButton("Oui", callback_data="ans:x:y")
+        await bot.send_message(3, "b", reply_markup=InlineKeyboardMarkup([[button]]))
         await bot.send_document(3, InputFile(b"%PDF-1.4 x", filename="liste.pdf"), caption="c")
     assert message.message_id == 5
     sent = next(s for s in seen if s["method"] == "sendMessage")["fields"]
     assert sent["text"] == "Bonjour <b>é</b>"
-    assert sent["chat_id"] == "3"
+    assert sent["chat_id"] == 3, "a number, as the Bot API documents it"
     assert next(s for s in seen if s["method"] == "sendMessage")["type"] == "application/json"
+    keyboard = [s["fields"] for s in seen if s["method"] == "sendMessage"][1]["reply_markup"]
+    assert keyboard == {"inline_keyboard": [[{"text": "Oui", "callback_data": "ans:x:y"}]]}
     document = next(s for s in seen if s["method"] == "sendDocument")["fields"]
     assert document["document"] == ("liste.pdf", b"%PDF-1.4 x")
     assert document["caption"] == (None, b"c")
