@@ -10,6 +10,7 @@ turns updates into events and carries plans out.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import messages
@@ -43,8 +44,9 @@ class Moment:
     lang: str = "fr"
     user_id: int | None = None
     pressed: int | None = None
-    keyboard: Rows = ()
-    """The rows of buttons of the pressed message."""
+    keyboard: Callable[[], Rows] = tuple
+    """The rows of buttons of the pressed message, read when a decider needs them (the
+    consultancy's offer: the other steps do not pay for reading a keyboard)."""
     upload: Upload | None = None
 
 
@@ -60,7 +62,7 @@ def decide(
     """What to commit (None: nothing) and the plan: what the step says, in the outbox with
     it, said once it is committed."""
     if follow.accepts(event, record, at.chat_id):
-        pressed = (at.pressed, at.keyboard) if at.pressed is not None else None
+        pressed = (at.pressed, at.keyboard()) if at.pressed is not None else None
         change, actions = follow.decide(
             event, record, at.chat_id, user_id=at.user_id, lang_guess=at.lang, pressed=pressed
         )

@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from telegram import (
@@ -209,7 +210,7 @@ class QualiopiBot:
             lang=lang_guess,
             user_id=user.id if user else None,
             pressed=pressed,
-            keyboard=_rows(shown) if isinstance(shown, Message) else (),
+            keyboard=partial(_rows, shown) if isinstance(shown, Message) else tuple,
             upload=upload,
         )
 
