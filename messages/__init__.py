@@ -15,7 +15,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 from markupsafe import Markup, escape
 
 from flows.contract import LANGUAGES as LANGUAGES
@@ -95,17 +95,32 @@ def call(lang: str, name: str, macro: str, /, **data: Any) -> Markup:
 
 def text(lang: str, name: str, macro: str, /, **data: Any) -> str:
     """Renders one macro as plain text (no tags, entities decoded)."""
+    if not data:
+        return _fixed_text(lang, name, macro)
     return to_plain(call(lang, name, macro, **data))
+
+
+@lru_cache(maxsize=1024)
+def _fixed_text(lang: str, name: str, macro: str) -> str:
+    """A macro without data, rendered once: templates read nothing but what they are given
+    (no globals), so its text never changes (a button's "Retour", a hint)."""
+    return to_plain(call(lang, name, macro))
 
 
 def render(lang: str, name: str, **context: Any) -> Markup:
     """Renders a whole template (``<lang>/<name>.html.j2``) with plain data; HTML-safe."""
+    page = _template(lang, name).render(**context).strip()
+    return Markup(typography(lang, page))
+
+
+@cache
+def _template(lang: str, name: str) -> Template:
+    """The template ``<lang>/<name>.html.j2``, or the fallback language's while it is not
+    written: looked up once (the file's existence is not asked again at every render)."""
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}")
     written = (TEMPLATE_DIR / lang / f"{name}.html.j2").exists()
-    template = _ENV.get_template(f"{lang if written else FALLBACK_LANGUAGE}/{name}.html.j2")
-    page = template.render(**context).strip()
-    return Markup(typography(lang, page))
+    return _ENV.get_template(f"{lang if written else FALLBACK_LANGUAGE}/{name}.html.j2")
 
 
 def safe(text: str) -> Markup:

@@ -69,8 +69,10 @@ def hint_text(lang: str, code: str | None) -> str | None:
     return messages.text(lang, "ui", HINTS.get(code, code))
 
 
+@lru_cache(maxsize=1024)
 def label(lang: str, question: str, option: str) -> str:
-    """Returns the label of one option."""
+    """Returns the label of one option (each rendered once: a question's screen shows up to
+    twelve)."""
     return messages.text(lang, "questions", "option", question=question, option=option)
 
 
@@ -78,6 +80,7 @@ HALF_ROW = 20
 """Characters a button shows in full on a 360-px phone when two share a row (36 alone)."""
 
 
+@lru_cache(maxsize=1024)
 def button_label(lang: str, question: str, option: str) -> str:
     """Returns an option's label as its button shows it: shorter where the label would be cut."""
     short = messages.text(lang, "questions", "option_button", question=question, option=option)

@@ -230,3 +230,17 @@ def test_after_the_warm_up_no_text_waits_on_the_template_compiler(
     ev = evaluate(validate(INDEPENDENT_OPCO), dt.date(2026, 11, 26))
     for lang in messages.LANGUAGES:
         assert build_report(ev, lang)["headline"] in render_result_text(ev, lang)
+
+
+def test_a_text_without_data_is_the_same_every_time_it_is_asked() -> None:
+    """Texts without data are rendered once and kept (a button's "Retour", an option's label):
+    that holds only while templates read nothing but what they are given, so the environment
+    has no globals, filters or tests of the product's own."""
+    plain = Environment()
+    assert set(messages._ENV.globals) == set(plain.globals)
+    assert set(messages._ENV.filters) == set(plain.filters)
+    assert set(messages._ENV.tests) == set(plain.tests)
+    for lang in messages.LANGUAGES:
+        first = messages.text(lang, "ui", "back")
+        assert first == messages.text(lang, "ui", "back")
+        assert first == messages.to_plain(messages.call(lang, "ui", "back"))
