@@ -103,9 +103,10 @@ class QualiopiBot:
     def register(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         """Adds the handlers to the application."""
         private = filters.ChatType.PRIVATE
-        for name in HANDLED_COMMANDS:
-            application.add_handler(CommandHandler(name, self.on_command, filters=private))
+        # Taps first: python-telegram-bot asks each handler in turn whether it takes the
+        # update, and most updates are button presses, which no other handler takes.
         application.add_handler(CallbackQueryHandler(self.on_button))
+        application.add_handler(CommandHandler(HANDLED_COMMANDS, self.on_command, filters=private))
         application.add_handler(
             MessageHandler(private & filters.TEXT & ~filters.COMMAND, self.on_text)
         )
