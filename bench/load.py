@@ -99,7 +99,7 @@ class FakeApi:
         self.pdf_lag: list[float] = []  # seconds from a finished questionnaire to its PDF
         self.last_pdf = 0.0  # when the last PDF came
 
-    def answer(self, method: str, params: dict[str, str], has_file: bool) -> Any:
+    def answer(self, method: str, params: dict[str, Any], has_file: bool) -> Any:
         self.calls += 1
         if method == "getMe":
             return {"id": 999, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
@@ -138,7 +138,7 @@ def api_app(api: FakeApi) -> web.Application:
 
     async def handle(request: web.Request) -> web.Response:
         has_file = False
-        params: dict[str, str] = {}
+        params: dict[str, Any] = {}
         if request.content_type == "multipart/form-data":
             async for part in await request.multipart():
                 assert isinstance(part, aiohttp.BodyPartReader)
@@ -148,7 +148,11 @@ def api_app(api: FakeApi) -> web.Application:
                 elif part.name:
                     params[part.name] = await part.text()
         elif request.content_type == "application/json":
-            params = {k: str(v) for k, v in (await request.json()).items()}
+            # as a form would give them, but a keyboard stays the object it was sent as
+            params = {
+                k: v if isinstance(v, dict | list) else str(v)
+                for k, v in (await request.json()).items()
+            }
         else:
             params = {k: str(v) for k, v in (await request.post()).items()}
         result = api.answer(request.match_info["method"], params, has_file)
