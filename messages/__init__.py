@@ -53,12 +53,20 @@ def next_language(lang: str) -> str:
 
 
 @cache
-def _module(lang: str, name: str) -> Any:
+def _template(lang: str, name: str) -> Template:
+    """The template ``<lang>/<name>.html.j2``, or the fallback language's while it is not
+    written: looked up once (the file's existence is not asked again at every render)."""
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}")
     if lang != FALLBACK_LANGUAGE and not (TEMPLATE_DIR / lang / f"{name}.html.j2").exists():
-        return _module(FALLBACK_LANGUAGE, name)
-    return _ENV.get_template(f"{lang}/{name}.html.j2").module
+        return _template(FALLBACK_LANGUAGE, name)
+    return _ENV.get_template(f"{lang}/{name}.html.j2")
+
+
+@cache
+def _module(lang: str, name: str) -> Any:
+    """The macros of a template (``_template``'s)."""
+    return _template(lang, name).module
 
 
 def warm_up() -> int:
@@ -111,16 +119,6 @@ def render(lang: str, name: str, **context: Any) -> Markup:
     """Renders a whole template (``<lang>/<name>.html.j2``) with plain data; HTML-safe."""
     page = _template(lang, name).render(**context).strip()
     return Markup(typography(lang, page))
-
-
-@cache
-def _template(lang: str, name: str) -> Template:
-    """The template ``<lang>/<name>.html.j2``, or the fallback language's while it is not
-    written: looked up once (the file's existence is not asked again at every render)."""
-    if lang not in LANGUAGES:
-        raise ValueError(f"unknown language {lang!r}")
-    written = (TEMPLATE_DIR / lang / f"{name}.html.j2").exists()
-    return _ENV.get_template(f"{lang if written else FALLBACK_LANGUAGE}/{name}.html.j2")
 
 
 def safe(text: str) -> Markup:

@@ -200,6 +200,7 @@ def test_a_language_being_added_speaks_english_where_its_texts_are_missing(
     monkeypatch.setattr(messages, "TEMPLATE_DIR", tmp_path)
     monkeypatch.setattr(messages, "LANGUAGES", ("fr", "en", "de"))
     messages._module.cache_clear()
+    messages._template.cache_clear()
     try:
         assert messages.text("de", "greet", "hello") == "Hallo"
         assert messages.text("de", "greet", "bye") == "Bye", "a macro not written yet"
@@ -211,6 +212,7 @@ def test_a_language_being_added_speaks_english_where_its_texts_are_missing(
         assert [messages.next_language(x) for x in ("fr", "en", "de")] == ["en", "de", "fr"]
     finally:
         messages._module.cache_clear()
+        messages._template.cache_clear()
 
 
 def test_after_the_warm_up_no_text_waits_on_the_template_compiler(
@@ -219,6 +221,7 @@ def test_after_the_warm_up_no_text_waits_on_the_template_compiler(
     """The bot compiles every template at its start: a person's first result is then rendered
     without reading or compiling one (a loader that refuses changes nothing)."""
     monkeypatch.setattr(messages, "_module", functools.cache(messages._module.__wrapped__))
+    monkeypatch.setattr(messages, "_template", functools.cache(messages._template.__wrapped__))
     messages._ENV.cache.clear()  # type: ignore[union-attr]
     files = list(messages.TEMPLATE_DIR.glob("*/*.html.j2"))
     assert messages.warm_up() == len(files) > 0
