@@ -270,6 +270,10 @@ def bench_journeys(rng: random.Random, people: int) -> None:
     print(f"{label:<44} {sqlite * 1000:8.3f} ms   ({updates} updates, {people} people)")
     url = os.environ.get("BENCH_POSTGRES_URL")
     if url:
+        away = asyncio.run(_unreachable(url))
+        if away:
+            print(f"the same on PostgreSQL: not measured, BENCH_POSTGRES_URL unreachable ({away})")
+            return
         postgres, server, _ = asyncio.run(_journeys_cpu(journeys, url))
         label = "the same on PostgreSQL, the bot's CPU"
         print(f"{label:<44} {postgres * 1000:8.3f} ms   ({postgres / sqlite:.2f}× SQLite)")
@@ -277,6 +281,22 @@ def bench_journeys(rng: random.Random, people: int) -> None:
             label = "  with the server's (bot + server)"
             both = postgres + server
             print(f"{label:<44} {both * 1000:8.3f} ms   ({both / sqlite:.2f}× SQLite)")
+
+
+async def _unreachable(url: str) -> str | None:
+    """Why the database at ``url`` cannot be used (None: it can), in the driver's words,
+    which name the host and port but never the password."""
+    from bot.storage import StorageError
+    from bot.storage.postgres import PostgresStore
+
+    store = PostgresStore(url, pool_timeout=2.0)
+    try:
+        await store.open()
+    except StorageError as exc:
+        return str(exc).splitlines()[0]
+    finally:
+        await store.close()
+    return None
 
 
 WARM_UP = 10
