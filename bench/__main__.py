@@ -15,6 +15,7 @@ import argparse
 import datetime as dt
 import gc
 import json
+import os
 import random
 import statistics
 import sys
@@ -97,6 +98,54 @@ def main() -> None:
     bench_assessment(rng, people=max(50, args.samples // 200))
     bench_dossier(rng)
     bench_pdf(rng)
+    bench_first_pdf()
+
+
+FIRST_PDF = """
+import asyncio, datetime as dt, random, sys, time
+from bench.__main__ import _at_result
+from bot.render import workers
+from bot.render.documents import Checklist
+
+async def main():
+    order = Checklist.of(_at_result(random.Random(1)), dt.date(2026, 12, 6))
+    if sys.argv[1] == "started":
+        workers.start()
+    await asyncio.sleep(3)  # the person answering
+    start = time.perf_counter()
+    await workers.render_pdf(order)
+    print(time.perf_counter() - start)
+
+if __name__ == "__main__":
+    asyncio.run(main())
+"""
+
+
+def bench_first_pdf(runs: int = 2) -> None:
+    """How long the first result after a start waits for its PDF (wall time, a fresh process
+    each run, 3 s after the start): with the first worker started with the bot, as it is, and
+    started by that first PDF, as it was."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    seconds: dict[str, list[float]] = {"started": [], "lazy": []}
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "first_pdf.py"  # spawned workers import the main module
+        script.write_text(FIRST_PDF)
+        for _ in range(runs):
+            for way, waits in seconds.items():
+                done = subprocess.run(
+                    [sys.executable, str(script), way],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+                )
+                waits.append(float(done.stdout.split()[-1]))
+    started, lazy = (statistics.median(seconds[w]) * 1000 for w in ("started", "lazy"))
+    label = "first PDF after a start, worker ahead"
+    print(f"{label:<44} median {started:8.1f} ms of wait   ({lazy:.1f} started by it; n={runs})")
 
 
 def bench_pdf(rng: random.Random, runs: int = 15) -> None:
@@ -260,7 +309,6 @@ def bench_journeys(rng: random.Random, people: int) -> None:
     PostgreSQL too when ``BENCH_POSTGRES_URL`` names a database (the conversations are added
     to it, under chat ids no person has)."""
     import asyncio
-    import os
 
     from tests.answers import presses
 

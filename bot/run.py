@@ -59,11 +59,13 @@ def run_bot(stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
         return 2
 
     from bot.reading.days import warm_up_dates
+    from bot.render import workers
     from bot.telegram import build_application
     from bot.telegram.web import serve
 
     warm_up_dates()  # before the first person waits on a typed date
     messages.warm_up()  # nor on a template compiled for them
+    workers.start()  # nor their first PDF on a worker starting
     application = build_application(settings, store)
     asyncio.run(serve(application, store, settings))
     asyncio.run(store.close())
