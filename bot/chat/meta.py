@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Self
 
-FOLLOW_KEYS = ("lead", "lead_declined", "lead_draft", "reminder")
+FOLLOW_KEYS = ("lead", "lead_declined", "lead_draft", "lead_result", "reminder")
 FUNNEL_KEYS = ("started_at", "visited", "furthest", "completed")
 
 
@@ -78,6 +78,9 @@ class FollowMeta(_Part):
     lead_declined: bool = False
     lead_draft: Mapping[str, str] = field(default_factory=dict)
     """What the person gave so far (phone, email, name, message)."""
+    lead_result: Mapping[str, Any] = field(default_factory=dict)
+    """The result the person asked to be contacted from (its snapshot, kept from "yes" to
+    the lead sent): the lead carries that result, whatever the person does meanwhile."""
     reminder: str | None = None
     """asking (a date is expected), set."""
     written: tuple[str, ...] = ()
@@ -86,8 +89,9 @@ class FollowMeta(_Part):
     def from_meta(cls, meta: Mapping[str, Any]) -> FollowMeta:
         """Reads this part from a chat's meta."""
         values = cls._values(meta)
-        if "lead_draft" in values:
-            values["lead_draft"] = dict(values["lead_draft"] or {})
+        for key in ("lead_draft", "lead_result"):
+            if key in values:
+                values[key] = dict(values[key] or {})
         return cls(**values, written=_written(meta, FOLLOW_KEYS))
 
 

@@ -23,6 +23,7 @@ from bot.consultancy.leads import (
     lead_button,
     lead_contact,
     lead_text,
+    resulting,
 )
 from bot.consultancy.offer import advisor_message, brand_of, has_advisor
 from bot.consultancy.reminders import (
@@ -132,7 +133,13 @@ class FollowUp(FollowUpJobs):
                 follow, reply, due = reminder_date_step(confirmed, follow, lang, self.now().date())
         elif kind == "button":
             follow, reply, lead_done = lead_button(
-                value, follow, lang, self.settings, certified, evidence=len(record.evidence)
+                value,
+                follow,
+                lang,
+                self.settings,
+                certified,
+                result=resulting(snapshot) if value.startswith("lead:") else None,
+                evidence=len(record.evidence),
             )
         elif kind == "contact":
             follow, reply = lead_contact(value, args, user_id, follow, lang)
@@ -145,6 +152,12 @@ class FollowUp(FollowUpJobs):
         lead = (
             completed_lead(chat_id, record, follow, lang, self.now().date()) if lead_done else None
         )
+        if lead_done:  # the result it came from goes with it (or, without one, it ends here)
+            follow = follow.but(lead_result={})
+            if lead is None:
+                follow = follow.but(lead=None, lead_draft={})
+                reply = [Out(messages.text(lang, "followup", "lead_needs_result",
+                                           name=self.settings.consultancy_name))]  # fmt: skip
         meta = follow.into(record.meta)
         change = Change(
             Record(snapshot or None, record.live_message_id, record.source, None, meta),

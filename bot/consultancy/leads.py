@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import messages
@@ -18,6 +19,8 @@ from bot.outbox import Out, rows
 from bot.render.screens import evaluation_of
 from bot.storage import Lead, Record
 from flows.assessment import readiness
+from flows.flow import is_snapshot
+from flows.path import ContractError
 
 EMAIL = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,185}\.[A-Za-z]{2,24}$")
 LEAD_STEPS = ("contact", "name", "message")
@@ -45,15 +48,22 @@ def lead_button(
     settings: Settings,
     certified: bool,
     *,
+    result: Mapping[str, Any] | None = None,
     evidence: int = 0,
 ) -> Step:
-    """Applies a button of the offer (contact or reminders), or the dossier's consent."""
+    """Applies a button of the offer (contact or reminders), or the dossier's consent;
+    ``result`` is the person's snapshot when its answers give a result (``resulting``; None
+    during a questionnaire): a lead starts only from a result, and carries that one."""
     choice = data.removeprefix("lead:dossier:")
     if choice in DOSSIER_CHOICES and data.startswith("lead:dossier:"):
         if follow.lead != "dossier":
             return follow, [], False  # an older question: nothing changes
         draft = {**follow.lead_draft, "dossier": choice}
         return _thanks(follow.but(lead_draft=draft), lang, settings)
+    starting = data == "lead:yes" or (data == "lead:agree" and follow.lead is None)
+    if starting and result is None and settings.admin_chat_ids:
+        # an offer, or its consent, left above after a restart: nothing to send yet
+        return follow, [Out(_t(lang, "lead_needs_result", name=settings.consultancy_name))], False
     if data == "lead:yes" and settings.admin_chat_ids and not follow.lead_declined:
         consent = messages.call(
             lang,
@@ -63,19 +73,27 @@ def lead_button(
             days=settings.data_retention_days,
         )
         agree = rows(((_t(lang, "agree"), "lead:agree"), (_t(lang, "offer_no"), "lead:no")))
-        return follow.but(lead="consent"), [Out(consent, agree)], False
+        consenting = follow.but(lead="consent", lead_result=dict(result or {}))
+        return consenting, [Out(consent, agree)], False
     if data == "lead:no":
         declined = follow.but(lead=None, lead_declined=True)
         return declined, [Out(_t(lang, "declined"), clear_keyboard=True)], False
-    if data == "lead:agree" and follow.lead == "consent":
+    if data == "lead:agree" and (follow.lead == "consent" or _fresh(follow, settings)):
+        # the consent of this result, or the same words left above from an earlier one
         asked = Out(_t(lang, "ask_contact"), ask_contact=_t(lang, "share_phone"))
-        return follow.but(lead="contact", lead_draft={}), [asked], False
+        kept = follow.lead_result if follow.lead == "consent" else dict(result or {})
+        return follow.but(lead="contact", lead_draft={}, lead_result=kept), [asked], False
     if data == "lead:skip" and follow.lead in ("name", "message"):
         return lead_text("", follow, lang, settings, skipped=True, evidence=evidence)
     if data == "remind:yes":
         asking = Out(_t(lang, "remind_ask", certified=certified))
         return follow.but(reminder="asking"), [asking], False
     return follow, [], False
+
+
+def _fresh(follow: FollowMeta, settings: Settings) -> bool:
+    """Whether a lead may start now: none under way or sent for this result, none refused."""
+    return bool(settings.admin_chat_ids) and follow.lead is None and not follow.lead_declined
 
 
 def lead_contact(
@@ -138,6 +156,18 @@ def lead_text(
     return follow, [], False
 
 
+def resulting(snapshot: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """The snapshot when its answers give a result (a lead can carry it), else None: a
+    questionnaire under way, restarted, or its answers half changed."""
+    if not snapshot or not is_snapshot(snapshot):
+        return None
+    try:
+        evaluation_of(snapshot)
+    except ContractError:
+        return None
+    return snapshot
+
+
 FIRST_ACTIONS = 3
 """How many actions of the person's plan the lead carries."""
 
@@ -148,10 +178,14 @@ def completed_lead(
     follow: FollowMeta,
     lang: str,
     today: dt.date,
-) -> Lead:
+) -> Lead | None:
     """The lead a person has just completed (stored with the step that completes it), with
-    their readiness and first actions when they assessed themselves."""
-    snapshot = record.snapshot or {}
+    their readiness and first actions when they assessed themselves: from the result they
+    said "yes" at (``FollowMeta.lead_result``; for a lead begun before it was kept, the
+    chat's snapshot). None when neither gives a result (nothing to send)."""
+    snapshot = resulting(follow.lead_result) or resulting(record.snapshot)
+    if snapshot is None:
+        return None
     ev = evaluation_of(snapshot)
     draft = follow.lead_draft
     ready = (

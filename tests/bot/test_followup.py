@@ -548,6 +548,84 @@ async def test_two_workers_complete_a_lead_once(store: Any, tmp_path: Path) -> N
     await other.close()
 
 
+async def test_the_offer_left_above_a_restart_starts_no_lead_and_says_why(bot: Ctx) -> None:
+    """The offer and its consent stay in the chat after /restart: their "yes" led into a lead
+    that failed at its last step ("Désolé, quelque chose s'est mal passé", the details typed
+    lost), the new questionnaire having no result to send. Now nothing starts until there is
+    a result, and the person is told so."""
+    app, api, store = bot
+    p = Person(app, api, 42)
+    await finish(p)
+    old_offer = offer(p).message_id
+    await p.press("lead:yes", old_offer)
+    consent = p.last().message_id
+    await p.say("/restart")
+    await p.press("ans:role:organisation")
+    for data, message in (("lead:yes", old_offer), ("lead:agree", consent)):
+        await p.press(data, message)
+        assert "rien n’a été envoyé" in p.texts()[-1]
+        assert "Terminez le questionnaire" in p.texts()[-1]
+    await p.say("camille.martin@example.fr")  # read as an answer typed, not as a lead
+    assert "Désolé" not in "".join(p.texts())
+    assert await store.rows("leads") == []
+    await p.say("/restart")
+    await finish(p)  # a result again: its offer leads as before
+    await agree_to_be_contacted(p)
+    await p.say("camille.martin@example.fr")
+    await p.press("lead:skip")
+    await p.press("lead:skip")
+    assert "vous recontactera" in p.texts()[-1]
+    assert len(await store.rows("leads")) == 1
+
+
+async def test_a_lead_carries_the_result_the_person_said_yes_to(bot: Ctx) -> None:
+    """Answers changed between "yes" and the last step of the lead (the result's "Modifier mes
+    réponses") do not change what the consultancy receives: the result the consent was given
+    for."""
+    app, api, store = bot
+    p = Person(app, api, 42)
+    await finish(p)
+    result = next(m for m in reversed(p.api.chat(42)) if "res:why" in m.data())
+    await agree_to_be_contacted(p)
+    await p.press("back", result.message_id)  # to the answers, to change one
+    await p.press("edit:role")
+    await p.press("ans:role:organisation")  # and a question more is asked
+    await p.say("camille.martin@example.fr")
+    await p.press("lead:skip")
+    await p.press("lead:skip")
+    [lead] = await store.rows("leads")
+    assert json.loads(lead["answers"])["role"] == "independent"
+    assert (lead["verdict"], lead["indicator_count"]) == ("required", 22)
+
+
+async def test_the_advisor_without_links_says_what_comes_instead_of_pointing_at_no_button(
+    tmp_path: Path, store: Any
+) -> None:
+    """A consultancy with only its chats (no contact or booking link): /conseiller said "use the
+    buttons below" over no button."""
+    api = FakeBotAPI()
+    app, _ = make_app(tmp_path, api, store, admin_chat_ids=frozenset({ADMIN}),
+                      consultancy_name="Cabinet Dupont")  # fmt: skip
+    async with app:
+        p = Person(app, api, 42)
+        await p.say("/start")
+        await p.say("/conseiller")
+        before = p.api.chat(42)[-1]
+        assert before.data() == []
+        assert "boutons" not in before.text
+        assert "À votre résultat, je vous proposerai que Cabinet Dupont" in before.text
+        await p.say("/restart")
+        await finish(p)
+        await agree_to_be_contacted(p)
+        await p.say("camille.martin@example.fr")
+        await p.press("lead:skip")
+        await p.press("lead:skip")
+        await p.say("/conseiller")
+        after = p.api.chat(42)[-1]
+        assert after.data() == []
+        assert "Votre demande a été transmise à Cabinet Dupont" in after.text
+
+
 async def test_an_advisor_is_reachable_at_any_point(bot: Ctx) -> None:
     app, api, store = bot
     p = Person(app, api, 42)
