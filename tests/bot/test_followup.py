@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import json
+import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -576,6 +577,42 @@ async def test_the_offer_left_above_a_restart_starts_no_lead_and_says_why(bot: C
     await p.press("lead:skip")
     assert "vous recontactera" in p.texts()[-1]
     assert len(await store.rows("leads")) == 1
+
+
+@pytest.mark.parametrize("leaving", ["/restart", "/supprimer"])
+async def test_every_button_left_above_answers_without_an_error(
+    bot: Ctx, leaving: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Messages keep their buttons in the chat after the person moved on (a restart, their
+    data erased): each one pressed then gets an answer, never "Désolé, quelque chose s'est mal
+    passé" nor an error in the logs."""
+    app, api, _ = bot
+    p = Person(app, api, 42)
+    await finish(p)
+    await settle(app)
+    result = next(m for m in reversed(p.api.chat(42)) if "chk:start" in m.data())
+    await p.press("chk:start", result.message_id)
+    await p.press(next(d for d in p.live().data() if d.startswith("chk:")))
+    await p.say("/preuves")
+    await p.press("lead:yes", offer(p).message_id)  # its consent's buttons stay too
+    await p.say(leaving)
+    if leaving == "/supprimer":
+        await p.press("del:yes")
+    await p.press("ans:role:organisation")
+    caplog.set_level(logging.ERROR)
+    pressed = 0
+    for message in list(p.api.chat(42)):
+        for data in message.data():
+            if "://" in data:
+                continue  # a link: Telegram opens it
+            answers = len(api.of("answerCallbackQuery"))
+            said = len(p.api.chat(42))
+            await p.press(data, message.message_id)
+            pressed += 1
+            assert len(api.of("answerCallbackQuery")) > answers, data  # its spinner stops
+            assert not any("Désolé" in m.text for m in p.api.chat(42)[said:]), data
+    assert pressed > 10  # the result's, the offer's, the consent's, the dossier's…
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 async def test_a_lead_carries_the_result_the_person_said_yes_to(bot: Ctx) -> None:
