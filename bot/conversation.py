@@ -14,7 +14,7 @@ from typing import Any
 
 import messages
 from bot.chat.assess import for_new_result, leave
-from bot.chat.meta import FunnelMeta
+from bot.chat.meta import FollowMeta, FunnelMeta
 from bot.chat.tracking import track
 from bot.events import Event
 from bot.reading.buttons import parse_button
@@ -46,6 +46,7 @@ class Reply:
     """What to say after a step (decided with the step, sent by the front end)."""
 
     __slots__ = (
+        "dropped_lead",
         "edit",
         "entered_result",
         "explain",
@@ -73,6 +74,9 @@ class Reply:
         """A screen of the result to show in place (``res:`` buttons)."""
         self.left_result: dict[str, Any] | None = None
         """The result the step left (its snapshot): its message keeps what it said."""
+        self.dropped_lead = False
+        """The step ended a contact request under way (a restart): it is said, and the
+        keyboard that shares the phone number goes."""
 
 
 def decide_questionnaire(
@@ -94,6 +98,8 @@ def decide_questionnaire(
     if snapshot is not None and snapshot["state"] == RESULT and after["state"] != RESULT:
         reply.left_result = snapshot
     meta, tallies, completed = track_step(chat_id, snapshot, after, record, source, now=now)
+    if FollowMeta.from_meta(record.meta).giving_contact:
+        reply.dropped_lead = not FollowMeta.from_meta(meta).giving_contact
     entered = after["state"] == RESULT and reply.entered_result
     # A result that concerns no indicator ("not concerned") has no checklist to print.
     owes_pdf = entered and evaluation_of(after).verdict not in UNCONCERNED

@@ -56,6 +56,9 @@ def _conversation(
     if beside and snapshot.state == RESULT and not reply.view and not reply.entered_result:
         return _beside_result(record, reply, pressed)
     said: list[Action] = []
+    if reply.dropped_lead:
+        dropped = messages.text(lang, "followup", "lead_dropped", name=settings.consultancy_name)
+        said.append(Send(dropped, clear_keyboard=True))
     if reply.intro:
         intro = messages.call(lang, "bot", reply.intro)
         welcome = reply.intro == "welcome"

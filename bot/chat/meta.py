@@ -85,6 +85,12 @@ class FollowMeta(_Part):
     """asking (a date is expected), set."""
     written: tuple[str, ...] = ()
 
+    @property
+    def giving_contact(self) -> bool:
+        """Whether the person is giving their details for a lead: from the contact step to
+        the thanks, their keyboard may show the button that shares their phone number."""
+        return self.lead in ("contact", "name", "message", "dossier")
+
     @classmethod
     def from_meta(cls, meta: Mapping[str, Any]) -> FollowMeta:
         """Reads this part from a chat's meta."""

@@ -615,6 +615,33 @@ async def test_every_button_left_above_answers_without_an_error(
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
+@pytest.mark.parametrize("leaving", ["/restart", "/start"])
+async def test_a_contact_request_left_for_a_new_questionnaire_takes_its_phone_button_away(
+    bot: Ctx, leaving: str
+) -> None:
+    """The button that shares the phone number stayed under the typing field after a restart
+    in the middle of a contact request; a tap on it was answered "Je ne lis que le texte et les
+    boutons". The restart now says the request is set aside and removes that keyboard."""
+    app, api, store = bot
+    p = Person(app, api, 42)
+    await finish(p)
+    await agree_to_be_contacted(p)
+    assert p.last().reply_keyboard[0][0]["request_contact"] is True
+    sent = len(api.of("sendMessage"))
+    await p.say(leaving)
+    first = api.of("sendMessage")[sent]
+    markup = first["reply_markup"]
+    markup = json.loads(markup) if isinstance(markup, str) else markup
+    assert markup == {"remove_keyboard": True}
+    assert "rien n’a été envoyé à Cabinet Dupont &amp; Associés" in first["text"]
+    assert "ans:role:independent" in p.live().data(), "then the first question, as always"
+    await p.say("/restart")  # no request under way: nothing more is said about it
+    assert not any(
+        "Demande de contact" in str(c["text"]) for c in api.of("sendMessage")[sent + 3 :]
+    )
+    assert await store.rows("leads") == []
+
+
 async def test_a_lead_carries_the_result_the_person_said_yes_to(bot: Ctx) -> None:
     """Answers changed between "yes" and the last step of the lead (the result's "Modifier mes
     réponses") do not change what the consultancy receives: the result the consent was given
