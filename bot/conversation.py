@@ -177,7 +177,9 @@ def _apply(
             reply.explain = terms_named(value)  # "c'est quoi un OPCO ?"
             reply.hint = None if reply.explain else "use_buttons"
         return snapshot, source
-    reply.note = "not_text"  # a sticker, a photo, a voice message: one short line
+    # a sticker, a photo, a voice message: one short line, about the screen above
+    asking = as_snapshot(snapshot).state in QUESTIONS
+    reply.note = "not_text" if asking else "not_text_screen"
     return snapshot, source
 
 

@@ -229,6 +229,20 @@ async def test_a_sticker_gets_one_short_line_and_no_crash(bot: Ctx) -> None:
     assert "Je ne lis que le texte et les boutons" in new[0].text
     assert len(new[0].text) < 100
     assert not new[0].buttons, "the question above stays the one to answer"
+    assert "répondez à la question ci-dessus" in new[0].text
+
+
+async def test_a_sticker_at_the_result_points_at_its_buttons_not_at_a_question(bot: Ctx) -> None:
+    """The line said "répondez à la question ci-dessus" under a result, where no question is."""
+    p = person(bot)
+    await p.say("/start")
+    for data in INDEPENDENT_OPCO_PRESSES:
+        await p.press(data)
+    before = len(p.api.chat(42))
+    await p.send_sticker()
+    (line,) = p.api.chat(42)[before:]
+    assert "question" not in line.text
+    assert "touchez un des boutons ci-dessus" in line.text
 
 
 @pytest.mark.parametrize(
