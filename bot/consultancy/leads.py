@@ -134,7 +134,10 @@ def lead_text(
         if not EMAIL.match(text):
             return follow, [Out(_t(lang, "bad_email"))], False
         draft["email"] = text
-        return follow.but(lead="name", lead_draft=draft), [_ask(lang, "ask_name")], False
+        # the e-mail typed, the button that shares the phone number is of no more use: a
+        # keyboard goes only with a message of its own (the next question has its buttons)
+        noted = Out(_t(lang, "email_noted", email=text), clear_keyboard=True)
+        return follow.but(lead="name", lead_draft=draft), [noted, _ask(lang, "ask_name")], False
     if follow.lead == "name":
         if text and not skipped:
             draft["name"] = text[:100]

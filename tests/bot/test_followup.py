@@ -642,6 +642,24 @@ async def test_a_contact_request_left_for_a_new_questionnaire_takes_its_phone_bu
     assert await store.rows("leads") == []
 
 
+async def test_an_email_typed_instead_takes_the_phone_button_away(bot: Ctx) -> None:
+    """The button that shares the phone number stayed under the typing field through the name
+    and the message when the person typed an e-mail address instead (a one-time keyboard
+    hides only once used): the address is acknowledged in a message that removes it."""
+    app, api, _ = bot
+    p = Person(app, api, 42)
+    await finish(p)
+    await agree_to_be_contacted(p)
+    sent = len(api.of("sendMessage"))
+    await p.say("a&b@example.fr")
+    noted, asked = api.of("sendMessage")[sent:]
+    markup = noted["reply_markup"]
+    assert (json.loads(markup) if isinstance(markup, str) else markup) == {"remove_keyboard": True}
+    assert noted["text"] == "✓ E-mail noté\xa0: a&amp;b@example.fr"
+    assert "Votre nom" in asked["text"]
+    assert "lead:skip" in str(asked["reply_markup"]), "the question keeps its skip button"
+
+
 async def test_a_lead_carries_the_result_the_person_said_yes_to(bot: Ctx) -> None:
     """Answers changed between "yes" and the last step of the lead (the result's "Modifier mes
     réponses") do not change what the consultancy receives: the result the consent was given
