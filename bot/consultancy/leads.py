@@ -64,7 +64,7 @@ def lead_button(
     if starting and result is None and settings.admin_chat_ids:
         # an offer, or its consent, left above after a restart: nothing to send yet
         return follow, [Out(_t(lang, "lead_needs_result", name=settings.consultancy_name))], False
-    if data == "lead:yes" and settings.admin_chat_ids and not follow.lead_declined:
+    if data == "lead:yes" and settings.admin_chat_ids:  # after a "no", only /conseiller has it
         consent = messages.call(
             lang,
             "followup",

@@ -84,16 +84,15 @@ def advisor_message(settings: Settings, lang: str, follow: FollowMeta, at_result
     """What /conseiller (/advisor) shows at any point: who the consultancy is, its links, and
     once the result is known, the offer to be contacted."""
     lines: list[tuple[tuple[str, str], ...]] = []
-    can_lead = settings.admin_chat_ids and not follow.lead_declined
-    if at_result and can_lead and follow.lead != "sent":
+    # asked for by the person: offered even after a "no" to the offer (never offered unasked)
+    if at_result and settings.admin_chat_ids and follow.lead != "sent":
         lines.append(((messages.text(lang, "followup", "offer_yes"), "lead:yes"),))
     buttons = (*rows(*lines), *brand_buttons(settings, lang))
     # without a button (no link configured, only the consultancy's chats): say what comes
     macro = (
         "advisor" if buttons
         else "advisor_at_result" if not at_result
-        else "advisor_sent" if follow.lead == "sent"
-        else "advisor_declined"
+        else "advisor_sent"
     )  # fmt: skip
     intro = messages.text(lang, "followup", macro, name=settings.consultancy_name)
     brand = brand_text(settings, lang)

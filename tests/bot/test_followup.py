@@ -106,6 +106,29 @@ async def test_consent_refused_is_respected_and_never_asked_again(bot: Ctx) -> N
     assert not [c for c in api.of("sendMessage") if int(c["chat_id"]) == ADMIN]
 
 
+async def test_after_a_no_the_person_can_still_ask_to_be_contacted(bot: Ctx) -> None:
+    """ "Non merci" stops the offer for good, but a person who asks for the advisor later is
+    heard: /conseiller at the result has the "yes" (it had none after a "no", and its text
+    pointed at buttons that were not there), and the lead goes through."""
+    app, api, store = bot
+    p = Person(app, api, 42)
+    await finish(p)
+    await p.press("lead:no", offer(p).message_id)
+    assert "Si vous changez d’avis\xa0: /conseiller" in p.texts()[-1]
+    await p.say("/conseiller")
+    advisor = p.api.chat(42)[-1]
+    assert "lead:yes" in advisor.data()
+    await p.press("lead:yes", advisor.message_id)
+    await p.press("lead:agree")
+    await p.say("camille.martin@example.fr")
+    await p.press("lead:skip")
+    await p.press("lead:skip")
+    assert len(await store.rows("leads")) == 1
+    await p.say("/restart")
+    await finish(p)
+    assert "lead:yes" not in offer(p).data(), "still never offered unasked"
+
+
 async def test_consent_given_then_a_lead_reaches_the_admins(bot: Ctx) -> None:
     app, api, store = bot
     p = Person(app, api, 42)
