@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import io
+import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -108,16 +110,27 @@ def compute(
     return stats
 
 
+MONTH = re.compile(r"\d{4}-\d{2}")
+"""A month of the calendar, ``YYYY-MM``."""
+
+
 def period(spec: str | None, today: dt.date) -> tuple[dt.date | None, dt.date | None]:
-    """Reads a period: ``7``/``30d`` (last days), ``all``, ``YYYY-MM-DD..YYYY-MM-DD``."""
+    """Reads a period: ``7``/``30d`` (last days), ``all``, a month ``YYYY-MM``,
+    ``YYYY-MM-DD..YYYY-MM-DD`` (in that order); raises ``ValueError`` for anything else."""
     if not spec:
         return today - dt.timedelta(days=29), today
     spec = spec.strip().lower()
     if spec == "all":
         return None, None
+    if MONTH.fullmatch(spec):
+        first = dt.date.fromisoformat(f"{spec}-01")
+        return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
     if ".." in spec:
         start, _, end = spec.partition("..")
-        return dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+        since, until = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+        if since > until:
+            raise ValueError(spec)
+        return since, until
     days = int(spec.removesuffix("d").removesuffix("j"))
     if not 1 <= days <= 3650:
         raise ValueError(spec)

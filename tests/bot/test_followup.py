@@ -814,6 +814,31 @@ async def test_two_workers_send_each_due_reminder_and_owed_pdf_once(
     await other.close()
 
 
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        (None, (dt.date(2026, 11, 7), dt.date(2026, 12, 6))),
+        ("7", (dt.date(2026, 11, 30), dt.date(2026, 12, 6))),
+        ("all", (None, None)),
+        ("2026-11", (dt.date(2026, 11, 1), dt.date(2026, 11, 30))),
+        ("2024-02", (dt.date(2024, 2, 1), dt.date(2024, 2, 29))),
+        ("2026-11-01..2026-11-15", (dt.date(2026, 11, 1), dt.date(2026, 11, 15))),
+    ],
+)
+def test_a_period_is_days_all_a_month_or_two_dates(given: str | None, expected: Any) -> None:
+    """A consultant asking for November typed "/stats 2026-11" and was told the period was
+    not understood: a month is one now."""
+    assert stats.period(given, dt.date(2026, 12, 6)) == expected
+
+
+@pytest.mark.parametrize("given", ["2026-13", "2026-11-15..2026-11-01", "0", "soon", "9999"])
+def test_a_period_that_means_nothing_is_refused(given: str) -> None:
+    """A month that does not exist, dates in the wrong order (an empty period said nothing of
+    the mistake), no day, too many days."""
+    with pytest.raises(ValueError):  # noqa: PT011 (the date, the number, the order: each its own words)
+        stats.period(given, dt.date(2026, 12, 6))
+
+
 def test_the_funnel_only_goes_down_and_an_empty_period_says_so() -> None:
     """A question only some paths ask (higher education, CPF subcontracting, sites…) is left
     out of the funnel: read in path order, its bars never go up."""
