@@ -98,8 +98,12 @@ def start() -> None:
     """Starts the first PDF worker now, in the background, so that the first result after the
     bot starts does not wait for a process to start and warm up (the others start when PDFs
     queue: one does the work of a quiet hour)."""
-    with _no_interrupt():
-        _executor().submit(_started)
+    try:
+        with _no_interrupt():
+            _executor().submit(_started)
+    except (OSError, RuntimeError) as exc:  # no process now: the first PDF tries again
+        LOGGER.warning("the first PDF worker could not start ahead: %s", exc)
+        _discard_pool()
 
 
 def _started() -> None:

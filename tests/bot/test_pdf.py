@@ -158,6 +158,33 @@ def test_the_first_pdf_worker_starts_with_the_bot_and_is_ready_before_any_pdf() 
     assert compiled == messages.warm_up()  # every template, compiled in the worker
 
 
+async def test_a_worker_that_cannot_start_ahead_does_not_stop_the_bot(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Starting the first worker ahead is a head start, not a condition: when no process can
+    be started then (a container's process limit), the bot still starts, and the first PDF
+    starts its worker itself."""
+    import concurrent.futures
+
+    from bot.render import workers
+    from bot.render.documents import Checklist
+
+    workers._discard_pool()
+
+    def refused(*_: Any) -> None:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(concurrent.futures.ProcessPoolExecutor, "submit", refused)
+        with caplog.at_level(logging.WARNING, logger="qualiopi_bot"):
+            workers.start()  # no exception
+    assert "could not start ahead" in caplog.text
+    snapshot = {"v": 1, "state": "result", "lang": "fr", "date": "2026-11-26",
+                "answers": CFA_EVERYTHING}  # fmt: skip
+    pdf = await workers.render_pdf(Checklist.of(snapshot, dt.date(2026, 11, 26)))
+    assert pdf.startswith(b"%PDF-")
+
+
 def test_the_pdf_is_a_document_to_prepare_the_audit_with() -> None:
     """Branding with clickable links and fields for the organisation; a summary first; per
     criterion a table with a box per example of evidence and columns to fill; the 2026
