@@ -14,7 +14,7 @@ from typing import Any
 
 import messages
 from bot.chat.assess import for_new_result, leave
-from bot.chat.meta import FollowMeta, FunnelMeta
+from bot.chat.meta import FunnelMeta, giving_contact
 from bot.chat.tracking import track
 from bot.events import Event
 from bot.reading.buttons import parse_button
@@ -98,8 +98,7 @@ def decide_questionnaire(
     if snapshot is not None and snapshot["state"] == RESULT and after["state"] != RESULT:
         reply.left_result = snapshot
     meta, tallies, completed = track_step(chat_id, snapshot, after, record, source, now=now)
-    if FollowMeta.from_meta(record.meta).giving_contact:
-        reply.dropped_lead = not FollowMeta.from_meta(meta).giving_contact
+    reply.dropped_lead = giving_contact(record.meta) and not giving_contact(meta)
     entered = after["state"] == RESULT and reply.entered_result
     # A result that concerns no indicator ("not concerned") has no checklist to print.
     owes_pdf = entered and evaluation_of(after).verdict not in UNCONCERNED

@@ -16,6 +16,11 @@ from typing import Any, Self
 
 FOLLOW_KEYS = ("lead", "lead_declined", "lead_draft", "lead_result", "reminder")
 FUNNEL_KEYS = ("started_at", "visited", "furthest", "completed")
+LEAD_STEPS = ("contact", "name", "message")
+"""The steps of a contact request where the person types (e-mail, name, message)."""
+GIVING_CONTACT = (*LEAD_STEPS, "dossier")
+"""The steps from the contact to the thanks, where the keyboard may show the button that
+shares the person's phone number."""
 
 
 LIVE_SHOWS = "live_shows"
@@ -33,6 +38,12 @@ def showing(meta: Mapping[str, Any], shows: str) -> dict[str, Any]:
     """Returns ``meta`` recording that the live message now shows ``shows``."""
     out = {k: v for k, v in meta.items() if k != LIVE_SHOWS}
     return {**out, LIVE_SHOWS: shows} if shows else out
+
+
+def giving_contact(meta: Mapping[str, Any]) -> bool:
+    """Whether the person is giving their details for a contact request (``GIVING_CONTACT``):
+    read from the one key, every questionnaire step asks it."""
+    return meta.get("lead") in GIVING_CONTACT
 
 
 def _written(meta: Mapping[str, Any], keys: tuple[str, ...]) -> tuple[str, ...]:
@@ -84,12 +95,6 @@ class FollowMeta(_Part):
     reminder: str | None = None
     """asking (a date is expected), set."""
     written: tuple[str, ...] = ()
-
-    @property
-    def giving_contact(self) -> bool:
-        """Whether the person is giving their details for a lead: from the contact step to
-        the thanks, their keyboard may show the button that shares their phone number."""
-        return self.lead in ("contact", "name", "message", "dossier")
 
     @classmethod
     def from_meta(cls, meta: Mapping[str, Any]) -> FollowMeta:

@@ -13,16 +13,16 @@ from collections.abc import Callable
 from typing import Any
 
 import messages
-from bot.chat.meta import FollowMeta
+from bot.chat.meta import LEAD_STEPS, FollowMeta
 from bot.config import Settings
 from bot.consultancy.admin import ADMIN_COMMANDS, run_admin_command
 from bot.consultancy.jobs import FollowUpJobs
 from bot.consultancy.leads import (
-    LEAD_STEPS,
     completed_lead,
     lead_button,
     lead_contact,
     lead_text,
+    needs_result,
     resulting,
 )
 from bot.consultancy.offer import advisor_message, brand_of, has_advisor
@@ -156,8 +156,7 @@ class FollowUp(FollowUpJobs):
             follow = follow.but(lead_result={})
             if lead is None:
                 follow = follow.but(lead=None, lead_draft={})
-                reply = [Out(messages.text(lang, "followup", "lead_needs_result",
-                                           name=self.settings.consultancy_name))]  # fmt: skip
+                reply = [needs_result(lang, self.settings)]
         meta = follow.into(record.meta)
         change = Change(
             Record(snapshot or None, record.live_message_id, record.source, None, meta),

@@ -23,7 +23,6 @@ from flows.flow import is_snapshot
 from flows.path import ContractError
 
 EMAIL = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,185}\.[A-Za-z]{2,24}$")
-LEAD_STEPS = ("contact", "name", "message")
 
 Step = tuple[FollowMeta, list[Out], bool]
 """The follow-ups' new state, the replies, and whether the lead is now complete."""
@@ -63,7 +62,7 @@ def lead_button(
     starting = data == "lead:yes" or (data == "lead:agree" and follow.lead is None)
     if starting and result is None and settings.admin_chat_ids:
         # an offer, or its consent, left above after a restart: nothing to send yet
-        return follow, [Out(_t(lang, "lead_needs_result", name=settings.consultancy_name))], False
+        return follow, [needs_result(lang, settings)], False
     if data == "lead:yes" and settings.admin_chat_ids:  # after a "no", only /conseiller has it
         consent = messages.call(
             lang,
@@ -89,6 +88,12 @@ def lead_button(
         asking = Out(_t(lang, "remind_ask", certified=certified))
         return follow.but(reminder="asking"), [asking], False
     return follow, [], False
+
+
+def needs_result(lang: str, settings: Settings) -> Out:
+    """What a person is told when a contact request has no result to carry: nothing sent, the
+    offer comes again with their result."""
+    return Out(_t(lang, "lead_needs_result", name=settings.consultancy_name))
 
 
 def _fresh(follow: FollowMeta, settings: Settings) -> bool:
